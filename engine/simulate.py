@@ -1,0 +1,347 @@
+"""The simulation runner: one optimizer from N starts for T steps, vectorized over starts.
+
+``run(surface, optimizer, starts, steps)`` advances all N starts in one NumPy pass per step
+and classifies each trajectory:
+
+* ``converged`` at step k: the iterate is within ``x_tol`` of a known minimum, or the
+  gradient norm is below ``grad_tol`` while the last step was shorter than ``x_tol``;
+  the trajectory stops there.
+* ``diverged`` at step k: the step produced a non-finite point, gradient or loss, or left
+  the box ``|x|, |y| <= bound``; the trajectory stops at its last finite point (step k − 1).
+* ``running``: neither within the step budget.
+
+NumPy's floating-point warnings are silenced inside the runner (divergence is a result,
+not an error) and no NaN or infinity ever leaves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.optimizers import Optimizer
+from engine.surfaces import Surface
+
+RUNNING, CONVERGED, DIVERGED = 0, 1, 2
+STATUS_NAMES = ("running", "converged", "diverged")
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """When a trajectory counts as converged or diverged.
+
+    Parameters
+    ----------
+    x_tol
+        Distance to a known minimum that counts as arrived; also the largest step length
+        that counts as "stopped moving" for the gradient criterion.
+    grad_tol
+        Gradient norm below which a point that has stopped moving counts as stationary.
+    bound
+        Half-width of the box outside which a trajectory counts as diverged. ``None``
+        means 1000 times the largest coordinate of the surface's default domain.
+    """
+
+    x_tol: float = 1e-3
+    grad_tol: float = 1e-5
+    bound: float | None = None
+
+    def bound_for(self, surface: Surface) -> float:
+        if self.bound is not None:
+            return float(self.bound)
+        return 1e3 * max(1.0, *(abs(v) for v in surface.domain))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run`` returns; arrays are indexed by start (and by step for paths).
+
+    ``paths`` (T+1, N, 2), ``losses`` (T+1, N) and ``grad_norms`` (T+1, N) are present only
+    with ``keep_path=True``; after a trajectory stops, its rows repeat the stopping point.
+    """
+
+    steps: int
+    status: np.ndarray  # (N,) int8: RUNNING, CONVERGED or DIVERGED
+    stop_step: np.ndarray  # (N,) int: step at which it converged/diverged, -1 while running
+    final_point: np.ndarray  # (N, 2), always finite
+    final_loss: np.ndarray  # (N,), always finite
+    minimum_index: np.ndarray  # (N,) index into surface.minima of the nearest one within x_tol, or -1
+    paths: np.ndarray | None = None
+    losses: np.ndarray | None = None
+    grad_norms: np.ndarray | None = None
+
+    def status_name(self, i: int = 0) -> str:
+        """``"running"``, ``"converged"`` or ``"diverged"`` for start ``i``."""
+        return STATUS_NAMES[int(self.status[i])]
+
+    def path(self, i: int = 0) -> np.ndarray:
+        """The trajectory of start ``i`` up to where it stopped: (k+1, 2)."""
+        if self.paths is None:
+            raise ValueError("run(..., keep_path=False) keeps no paths")
+        return self.paths[: self.last_index(i) + 1, i]
+
+    def path_losses(self, i: int = 0) -> np.ndarray:
+        """Losses along :meth:`path`."""
+        if self.losses is None:
+            raise ValueError("run(..., keep_path=False) keeps no losses")
+        return self.losses[: self.last_index(i) + 1, i]
+
+    def last_index(self, i: int = 0) -> int:
+        """Index of the last meaningful row of the path of start ``i``."""
+        k = int(self.stop_step[i])
+        if self.status[i] == CONVERGED:
+            return k
+        if self.status[i] == DIVERGED:
+            return k - 1
+        return self.steps
+
+
+def _as_starts(starts: Any) -> np.ndarray:
+    array = np.array(starts, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"starts: expected shape (N, 2), got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("starts: every coordinate must be a finite number")
+    return array
+
+
+def _nearest_minimum(surface: Surface, points: np.ndarray, x_tol: float) -> np.ndarray:
+    """Index of the known minimum within ``x_tol`` of each point, or -1."""
+    index = np.full(points.shape[0], -1, dtype=np.int64)
+    if not surface.minima:
+        return index
+    centres = np.array([m.point for m in surface.minima], dtype=np.float64)
+    best = np.full(points.shape[0], np.inf)
+    for j, centre in enumerate(centres):
+        distance = np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1])
+        closer = (distance <= x_tol) & (distance < best)
+        index[closer] = j
+        best = np.where(closer, distance, best)
+    return index
+
+
+def _near_any_minimum(centres: np.ndarray, points: np.ndarray, x_tol_sq: float) -> np.ndarray:
+    near = np.zeros(points.shape[0], dtype=bool)
+    for centre in centres:
+        dx = points[:, 0] - centre[0]
+        dy = points[:, 1] - centre[1]
+        near |= dx * dx + dy * dy <= x_tol_sq
+    return near
+
+
+def _take(state: Any, keep: np.ndarray) -> Any:
+    """The optimizer state restricted to the starts in ``keep`` (arrays with a leading N)."""
+    return type(state)(
+        *(f[keep] if isinstance(f, np.ndarray) and f.ndim == 2 else f for f in state)
+    )
+
+
+class Stepper:
+    """A resumable run: N starts advanced in chunks, so a GUI can compute ahead of playback.
+
+    ``advance(k)`` takes up to ``k`` more steps (never past ``budget``) and writes the rows
+    it computes into preallocated arrays when ``keep_path`` is set; ``result()`` returns
+    what has been computed so far as a :class:`RunResult`. ``run`` is one ``advance`` call.
+
+    With ``keep_vectors`` the stepper also records, per step, the gradient at each point and
+    the optimizer's velocity (its ``momentum`` state slot, for optimizers that have one), for
+    drawing the internals of an update.
+    """
+
+    def __init__(
+        self,
+        surface: Surface,
+        optimizer: Optimizer,
+        starts: Any,
+        budget: int,
+        keep_path: bool = True,
+        tolerances: Tolerances | None = None,
+        keep_vectors: bool = False,
+    ) -> None:
+        if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 0:
+            raise ValueError(f"steps: must be a whole number >= 0, got {budget!r}")
+        self.surface, self.optimizer = surface, optimizer
+        self.budget = int(budget)
+        self.keep_path = keep_path or keep_vectors
+        self.keep_vectors = keep_vectors
+        tol = tolerances or Tolerances()
+        self.tolerances = tol
+        self._bound = tol.bound_for(surface)
+        self._x_tol_sq = tol.x_tol**2
+        self._grad_tol_sq = tol.grad_tol**2
+        self._centres = np.array([m.point for m in surface.minima], dtype=np.float64).reshape(-1, 2)
+
+        points = _as_starts(starts)
+        n = points.shape[0]
+        self.step = 0
+        self.status = np.zeros(n, dtype=np.int8)
+        self.stop_step = np.full(n, -1, dtype=np.int64)
+        self.final = points.copy()
+        with np.errstate(all="ignore"):
+            grads = surface.grad(points)
+            start_ok = np.all(np.isfinite(grads), axis=1) & np.all(np.abs(points) <= self._bound, axis=1)
+            if self.keep_path:
+                start_loss = surface.value(points)
+                start_ok &= np.isfinite(start_loss)
+            self.status[~start_ok] = DIVERGED
+            self.stop_step[~start_ok] = 0
+            at_min = _near_any_minimum(self._centres, points, self._x_tol_sq) & start_ok
+            self.status[at_min] = CONVERGED
+            self.stop_step[at_min] = 0
+        if self.keep_path:
+            rows = self.budget + 1
+            self.paths = np.empty((rows, n, 2))
+            self.paths[0] = points
+            self.losses = np.empty((rows, n))
+            self.grad_norms = np.empty((rows, n))
+            # A start where the surface is undefined is "diverged at step 0"; its empty path
+            # never shows these placeholder zeros, which keep NaN out of every array.
+            self.losses[0] = np.where(start_ok, start_loss, 0.0)
+            self.grad_norms[0] = np.where(start_ok, np.hypot(grads[:, 0], grads[:, 1]), 0.0)
+        if keep_vectors:
+            self.grads = np.zeros((rows, n, 2))
+            self.grads[0] = np.where(start_ok[:, None], grads, 0.0)
+            self.velocities = np.zeros((rows, n, 2))
+        self._active = np.flatnonzero(self.status == RUNNING)
+        self._x = points[self._active]
+        self._g = grads[self._active]
+        self._state = optimizer.init(self._x)
+
+    @property
+    def done(self) -> bool:
+        """True when the budget is spent or every trajectory has stopped."""
+        return self.step >= self.budget or self._active.size == 0
+
+    def advance(self, max_steps: int | None = None) -> int:
+        """Take up to ``max_steps`` more steps (all that are left by default); return how many."""
+        target = self.budget if max_steps is None else min(self.budget, self.step + max_steps)
+        first = self.step
+        with np.errstate(all="ignore"):
+            while self.step < target:
+                if self._active.size == 0:
+                    self._fill_rest(target)
+                    break
+                self._one_step()
+        return self.step - first
+
+    def _fill_rest(self, target: int) -> None:
+        k = self.step
+        if self.keep_path:
+            self.paths[k + 1 : target + 1] = self.paths[k]
+            self.losses[k + 1 : target + 1] = self.losses[k]
+            self.grad_norms[k + 1 : target + 1] = self.grad_norms[k]
+        if self.keep_vectors:
+            self.grads[k + 1 : target + 1] = self.grads[k]
+            self.velocities[k + 1 : target + 1] = self.velocities[k]
+        self.step = target
+
+    def _one_step(self) -> None:
+        surface, active, x = self.surface, self._active, self._x
+        k = self.step + 1
+        x_new, state = self.optimizer.update(self._g, self._state, x)
+        g_new = surface.grad(x_new)
+        gx, gy = g_new[:, 0], g_new[:, 1]
+        grad_sq = gx * gx + gy * gy
+        bound = self._bound
+        # NaN fails both comparisons, and an infinite gradient fails the first.
+        ok = (grad_sq < np.inf) & (np.abs(x_new[:, 0]) <= bound) & (np.abs(x_new[:, 1]) <= bound)
+        if self.keep_path:
+            loss = surface.value(x_new)
+            ok &= np.isfinite(loss)
+        dx = x_new[:, 0] - x[:, 0]
+        dy = x_new[:, 1] - x[:, 1]
+        still = dx * dx + dy * dy <= self._x_tol_sq
+        done = ok & (
+            _near_any_minimum(self._centres, x_new, self._x_tol_sq)
+            | (still & (grad_sq <= self._grad_tol_sq))
+        )
+        if self.keep_path:
+            self.paths[k] = self.paths[k - 1]
+            self.losses[k] = self.losses[k - 1]
+            self.grad_norms[k] = self.grad_norms[k - 1]
+            self.paths[k, active] = np.where(ok[:, None], x_new, x)
+            self.losses[k, active] = np.where(ok, loss, self.losses[k - 1, active])
+            self.grad_norms[k, active] = np.where(ok, np.sqrt(grad_sq), self.grad_norms[k - 1, active])
+        if self.keep_vectors:
+            self.grads[k] = self.grads[k - 1]
+            self.velocities[k] = self.velocities[k - 1]
+            self.grads[k, active] = np.where(ok[:, None], g_new, self._g)
+            velocity = getattr(state, "momentum", None)
+            if velocity is not None:
+                self.velocities[k, active] = np.where(ok[:, None], velocity, 0.0)
+        stopped = done | ~ok
+        if stopped.any():
+            diverged_here = active[~ok]
+            self.status[diverged_here] = DIVERGED
+            self.stop_step[diverged_here] = k
+            self.final[diverged_here] = x[~ok]
+            converged_here = active[done]
+            self.status[converged_here] = CONVERGED
+            self.stop_step[converged_here] = k
+            self.final[converged_here] = x_new[done]
+            keep = ~stopped
+            self._active = active[keep]
+            self._x, self._g = x_new[keep], g_new[keep]
+            self._state = _take(state, keep)
+        else:
+            self._x, self._g, self._state = x_new, g_new, state
+        self.step = k
+
+    def result(self) -> RunResult:
+        """Everything computed so far (paths cut to the steps taken)."""
+        final = self.final.copy()
+        final[self._active] = self._x
+        with np.errstate(all="ignore"):
+            final_loss = self.surface.value(final)
+        final_loss = np.where(np.isfinite(final_loss), final_loss, np.finfo(np.float64).max)
+        rows = self.step + 1
+        return RunResult(
+            steps=self.step,
+            status=self.status.copy(),
+            stop_step=self.stop_step.copy(),
+            final_point=final,
+            final_loss=final_loss,
+            minimum_index=_nearest_minimum(self.surface, final, self.tolerances.x_tol),
+            paths=self.paths[:rows] if self.keep_path else None,
+            losses=self.losses[:rows] if self.keep_path else None,
+            grad_norms=self.grad_norms[:rows] if self.keep_path else None,
+        )
+
+
+def run(
+    surface: Surface,
+    optimizer: Optimizer,
+    starts: Any,
+    steps: int,
+    keep_path: bool = True,
+    tolerances: Tolerances | None = None,
+) -> RunResult:
+    """Run ``optimizer`` on ``surface`` from every start for ``steps`` steps.
+
+    Parameters
+    ----------
+    surface
+        From :func:`engine.surfaces.get`.
+    optimizer
+        From :func:`engine.optimizers.get`.
+    starts
+        Shape ``(N, 2)`` or one point ``(2,)``; finite coordinates.
+    steps
+        Step budget T >= 0.
+    keep_path
+        Keep whole paths ``(T+1, N, 2)`` with losses and gradient norms. With ``False``
+        only per-start summaries are kept, so memory is O(N), not O(T·N).
+    tolerances
+        Convergence and divergence criteria (:class:`Tolerances`).
+
+    Returns
+    -------
+    RunResult
+    """
+    stepper = Stepper(surface, optimizer, starts, steps, keep_path, tolerances)
+    stepper.advance()
+    return stepper.result()
