@@ -1,0 +1,252 @@
+"""Headless command-line commands: catalogs and trajectories, without Qt or TensorFlow.
+
+Every refusal raises :class:`UsageError` with one line that names the field; ``main.py``
+prints it on stderr and exits with status 2. Output JSON is strict (no NaN/Infinity) and
+floats are printed with ``repr`` precision, so they round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from engine import optimizers, simulate, surfaces
+from engine.expressions import ExpressionError
+from engine.hyperparams import HyperParamError
+
+MAX_TRAJECTORY_STEPS = 1_000_000
+
+
+class UsageError(Exception):
+    """Bad input from the command line: one line, exit status 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line on stderr with exit status 2."""
+
+    def error(self, message: str) -> None:  # noqa: D102 - argparse hook
+        raise UsageError(message)
+
+
+def parse_start(text: str) -> tuple[float, float]:
+    """``"X,Y"`` -> two finite floats; :class:`UsageError` naming ``--start`` otherwise."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise UsageError(f"--start: expected X,Y (e.g. --start=-1.5,2), got {text!r}")
+    try:
+        x, y = (float(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"--start: expected two numbers X,Y, got {text!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise UsageError(f"--start: coordinates must be finite numbers, got {text!r}")
+    return x, y
+
+
+def parse_assignments(items: Sequence[str], option: str) -> dict[str, str]:
+    """``["name=value", ...]`` -> dict; :class:`UsageError` naming ``option`` if malformed."""
+    result: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"{option}: expected NAME=VALUE, got {item!r}")
+        result[name] = value.strip()
+    return result
+
+
+def load_surface(surface_id: str, params: dict[str, str] | None = None) -> surfaces.Surface:
+    """The surface for ``--surface`` (an id or ``expr:...``), with ``--param`` values."""
+    try:
+        if surface_id.startswith("expr:"):
+            if params:
+                raise UsageError("--param: custom expressions take no parameters")
+            return surfaces.from_expression(surface_id[len("expr:"):])
+        converted: dict[str, float] = {}
+        for name, value in (params or {}).items():
+            try:
+                converted[name] = float(value)
+            except ValueError:
+                raise UsageError(f"--param {name}: expected a number, got {value!r}") from None
+        return surfaces.get(surface_id, **converted)
+    except ExpressionError as error:
+        raise UsageError(f"--surface: {error}") from None
+    except ValueError as error:
+        raise UsageError(f"--surface: {error}") from None
+
+
+def load_optimizer(optimizer_id: str, settings: dict[str, str]) -> optimizers.Optimizer:
+    """The optimizer for ``--optimizer`` with ``--set`` values, validated by the registry."""
+    try:
+        return optimizers.get(optimizer_id, **settings)
+    except HyperParamError as error:
+        raise UsageError(f"--set {error}") from None
+    except optimizers.UnknownOptimizerError as error:
+        raise UsageError(f"--optimizer: {error}") from None
+
+
+def surfaces_json() -> list[dict[str, Any]]:
+    """The surface catalog as plain data."""
+    rows = []
+    for surface in surfaces.catalog():
+        rows.append({
+            "id": surface.id,
+            "name": surface.name,
+            "formula": surface.formula,
+            "domain": list(surface.domain),
+            "minima": [
+                {"point": list(m.point), "value": m.value, "kind": m.kind} for m in surface.minima
+            ],
+            "start": list(surface.start),
+            "lesson": surface.lesson,
+            "log_scale": surface.log_scale,
+            "parameters": [
+                {"name": p.name, "default": p.default, "min": p.min, "max": p.max,
+                 "description": p.description}
+                for p in surfaces.PARAMETERS.get(surface.id, ())
+            ],
+        })
+    return rows
+
+
+def command_surfaces(args: argparse.Namespace, out: io.TextIOBase) -> None:
+    if args.json:
+        out.write(json.dumps(surfaces_json(), indent=2, allow_nan=False) + "\n")
+        return
+    for surface in surfaces.catalog():
+        out.write(f"{surface.id:<18} {surface.name:<22} {surface.formula}\n")
+
+
+def command_optimizers(args: argparse.Namespace, out: io.TextIOBase) -> None:
+    specs = optimizers.catalog()
+    if args.json:
+        out.write(json.dumps([s.to_json() for s in specs], indent=2, allow_nan=False) + "\n")
+        return
+    for spec in specs:
+        params = ", ".join(
+            f"{h.name}={h.default}" for h in spec.hyperparams if not h.advanced
+        )
+        out.write(f"{spec.id:<10} keras.optimizers.{spec.keras_class:<9} {params}\n")
+
+
+def trajectory_data(
+    surface: surfaces.Surface, optimizer: optimizers.Optimizer, start: tuple[float, float],
+    steps: int,
+) -> dict[str, Any]:
+    """Run one trajectory and return it as strict-JSON-ready data."""
+    result = simulate.run(surface, optimizer, np.array([start]), steps, keep_path=True)
+    status = result.status_name(0)
+    stop = int(result.stop_step[0]) if status != "running" else None
+    minimum_index = int(result.minimum_index[0])
+    minimum = None
+    if minimum_index >= 0:
+        found = surface.minima[minimum_index]
+        minimum = {"index": minimum_index, "point": list(found.point), "value": found.value}
+    return {
+        "surface": surface.id,
+        "optimizer": optimizer.id,
+        "keras_class": f"keras.optimizers.{optimizer.spec.keras_class}",
+        "config": dict(optimizer.config),
+        "start": [float(start[0]), float(start[1])],
+        "steps": steps,
+        "status": status,
+        "stop_step": stop,
+        "points": result.path(0).tolist(),
+        "losses": result.path_losses(0).tolist(),
+        "grad_norms": result.grad_norms[: result.last_index(0) + 1, 0].tolist(),
+        "final_point": result.final_point[0].tolist(),
+        "final_loss": float(result.final_loss[0]),
+        "minimum": minimum,
+    }
+
+
+def command_trajectory(args: argparse.Namespace, out: io.TextIOBase) -> None:
+    surface = load_surface(args.surface, parse_assignments(args.param, "--param"))
+    optimizer = load_optimizer(args.optimizer, parse_assignments(args.set, "--set"))
+    start = parse_start(args.start) if args.start is not None else surface.start
+    if not 0 <= args.steps <= MAX_TRAJECTORY_STEPS:
+        raise UsageError(f"--steps: must be between 0 and {MAX_TRAJECTORY_STEPS}, got {args.steps}")
+    with np.errstate(all="ignore"):
+        start_value = float(surface.value(np.array(start)))
+    if not math.isfinite(start_value):
+        raise UsageError(f"--start: the surface is not defined at ({start[0]:g}, {start[1]:g})")
+    data = trajectory_data(surface, optimizer, start, args.steps)
+    if args.json:
+        out.write(json.dumps(data, allow_nan=False) + "\n")
+    elif args.csv:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["step", "x", "y", "loss", "grad_norm"])
+        for k, ((x, y), loss, norm) in enumerate(
+            zip(data["points"], data["losses"], data["grad_norms"], strict=True)
+        ):
+            writer.writerow([k, repr(x), repr(y), repr(loss), repr(norm)])
+    else:
+        stop = data["stop_step"]
+        verdict = data["status"] if stop is None else f"{data['status']} at step {stop}"
+        fx, fy = data["final_point"]
+        out.write(
+            f"{optimizer.spec.name} on {surface.name} from ({start[0]:g}, {start[1]:g}): "
+            f"{verdict}; final point ({fx:.6g}, {fy:.6g}), loss {data['final_loss']:.6g}\n"
+        )
+
+
+def build_parser() -> ArgumentParser:
+    """The ``main.py`` argument parser with every headless subcommand."""
+    parser = ArgumentParser(
+        prog="optiscope",
+        description="Optiscope: deep-learning optimizers, made visible. Without a command, "
+        "opens the app window.",
+        epilog="Negative coordinates need '=': --start=-1.5,2",
+    )
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window, run the event loop briefly, close and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+
+    listing = commands.add_parser("surfaces", help="list the built-in loss surfaces")
+    listing.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    listing.set_defaults(handler=command_surfaces)
+
+    listing = commands.add_parser("optimizers", help="list the optimizers and hyperparameters")
+    listing.add_argument("--json", action="store_true", help="print the registry as JSON")
+    listing.set_defaults(handler=command_optimizers)
+
+    trajectory = commands.add_parser(
+        "trajectory", help="run one optimizer from one start and print its path",
+        epilog="Example: trajectory --surface rosenbrock --optimizer adam "
+        "--set learning_rate=0.01 --start=-1.5,2 --steps 500 --json",
+    )
+    trajectory.add_argument("--surface", required=True,
+                            help="surface id (see 'surfaces') or expr:f(x, y)")
+    trajectory.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                            help="surface parameter, e.g. condition_number=100 (repeatable)")
+    trajectory.add_argument("--optimizer", required=True, help="optimizer id (see 'optimizers')")
+    trajectory.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                            help="Keras argument, e.g. learning_rate=0.01 (repeatable)")
+    trajectory.add_argument("--start", metavar="X,Y",
+                            help="start point; write --start=-1.5,2 for negative numbers "
+                            "(default: the surface's start)")
+    trajectory.add_argument("--steps", type=int, default=500, help="step budget (default 500)")
+    formats = trajectory.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="print the path as JSON")
+    formats.add_argument("--csv", action="store_true", help="print the path as CSV")
+    trajectory.set_defaults(handler=command_trajectory)
+    return parser
+
+
+def run_command(argv: Sequence[str], out: io.TextIOBase | None = None) -> int:
+    """Run a headless command; return the exit status (2 for bad input)."""
+    out = out or sys.stdout
+    try:
+        args = build_parser().parse_args(list(argv))
+        args.handler(args, out)
+    except UsageError as error:
+        sys.stderr.write(f"optiscope: error: {error}\n")
+        return 2
+    return 0

@@ -1,0 +1,32 @@
+"""Optiscope: deep-learning optimizers, made visible.
+
+``python main.py`` opens the app window; ``python main.py COMMAND ...`` runs a headless
+command (``python main.py --help`` lists them). Bad input exits with status 2 and one line
+on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: a headless command, or the GUI when no command is given."""
+    from engine.cli import UsageError, build_parser, run_command
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as error:
+        sys.stderr.write(f"optiscope: error: {error}\n")
+        return 2
+    if args.command is not None:
+        return run_command(argv)
+    from gui.app import run_app
+
+    return run_app(self_test=args.self_test)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
