@@ -124,12 +124,20 @@ def _nearest_minimum(surface: Surface, points: np.ndarray, x_tol: float) -> np.n
     return index
 
 
-def _near_any_minimum(centres: np.ndarray, points: np.ndarray, x_tol_sq: float) -> np.ndarray:
-    near = np.zeros(points.shape[0], dtype=bool)
-    for centre in centres:
-        dx = points[:, 0] - centre[0]
-        dy = points[:, 1] - centre[1]
-        near |= dx * dx + dy * dy <= x_tol_sq
+def _as_complex(points: np.ndarray) -> np.ndarray:
+    """(N, 2) float64 viewed as N complex numbers x + iy, without copying when contiguous.
+
+    ``np.abs`` of that view is the row norm in one contiguous pass (hypot, overflow-safe):
+    about ten times faster than column arithmetic or broadcasting a (2,) operand.
+    """
+    return np.ascontiguousarray(points, dtype=np.float64).view(np.complex128)[:, 0]
+
+
+def _near_any_minimum(centres: np.ndarray, z: np.ndarray, x_tol: float) -> np.ndarray:
+    """Which points (as :func:`_as_complex` numbers) lie within ``x_tol`` of a centre."""
+    near = np.zeros(z.shape[0], dtype=bool)
+    for cx, cy in centres:
+        near |= np.abs(z - complex(cx, cy)) <= x_tol
     return near
 
 
@@ -171,8 +179,6 @@ class Stepper:
         tol = tolerances or Tolerances()
         self.tolerances = tol
         self._bound = tol.bound_for(surface)
-        self._x_tol_sq = tol.x_tol**2
-        self._grad_tol_sq = tol.grad_tol**2
         self._centres = np.array([m.point for m in surface.minima], dtype=np.float64).reshape(-1, 2)
 
         points = _as_starts(starts)
@@ -189,7 +195,7 @@ class Stepper:
                 start_ok &= np.isfinite(start_loss)
             self.status[~start_ok] = DIVERGED
             self.stop_step[~start_ok] = 0
-            at_min = _near_any_minimum(self._centres, points, self._x_tol_sq) & start_ok
+            at_min = _near_any_minimum(self._centres, _as_complex(points), tol.x_tol) & start_ok
             self.status[at_min] = CONVERGED
             self.stop_step[at_min] = 0
         if self.keep_path:
@@ -244,28 +250,28 @@ class Stepper:
         k = self.step + 1
         x_new, state = self.optimizer.update(self._g, self._state, x)
         g_new = surface.grad(x_new)
-        gx, gy = g_new[:, 0], g_new[:, 1]
-        grad_sq = gx * gx + gy * gy
-        bound = self._bound
-        # NaN fails both comparisons, and an infinite gradient fails the first.
-        ok = (grad_sq < np.inf) & (np.abs(x_new[:, 0]) <= bound) & (np.abs(x_new[:, 1]) <= bound)
+        z_new = _as_complex(x_new)
+        grad_norm = np.abs(_as_complex(g_new))
+        # NaN or an infinite gradient fails "< inf"; the bound test runs per row only when
+        # some coordinate is out of the box (rare), keeping the common step cheap.
+        ok = grad_norm < np.inf
+        if not np.abs(x_new).max(initial=0.0) <= self._bound:
+            ok &= np.all(np.abs(x_new) <= self._bound, axis=1)
         if self.keep_path:
             loss = surface.value(x_new)
             ok &= np.isfinite(loss)
-        dx = x_new[:, 0] - x[:, 0]
-        dy = x_new[:, 1] - x[:, 1]
-        still = dx * dx + dy * dy <= self._x_tol_sq
-        done = ok & (
-            _near_any_minimum(self._centres, x_new, self._x_tol_sq)
-            | (still & (grad_sq <= self._grad_tol_sq))
-        )
+        done = _near_any_minimum(self._centres, z_new, self.tolerances.x_tol)
+        stationary = grad_norm <= self.tolerances.grad_tol
+        if stationary.any():
+            done |= stationary & (np.abs(z_new - _as_complex(x)) <= self.tolerances.x_tol)
+        done &= ok
         if self.keep_path:
             self.paths[k] = self.paths[k - 1]
             self.losses[k] = self.losses[k - 1]
             self.grad_norms[k] = self.grad_norms[k - 1]
             self.paths[k, active] = np.where(ok[:, None], x_new, x)
             self.losses[k, active] = np.where(ok, loss, self.losses[k - 1, active])
-            self.grad_norms[k, active] = np.where(ok, np.sqrt(grad_sq), self.grad_norms[k - 1, active])
+            self.grad_norms[k, active] = np.where(ok, grad_norm, self.grad_norms[k - 1, active])
         if self.keep_vectors:
             self.grads[k] = self.grads[k - 1]
             self.velocities[k] = self.velocities[k - 1]
