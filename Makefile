@@ -1,0 +1,59 @@
+# Optiscope: `make run` installs everything and starts the app; `make test` installs
+# everything and runs the whole test suite (what .ci/run calls).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Debian packages for Qt's xcb platform under Xvfb (screenshots, OpenGL, `make run` headless).
+APT_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxkbcommon-x11-0 libgl1 libegl1 \
+	libfontconfig1 libdbus-1-3
+
+.PHONY: run test test-slow lint bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Installs the Debian packages when run as root on Debian/Ubuntu and something is missing;
+# otherwise says what to install and carries on (tests use Qt's offscreen platform).
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian packages: $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "note: for Xvfb/X11 support install: $$missing"; \
+	fi
+
+run: $(STAMP) system-deps
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then $(BIN)/python main.py; \
+	elif command -v xvfb-run >/dev/null; then \
+		echo "No display: running under Xvfb (nothing will be visible)."; \
+		xvfb-run -a $(BIN)/python main.py; \
+	else QT_QPA_PLATFORM=offscreen $(BIN)/python main.py; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+# pytest's exit status 5 ("no tests ran") is a failure here, never a silent pass.
+test: $(STAMP) system-deps lint
+	@set +e; $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
+
+test-slow: $(STAMP) system-deps
+	@set +e; $(BIN)/python -m pytest -m slow $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

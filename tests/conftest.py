@@ -1,0 +1,25 @@
+"""Test set-up: Qt offscreen, TensorFlow quiet, and no QThread may outlive a test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_qthreads(request):
+    """Fail any test that leaves a QThread running (as napari's conftest does)."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    from PySide6.QtCore import QThread
+
+    from gui import threads
+
+    alive = [t for t in threads.live_threads() if isinstance(t, QThread) and t.isRunning()]
+    if alive:
+        pytest.fail(f"{len(alive)} QThread(s) still running after the test: {alive}")
