@@ -1,0 +1,189 @@
+"""The race model: several optimizers on one surface, computed ahead of playback in chunks.
+
+A :class:`Race` owns one :class:`engine.simulate.Stepper` per racer (one start each, with
+gradients and velocities recorded for the internals view). The GUI asks ``ensure(step)``
+before showing a step; a changed setting rebuilds only the racer it touches, from the start,
+so playback can go on while the path is recomputed. NumPy only: no Qt here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from engine import optimizers, simulate
+from engine.surfaces import Surface
+
+CHUNK = 256  #: steps computed per racer per ``ensure`` call, ahead of what is shown
+
+
+@dataclass(frozen=True)
+class Racer:
+    """One contestant: an optimizer id with Keras arguments, and an optional own start."""
+
+    key: str
+    optimizer_id: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    start: tuple[float, float] | None = None
+
+    def optimizer(self) -> optimizers.Optimizer:
+        """The validated optimizer (raises ``HyperParamError`` for bad settings)."""
+        return optimizers.get(self.optimizer_id, **self.settings)
+
+    def label(self) -> str:
+        """Display name with the settings that differ from the registry defaults."""
+        spec = optimizers.spec(self.optimizer_id)
+        defaults = spec.defaults()
+        changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                   for k, v in self.settings.items() if defaults.get(k) != v]
+        return spec.name + (f" ({', '.join(changed)})" if changed else "")
+
+
+@dataclass
+class Track:
+    """A racer's computed trajectory (what the views read)."""
+
+    racer: Racer
+    stepper: simulate.Stepper
+
+    @property
+    def computed(self) -> int:
+        """Last step index with data."""
+        return self.stepper.step
+
+    def last_index(self) -> int:
+        """Last meaningful row: where the path stopped, or the last computed step."""
+        s = self.stepper
+        if s.status[0] == simulate.CONVERGED:
+            return int(s.stop_step[0])
+        if s.status[0] == simulate.DIVERGED:
+            return max(int(s.stop_step[0]) - 1, 0)
+        return s.step
+
+    def at(self, step: int) -> int:
+        """Row index to show at playback ``step`` (clamped to where the path stopped)."""
+        return max(0, min(step, self.last_index(), self.computed))
+
+    def status_at(self, step: int) -> tuple[str, int | None]:
+        """(``running``/``converged``/``diverged``, stop step) as seen at playback ``step``."""
+        s = self.stepper
+        stop = int(s.stop_step[0])
+        if s.status[0] != simulate.RUNNING and step >= stop:
+            return simulate.STATUS_NAMES[int(s.status[0])], stop
+        return "running", None
+
+    def points(self, step: int) -> np.ndarray:
+        """Path up to ``step`` (k+1, 2)."""
+        return self.stepper.paths[: self.at(step) + 1, 0]
+
+    def losses(self, step: int) -> np.ndarray:
+        return self.stepper.losses[: self.at(step) + 1, 0]
+
+    def grad_norms(self, step: int) -> np.ndarray:
+        return self.stepper.grad_norms[: self.at(step) + 1, 0]
+
+    def gradient(self, step: int) -> np.ndarray:
+        """Gradient at the point shown at ``step``."""
+        return self.stepper.grads[self.at(step), 0]
+
+    def velocity(self, step: int) -> np.ndarray | None:
+        """Optimizer velocity (momentum slot) after ``step``, or None if it has none."""
+        if not self.stepper.has_velocity:
+            return None
+        return self.stepper.velocities[self.at(step), 0]
+
+    def update(self, step: int) -> np.ndarray:
+        """The step taken from the point at ``step`` to the next one (zero once stopped)."""
+        i = self.at(step)
+        if i + 1 > self.at(step + 1):
+            return np.zeros(2)
+        return self.stepper.paths[i + 1, 0] - self.stepper.paths[i, 0]
+
+
+class Race:
+    """Several racers on one surface from a shared start, each computed in chunks.
+
+    Parameters
+    ----------
+    surface
+        The surface they race on.
+    start
+        The shared start point (racers may override it).
+    budget
+        Most steps any racer takes.
+    """
+
+    def __init__(self, surface: Surface, start: tuple[float, float], budget: int = 1000,
+                 tolerances: simulate.Tolerances | None = None) -> None:
+        self.surface = surface
+        self.start = (float(start[0]), float(start[1]))
+        self.budget = int(budget)
+        self.tolerances = tolerances or simulate.Tolerances()
+        self.tracks: dict[str, Track] = {}
+        self._keys = itertools.count(1)
+
+    def new_key(self, optimizer_id: str) -> str:
+        """A key not used by any racer yet."""
+        while True:
+            key = f"{optimizer_id}-{next(self._keys)}"
+            if key not in self.tracks:
+                return key
+
+    def _build(self, racer: Racer) -> Track:
+        stepper = simulate.Stepper(
+            self.surface, racer.optimizer(), np.array([racer.start or self.start]),
+            self.budget, tolerances=self.tolerances, keep_vectors=True,
+        )
+        return Track(racer, stepper)
+
+    def set_racer(self, racer: Racer) -> None:
+        """Add or replace a racer; its path is recomputed from its start."""
+        track = self._build(racer)  # validate before touching the race
+        self.tracks[racer.key] = track
+
+    def remove(self, key: str) -> None:
+        self.tracks.pop(key, None)
+
+    def racers(self) -> list[Racer]:
+        return [t.racer for t in self.tracks.values()]
+
+    def _rebuild_all(self) -> None:
+        self.tracks = {k: self._build(t.racer) for k, t in self.tracks.items()}
+
+    def set_surface(self, surface: Surface, start: tuple[float, float] | None = None) -> None:
+        """Race on another surface (from ``start``, default its own start)."""
+        self.surface = surface
+        self.start = tuple(map(float, start or surface.start))  # type: ignore[assignment]
+        self._rebuild_all()
+
+    def set_start(self, start: tuple[float, float]) -> None:
+        """Move the shared start; every racer without its own start restarts from it."""
+        self.start = (float(start[0]), float(start[1]))
+        self._rebuild_all()
+
+    def set_budget(self, budget: int) -> None:
+        self.budget = int(budget)
+        self._rebuild_all()
+
+    def ensure(self, step: int, chunk: int = CHUNK) -> None:
+        """Compute every racer to at least ``step`` (rounded up to whole chunks)."""
+        for track in self.tracks.values():
+            stepper = track.stepper
+            while stepper.step < min(step, self.budget) and not stepper.done:
+                stepper.advance(chunk)
+
+    def finished_step(self) -> int:
+        """The step after which nothing moves any more (every racer stopped or out of budget)."""
+        last = 0
+        for track in self.tracks.values():
+            s = track.stepper
+            last = max(last, self.budget if s.status[0] == simulate.RUNNING else int(s.stop_step[0]))
+        return last
+
+    def settings_view(self) -> Mapping[str, Mapping[str, Any]]:
+        return MappingProxyType({k: t.racer.settings for k, t in self.tracks.items()})

@@ -1,0 +1,1 @@
+"""The Landscape tab and its widgets."""

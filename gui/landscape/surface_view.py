@@ -1,0 +1,311 @@
+"""The 2-D surface view: log-scaled heat map, contours, minima, trails, start marker, arrows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtWidgets import QGraphicsItem
+
+from engine.surfaces import Surface
+from gui.palette import LIGHT, Theme
+
+GRID = 512  #: heat-map resolution per side
+CONTOUR_GRID = 160  #: contour lines are traced on a coarser grid (pyqtgraph traces in Python)
+CONTOUR_LEVELS = 12
+ARROW_FRACTION = 0.12  #: the longest arrow of a kind spans this fraction of the view width
+_HEAD_SYMBOLS = {"diverged": "x", "converged": "star"}
+
+
+@dataclass(frozen=True)
+class TrailData:
+    """One racer as the view draws it."""
+
+    key: str
+    points: np.ndarray  # (k+1, 2), finite
+    color: str
+    status: str  # running | converged | diverged
+
+
+@dataclass(frozen=True)
+class VectorData:
+    """The internals of one racer's current step (any may be None)."""
+
+    key: str
+    point: np.ndarray
+    color: str
+    descent: np.ndarray | None  # −gradient
+    update: np.ndarray | None
+    velocity: np.ndarray | None
+
+
+def surface_grid(surface: Surface, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values on a ``resolution``² grid over the surface's domain: (xs, ys, values[ix, iy])."""
+    x0, x1, y0, y1 = surface.domain
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
+    xy = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1)
+    with np.errstate(all="ignore"):
+        values = surface.value(xy)
+    return xs, ys, values
+
+
+def display_values(surface: Surface, values: np.ndarray) -> tuple[np.ndarray, str]:
+    """What the colours show: log10(f − f_min + δ) for surfaces spanning decades, else f.
+
+    Non-finite values (a custom formula's undefined points) become NaN, which the image
+    leaves transparent.
+    """
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.full(values.shape, np.nan), "f"
+    floor = float(np.min(values[finite]))
+    if surface.minima:
+        floor = min(floor, min(m.value for m in surface.minima))
+    if surface.log_scale:
+        span = float(np.max(values[finite])) - floor
+        delta = max(span * 1e-9, 1e-12)
+        with np.errstate(all="ignore"):
+            shown = np.log10(np.where(finite, values - floor, np.nan) + delta)
+        return shown, "log₁₀(f − f*)"
+    return np.where(finite, values, np.nan), "f(x, y)"
+
+
+class SurfaceView(pg.PlotWidget):
+    """Heat map with contours, minima, racers' trails and the draggable start point.
+
+    Signals
+    -------
+    start_requested(float, float)
+        The user clicked the map or dragged the start marker to (x, y).
+    """
+
+    start_requested = Signal(float, float)
+
+    def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.surface: Surface | None = None
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", "x")
+        plot.setLabel("left", "y")
+        plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        # The map and contours only change with the surface or the zoom: cache them as pixmaps
+        # so an animation frame repaints trails, not half a million pixels.
+        self.image.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMap=theme.colormap)
+        self.colorbar.setImageItem(self.image, insert_in=plot)
+        self.contours: list[pg.IsocurveItem] = []
+        self.minima = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("#000", width=1.2),
+                                         brush=pg.mkBrush("#ffffff"))
+        self.minima.setZValue(20)
+        plot.addItem(self.minima)
+        self.field = pg.PlotDataItem(connect="pairs", pen=pg.mkPen((255, 255, 255, 110), width=1))
+        self.field.setZValue(5)
+        plot.addItem(self.field)
+        self.start_marker = pg.TargetItem(pos=(0, 0), size=16, symbol="crosshair",
+                                          pen=pg.mkPen("#ffffff", width=2), movable=True)
+        self.start_marker.setZValue(40)
+        self.start_marker.sigPositionChangeFinished.connect(self._start_dragged)
+        plot.addItem(self.start_marker)
+        self._trails: dict[str, tuple[pg.PlotCurveItem, pg.PlotCurveItem, str]] = {}
+        self._brushes: dict[str, object] = {}
+        self._outline_pen = pg.mkPen(theme.outline, width=1.5)
+        self.heads = pg.ScatterPlotItem()
+        self.heads.setZValue(31)
+        plot.addItem(self.heads)
+        self._arrows: dict[str, pg.PlotDataItem] = {}
+        self._field_visible = False
+        self.scene().sigMouseClicked.connect(self._clicked)
+        self.set_theme(theme)
+
+    # --- surface -------------------------------------------------------------------------
+    def set_surface(self, surface: Surface, resolution: int = GRID) -> None:
+        """Show ``surface``: heat map, colour bar, contours and known minima; reset the view."""
+        self.surface = surface
+        _, _, values = surface_grid(surface, resolution)
+        shown, label = display_values(surface, values)
+        x0, x1, y0, y1 = surface.domain
+        self.image.setImage(shown, autoLevels=False)
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        finite = shown[np.isfinite(shown)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if high <= low:
+            high = low + 1.0
+        self.colorbar.setLevels((low, high))
+        self.colorbar.axis.setLabel(label)
+        self._set_contours(surface, low, high)
+        points = [m.point for m in surface.minima]
+        self.minima.setData(pos=points) if points else self.minima.clear()
+        if self._field_visible:
+            self._draw_field()
+        self.reset_view()
+
+    def _set_contours(self, surface: Surface, low: float, high: float) -> None:
+        plot = self.getPlotItem()
+        for item in self.contours:
+            plot.removeItem(item)
+        self.contours = []
+        _, _, values = surface_grid(surface, CONTOUR_GRID)
+        shown, _ = display_values(surface, values)
+        shown = np.where(np.isfinite(shown), shown, high)
+        x0, x1, y0, y1 = surface.domain
+        pen = pg.mkPen((255, 255, 255, 90), width=1)
+        for level in np.linspace(low, high, CONTOUR_LEVELS + 2)[1:-1]:
+            item = pg.IsocurveItem(data=shown, level=float(level), pen=pen, axisOrder="col-major")
+            # Isocurves are traced in data-index coordinates: map them onto the domain.
+            sx = (x1 - x0) / (CONTOUR_GRID - 1)
+            sy = (y1 - y0) / (CONTOUR_GRID - 1)
+            item.setTransform(pg.QtGui.QTransform(sx, 0, 0, sy, x0, y0))
+            item.setZValue(10)
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.addItem(item)
+            self.contours.append(item)
+
+    def reset_view(self) -> None:
+        """Zoom to the surface's domain."""
+        if self.surface is not None:
+            x0, x1, y0, y1 = self.surface.domain
+            self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+
+    # --- start -------------------------------------------------------------------------
+    def set_start(self, x: float, y: float) -> None:
+        self.start_marker.blockSignals(True)
+        self.start_marker.setPos(QPointF(x, y))
+        self.start_marker.blockSignals(False)
+
+    @Slot(object)
+    def _start_dragged(self, marker) -> None:
+        pos = marker.pos()
+        self.start_requested.emit(float(pos.x()), float(pos.y()))
+
+    @Slot(object)
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
+            return
+        view = self.getPlotItem().getViewBox()
+        if not view.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = view.mapSceneToView(event.scenePos())
+        event.accept()
+        self.start_requested.emit(float(point.x()), float(point.y()))
+
+    # --- racers ------------------------------------------------------------------------
+    def set_trails(self, trails: list[TrailData]) -> None:
+        """Draw each racer's path so far, its current position and how it ended.
+
+        Called every animation frame: curves are reused per racer, pens are made once, and
+        all the current positions share one scatter item (one ``setData`` per frame).
+        """
+        plot = self.getPlotItem()
+        for key in set(self._trails) - {t.key for t in trails}:
+            for item in self._trails.pop(key)[:2]:
+                plot.removeItem(item)
+        heads = []
+        for trail in trails:
+            entry = self._trails.get(trail.key)
+            if entry is None or entry[2] != trail.color:
+                if entry is not None:
+                    for item in entry[:2]:
+                        plot.removeItem(item)
+                outline = pg.PlotCurveItem(pen=pg.mkPen(self.theme.outline, width=5))
+                line = pg.PlotCurveItem(pen=pg.mkPen(trail.color, width=2.5))
+                for z, item in ((29, outline), (30, line)):
+                    item.setZValue(z)
+                    plot.addItem(item)
+                entry = self._trails[trail.key] = (outline, line, trail.color)
+            outline, line, _ = entry
+            pts = trail.points
+            line.setData(pts[:, 0], pts[:, 1])
+            outline.setData(pts[:, 0], pts[:, 1])
+            heads.append({
+                "pos": pts[-1], "symbol": _HEAD_SYMBOLS.get(trail.status, "o"),
+                "brush": self._brush(trail.color), "pen": self._outline_pen,
+                "size": 18 if trail.status == "diverged" else 13,
+            })
+        self.heads.setData(heads)
+
+    def _brush(self, color: str):
+        brush = self._brushes.get(color)
+        if brush is None:
+            brush = self._brushes[color] = pg.mkBrush(color)
+        return brush
+
+    def set_vectors(self, vectors: list[VectorData]) -> None:
+        """Arrows at each racer's current point; each kind scaled so its longest fits."""
+        plot = self.getPlotItem()
+        for item in self._arrows.values():
+            plot.removeItem(item)
+        self._arrows = {}
+        if self.surface is None or not vectors:
+            return
+        x0, x1, _, _ = self.surface.domain
+        target = ARROW_FRACTION * (x1 - x0)
+        styles = {"descent": Qt.PenStyle.SolidLine, "update": Qt.PenStyle.DashLine,
+                  "velocity": Qt.PenStyle.DotLine}
+        for kind, style in styles.items():
+            arrows = [(v, getattr(v, kind)) for v in vectors if getattr(v, kind) is not None]
+            lengths = [float(np.hypot(*a)) for _, a in arrows]
+            longest = max([n for n in lengths if np.isfinite(n)], default=0.0)
+            if longest <= 0:
+                continue
+            for (v, a), n in zip(arrows, lengths, strict=True):
+                if not np.isfinite(n) or n == 0:
+                    continue
+                segment = _arrow_segments(v.point, np.asarray(a) * (target / longest))
+                item = pg.PlotDataItem(segment[:, 0], segment[:, 1], connect="pairs",
+                                       pen=pg.mkPen(v.color, width=2.5, style=style))
+                item.setZValue(35)
+                plot.addItem(item)
+                self._arrows[f"{kind}:{v.key}"] = item
+
+    def set_gradient_field(self, visible: bool) -> None:
+        """Show or hide normalised −∇f arrows over the map."""
+        self._field_visible = visible
+        if visible:
+            self._draw_field()
+        else:
+            self.field.clear()
+
+    def _draw_field(self, density: int = 22) -> None:
+        if self.surface is None:
+            return
+        x0, x1, y0, y1 = self.surface.domain
+        xs, ys = np.linspace(x0, x1, density + 2)[1:-1], np.linspace(y0, y1, density + 2)[1:-1]
+        xy = np.stack(np.meshgrid(xs, ys, indexing="ij"), -1).reshape(-1, 2)
+        with np.errstate(all="ignore"):
+            g = -self.surface.grad(xy)
+            norm = np.hypot(g[:, 0], g[:, 1])
+            keep = np.isfinite(norm) & (norm > 0)
+            step = 0.4 * min((x1 - x0), (y1 - y0)) / density
+            d = g[keep] / norm[keep, None] * step
+        segments = [_arrow_segments(p, v, head=0.35) for p, v in zip(xy[keep], d, strict=True)]
+        if segments:
+            data = np.concatenate(segments)
+            self.field.setData(data[:, 0], data[:, 1])
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackground(theme.background)
+        plot = self.getPlotItem()
+        for name in ("bottom", "left"):
+            axis = plot.getAxis(name)
+            axis.setPen(theme.foreground)
+            axis.setTextPen(theme.foreground)
+        self.colorbar.axis.setPen(theme.foreground)
+        self.colorbar.axis.setTextPen(theme.foreground)
+
+
+def _arrow_segments(origin: np.ndarray, vector: np.ndarray, head: float = 0.25) -> np.ndarray:
+    """Line segments (pairs of points) drawing an arrow from ``origin`` along ``vector``."""
+    origin = np.asarray(origin, dtype=float)
+    tip = origin + vector
+    back = -vector * head
+    c, s = np.cos(np.radians(25)), np.sin(np.radians(25))
+    left = tip + np.array([c * back[0] - s * back[1], s * back[0] + c * back[1]])
+    right = tip + np.array([c * back[0] + s * back[1], -s * back[0] + c * back[1]])
+    return np.array([origin, tip, tip, left, tip, right])

@@ -1,0 +1,52 @@
+"""Colours and themes shared by every view: one colour per optimizer, everywhere.
+
+The same optimizer has the same colour in the race (trail, marker, arrows), the side plots,
+the tables and the MNIST tab. Hues are spread so neighbours differ, and are drawn with a
+dark outline on the surface so they read on any colour map and on a projector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPTIMIZER_COLORS: dict[str, str] = {
+    "sgd": "#e6194b",       # red
+    "momentum": "#f58231",  # orange
+    "nesterov": "#ffe119",  # yellow
+    "rmsprop": "#3cb44b",   # green
+    "adagrad": "#42d4f4",   # cyan
+    "adadelta": "#bfef45",  # lime
+    "adam": "#4363d8",      # blue
+    "amsgrad": "#911eb4",   # purple
+    "adamw": "#f032e6",     # magenta
+    "adamax": "#a9a9a9",    # grey
+    "nadam": "#fabed4",     # pink
+    "lion": "#9a6324",      # brown
+}
+_EXTRA = ("#000075", "#469990", "#800000", "#808000", "#dcbeff", "#aaffc3")
+
+
+def color_for(optimizer_id: str, duplicate: int = 0) -> str:
+    """Hex colour for ``optimizer_id``; ``duplicate`` > 0 picks a distinct extra colour for a
+    second racer of the same optimizer."""
+    if duplicate <= 0 and optimizer_id in OPTIMIZER_COLORS:
+        return OPTIMIZER_COLORS[optimizer_id]
+    index = (sum(map(ord, optimizer_id)) + duplicate) % len(_EXTRA)
+    return _EXTRA[index]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours for one theme (plots and panels)."""
+
+    name: str
+    background: str
+    foreground: str
+    grid_alpha: float
+    outline: str  # drawn under trails so they read on any colour map
+    colormap: str  # pyqtgraph colour-map name for the surface
+
+
+LIGHT = Theme("light", "#ffffff", "#202020", 0.25, "#000000", "viridis")
+DARK = Theme("dark", "#15171c", "#e8e8e8", 0.25, "#000000", "viridis")
+THEMES = {"light": LIGHT, "dark": DARK}

@@ -1,0 +1,75 @@
+"""The race model: racers computed in chunks, recomputed only where a setting changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import optimizers, simulate, surfaces
+from engine.hyperparams import HyperParamError
+from engine.race import Race, Racer
+
+
+@pytest.fixture
+def race():
+    surface = surfaces.get("rosenbrock")
+    race = Race(surface, surface.start, budget=400)
+    for optimizer_id in ("sgd", "momentum", "adam"):
+        race.set_racer(Racer(race.new_key(optimizer_id), optimizer_id,
+                             {"learning_rate": 0.001}))
+    return race
+
+
+def test_ensure_computes_ahead_in_chunks_and_matches_a_full_run(race):
+    race.ensure(10, chunk=64)
+    assert all(t.computed == 64 for t in race.tracks.values())
+    race.ensure(400)
+    adam = next(t for t in race.tracks.values() if t.racer.optimizer_id == "adam")
+    full = simulate.run(race.surface, optimizers.get("adam", learning_rate=0.001),
+                        np.array([race.start]), 400)
+    np.testing.assert_array_equal(adam.points(400), full.path(0))
+
+
+def test_changing_one_racer_recomputes_only_that_one(race):
+    race.ensure(200)
+    keys = list(race.tracks)
+    others = {k: race.tracks[k] for k in keys[1:]}
+    race.set_racer(Racer(keys[0], "sgd", {"learning_rate": 0.0005}))
+    assert race.tracks[keys[0]].computed == 0
+    assert all(race.tracks[k] is track for k, track in others.items())
+
+
+def test_bad_settings_leave_the_race_unchanged(race):
+    key = next(iter(race.tracks))
+    track = race.tracks[key]
+    with pytest.raises(HyperParamError):
+        race.set_racer(Racer(key, "sgd", {"learning_rate": -1.0}))
+    assert race.tracks[key] is track
+
+
+def test_moving_the_start_restarts_everyone(race):
+    race.set_start((0.5, 2.0))
+    for track in race.tracks.values():
+        np.testing.assert_array_equal(track.points(0)[0], [0.5, 2.0])
+
+
+def test_status_and_internals_as_seen_at_a_step():
+    surface = surfaces.get("bowl")
+    race = Race(surface, (2.0, 1.0), budget=500)
+    race.set_racer(Racer("m", "momentum", {"learning_rate": 0.05}))
+    race.ensure(500)
+    track = race.tracks["m"]
+    status, stop = track.status_at(500)
+    assert status == "converged" and stop is not None
+    assert track.status_at(stop - 1) == ("running", None)
+    assert len(track.points(500)) == stop + 1
+    np.testing.assert_allclose(track.gradient(3), surface.grad(track.points(3)[-1]))
+    np.testing.assert_allclose(track.update(3), track.points(4)[-1] - track.points(3)[-1])
+    np.testing.assert_allclose(track.velocity(4), track.update(3), atol=1e-12)
+    assert np.all(track.update(stop) == 0)
+    assert race.finished_step() == stop
+
+
+def test_labels_show_only_changed_settings():
+    assert Racer("a", "adam").label() == "Adam"
+    assert Racer("a", "adam", {"learning_rate": 0.01}).label() == "Adam (learning_rate=0.01)"
