@@ -216,6 +216,8 @@ class Stepper:
         self._x = points[self._active]
         self._g = grads[self._active]
         self._state = optimizer.init(self._x)
+        #: True when the optimizer has a velocity (``momentum`` state slot) to record.
+        self.has_velocity = hasattr(self._state, "momentum")
 
     @property
     def done(self) -> bool:
