@@ -1,0 +1,281 @@
+"""The landscape side widgets on their own: side plots, results table and lesson panel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from engine import optimizers, simulate, surfaces
+from gui.palette import DARK, LIGHT, OPTIMIZER_COLORS
+
+pytestmark = pytest.mark.gui
+
+PLOTS = ("loss", "grad_norm", "distance")
+
+
+# --- side plots ---------------------------------------------------------------------------------
+@pytest.fixture
+def side(qtbot):
+    from gui.landscape.side_plots import SidePlots
+
+    widget = SidePlots()
+    qtbot.addWidget(widget)
+    widget.resize(350, 520)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _series(key, color, n=50, scale=1.0, distance=True):
+    from gui.landscape.side_plots import Series
+
+    steps = np.arange(n, dtype=float)
+    return Series(key, key.upper(), color, scale * np.exp(-steps / 10) + 1.0,
+                  scale * np.exp(-steps / 20), np.exp(-steps / 5) if distance else None)
+
+
+def test_set_series_reuses_curves_and_drops_stale_ones(side):
+    first = [_series("a", "#ff0000"), _series("b", "#00ff00"), _series("c", "#0000ff")]
+    side.set_series(first)
+    reused = side.curves("a")["loss"]
+    second = [_series("a", "#ff0000", n=80, scale=2.0), _series("c", "#123456", n=30)]
+    side.set_series(second)
+    assert side.keys() == ["a", "c"]
+    assert side.curves("a")["loss"] is reused
+    for name in PLOTS:
+        items = side.plots[name].listDataItems()
+        assert len(items) == 2
+        for entry in second:
+            curve = side.curves(entry.key)[name]
+            assert curve in items
+            np.testing.assert_array_equal(curve.xData, np.arange(len(entry.loss)))
+            np.testing.assert_allclose(curve.yData, getattr(entry, name))
+            assert curve.opts["pen"].color().name() == entry.color
+
+
+def test_cursor_marks_the_step_on_every_plot(side):
+    side.set_series([_series("a", "#ff0000")])
+    side.set_cursor(17)
+    assert [side.cursors[name].value() for name in PLOTS] == [17, 17, 17]
+    side.set_cursor(3)
+    assert all(side.cursors[name].value() == 3 for name in PLOTS)
+
+
+def test_loss_offset_and_zeros_never_put_non_positive_values_on_a_log_axis(side):
+    from gui.landscape.side_plots import LOG_FLOOR, Series
+
+    loss = np.array([100.0, 10.0, 3.0, 3.0 - 1e-12, 3.0])  # dips below f* by rounding
+    zeros = np.zeros(5)
+    side.set_series([Series("a", "A", "#ff0000", loss, zeros, zeros)], loss_offset=3.0)
+    side.grab()  # paint, so any warning from drawing would surface here
+    assert side.plots["loss"].getAxis("left").labelText == "loss − f*"
+    for name in PLOTS:
+        assert side.plots[name].getAxis("left").logMode
+        y = side.curves("a")[name].yData
+        assert np.all(y >= LOG_FLOOR)
+    np.testing.assert_allclose(side.curves("a")["loss"].yData[:2], [97.0, 7.0])
+
+
+def test_negative_losses_without_an_offset_turn_the_loss_axis_linear(side):
+    from gui.landscape.side_plots import Series
+
+    loss = -np.logspace(0, 6, 40)
+    side.set_series([Series("a", "A", "#ff0000", loss, np.ones(40), None)])
+    side.grab()
+    axis = side.plots["loss"].getAxis("left")
+    assert not axis.logMode and axis.labelText == "loss"
+    np.testing.assert_allclose(side.curves("a")["loss"].yData, loss)
+    assert side.plots["grad_norm"].getAxis("left").logMode
+    side.set_series([_series("a", "#ff0000")])
+    side.grab()
+    assert axis.logMode and axis.autoSIPrefixScale == 1.0
+
+
+def test_no_known_minimum_is_said_not_plotted(side):
+    side.set_series([_series("a", "#ff0000", distance=False)])
+    assert side.no_minimum.isVisible()
+    distance = side.curves("a")["distance"].yData
+    assert distance is None or distance.size == 0
+    side.set_series([_series("a", "#ff0000")])
+    assert not side.no_minimum.isVisible()
+
+
+def test_legend_theme_and_clear(side):
+    side.set_series([_series("a", "#ff0000"), _series("b", "#00ff00")])
+    assert "A" in side.legend.text() and "#00ff00" in side.legend.text()
+    side.set_theme(DARK)
+    side.grab()
+    assert side.plots["loss"].getAxis("left").textPen().color().name() == DARK.foreground
+    side.clear()
+    assert side.keys() == [] and side.cursors["loss"].value() == 0
+    assert all(not side.plots[name].listDataItems() for name in PLOTS)
+
+
+# --- results table ------------------------------------------------------------------------------
+def _row(key, status="running", stop=None, loss=0.123456789, point=(1.23456789, -0.5)):
+    from gui.landscape.results_table import ResultRow
+
+    return ResultRow(key, key.title(), OPTIMIZER_COLORS.get(key, "#808080"),
+                     "learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07",
+                     status, stop, stop if status == "converged" else None, loss, point,
+                     "global (1, 1)" if status == "converged" else None)
+
+
+@pytest.fixture
+def table(qtbot):
+    from gui.landscape.results_table import ResultsTable
+
+    widget = ResultsTable()
+    qtbot.addWidget(widget)
+    widget.resize(800, 200)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _texts(table, row):
+    return [table.item(row, column).text() for column in range(table.columnCount())]
+
+
+def test_rows_show_formatted_results(table):
+    table.set_rows([_row("sgd", "diverged", 37, loss=1.5e13),
+                    _row("adam", "converged", 412), _row("rmsprop")])
+    assert table.rowCount() == 3
+    assert _texts(table, 0)[2:] == ["diverged at 37", "—", "1.5e+13", "(1.235, -0.5)", "—"]
+    assert _texts(table, 1)[:1] + _texts(table, 1)[2:] == [
+        "Adam", "converged at 412", "412", "0.123457", "(1.235, -0.5)", "global (1, 1)"]
+    assert _texts(table, 2)[2] == "running"
+    settings = table.item(0, 1)
+    assert settings.toolTip() == settings.text()
+    assert not table.item(0, 4).flags() & Qt.ItemFlag.ItemIsEditable
+    assert table.item(0, 4).textAlignment() & Qt.AlignmentFlag.AlignRight
+    diverged = table.item(0, 2).foreground().color()
+    assert diverged.red() > diverged.green() and diverged.red() > diverged.blue()
+    assert not table.item(0, 0).icon().isNull()
+
+
+def test_selection_follows_the_key_through_updates(qtbot, table):
+    table.set_rows([_row("sgd"), _row("adam"), _row("rmsprop")])
+    table.select_key("adam")
+    with qtbot.assertNotEmitted(table.row_selected):
+        table.set_rows([_row("rmsprop"), _row("sgd", "diverged", 5), _row("adam")])
+    assert table.selected_key() == "adam"
+    assert table.selectionModel().selectedRows()[0].row() == 2
+    table.set_rows([_row("sgd")])
+    assert table.selected_key() is None
+
+
+def test_clicking_a_row_emits_its_key(qtbot, table):
+    table.set_rows([_row("sgd"), _row("adam"), _row("rmsprop")])
+    centre = table.visualRect(table.model().index(1, 2)).center()
+    with qtbot.waitSignal(table.row_selected, timeout=1000) as blocker:
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert blocker.args == ["adam"]
+    assert table.selected_key() == "adam"
+    # Clicking the selected row again asks for it again (another racer may be shown).
+    with qtbot.waitSignal(table.row_selected, timeout=1000) as blocker:
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert blocker.args == ["adam"]
+
+
+def test_table_theme_keeps_status_colours_readable(table):
+    table.set_rows([_row("sgd", "diverged", 5)])
+    table.set_theme(DARK)
+    table.set_theme(LIGHT)
+    assert table.item(0, 2).foreground().color().isValid()
+
+
+# --- lesson panel -------------------------------------------------------------------------------
+@pytest.fixture
+def lesson(qtbot):
+    from gui.landscape.lesson_panel import LessonPanel
+
+    widget = LessonPanel()
+    qtbot.addWidget(widget)
+    return widget
+
+
+KEY_PHRASES = {
+    "sgd": ("simple", "memory-efficient", "slow", "unstable"),
+    "momentum": ("accelerates", "tuned"),
+    "rmsprop": ("noisy", "sensitive to the learning rate"),
+    "adam": ("adaptive", "widely used", "more state"),
+}
+
+
+@pytest.mark.parametrize("optimizer_id", sorted(KEY_PHRASES))
+def test_lesson_shows_formula_and_the_comparison(lesson, optimizer_id):
+    optimizer = optimizers.get(optimizer_id)
+    lesson.show_optimizer(optimizer.spec, optimizer.config)
+    text = lesson.toPlainText()
+    for line in optimizer.spec.formula.split(";"):
+        assert line.strip() in text
+    for phrase in KEY_PHRASES[optimizer_id]:
+        assert phrase in text.lower()
+    assert optimizer.spec.intuition in text and optimizer.spec.reference in text
+    assert all(pro in text for pro in optimizer.spec.pros)
+    assert "learning_rate" in text and "extra number" in text
+    assert "font-family" in lesson.toHtml() or "monospace" in lesson.toHtml()
+
+
+def test_every_optimizer_has_a_lesson_and_memory_follows_the_settings(lesson):
+    from gui.landscape.lesson_panel import HOW_IT_WORKS, memory_slots
+
+    assert set(HOW_IT_WORKS) == set(optimizers.ids())
+    for spec in optimizers.catalog():
+        lesson.show_optimizer(spec, optimizers.get(spec.id).config)
+        assert spec.name in lesson.toPlainText()
+    sgd = optimizers.spec("sgd")
+    assert memory_slots(sgd, {"momentum": 0.0}) == 0
+    assert memory_slots(sgd, {"momentum": 0.9}) == 1
+    assert memory_slots(optimizers.spec("adam"), {"amsgrad": True}) == 3
+    lesson.show_optimizer(sgd, optimizers.get("sgd").config)
+    assert "keeps no extra numbers per weight" in lesson.toPlainText()
+
+
+def test_surface_lesson_lists_the_known_minima(lesson):
+    surface = surfaces.get("himmelblau")
+    lesson.show_surface(surface)
+    text = lesson.toPlainText()
+    assert surface.name in text and surface.lesson in text
+    assert text.count("minimum at") == len(surface.minima)
+    lesson.show_surface(surfaces.get("saddle"))
+    assert "No known minimum" in lesson.toPlainText()
+
+
+@pytest.mark.parametrize("background", ["#ffffff", "#1e2128"])
+def test_title_colours_contrast_with_the_background(background):
+    from gui.landscape.lesson_panel import contrast_ratio, readable
+
+    for color in OPTIMIZER_COLORS.values():
+        assert contrast_ratio(readable(color, QColor(background)), QColor(background)) >= 3.0
+
+
+# --- all three with a real race -----------------------------------------------------------------
+def test_widgets_show_a_real_race(qtbot, side, table, lesson):
+    from gui.landscape.results_table import ResultRow
+    from gui.landscape.side_plots import Series
+
+    surface = surfaces.get("rosenbrock")
+    centre = np.array(surface.minima[0].point)
+    series, rows = [], []
+    for optimizer_id in ("sgd", "adam"):
+        result = simulate.run(surface, optimizers.get(optimizer_id, learning_rate=0.001),
+                              [surface.start], 300, keep_path=True)
+        path = result.path(0)
+        losses = result.path_losses(0)
+        series.append(Series(optimizer_id, optimizer_id, OPTIMIZER_COLORS[optimizer_id], losses,
+                             result.grad_norms[: len(losses), 0],
+                             np.hypot(*(path - centre).T)))
+        rows.append(ResultRow(optimizer_id, optimizer_id, OPTIMIZER_COLORS[optimizer_id], "",
+                              result.status_name(0), None, None, float(result.final_loss[0]),
+                              tuple(result.final_point[0]), None))
+    side.set_series(series, loss_offset=surface.minima[0].value)
+    side.set_cursor(150)
+    table.set_rows(rows)
+    lesson.show_surface(surface)
+    for widget in (side, table, lesson):
+        assert not widget.grab().isNull()
+    assert len(side.plots["distance"].listDataItems()) == 2
