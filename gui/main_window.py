@@ -1,14 +1,23 @@
-"""The main window: the Landscape and MNIST training tabs, menus and status bar."""
+"""The main window: the Landscape and MNIST training tabs, menus, themes and status bar."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from engine import optimizers, surfaces
+from gui.landscape.tab import LandscapeTab
+from gui.palette import DARK, LIGHT, THEMES, Theme
 
 APP_NAME = "Optiscope"
+SHORTCUTS = (
+    ("Space", "play / pause the race"),
+    ("Right / Left", "one step forward / back"),
+    ("Home", "back to step 0"),
+    ("F11", "full screen"),
+    ("Ctrl+R", "reset the view"),
+    ("Ctrl+Q", "quit"),
+)
 
 
 def _placeholder(text: str) -> QLabel:
@@ -19,43 +28,112 @@ def _placeholder(text: str) -> QLabel:
     return label
 
 
+def apply_palette(theme: Theme) -> None:
+    """Qt widget colours for ``theme`` (Fusion style, so dark works on every platform)."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    app.setStyle("Fusion")
+    if theme is LIGHT:
+        app.setPalette(app.style().standardPalette())
+        return
+    palette = QPalette()
+    base, window, text = QColor("#1e2027"), QColor("#2a2d35"), QColor("#e8e8e8")
+    for role, color in (
+        (QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, window),
+        (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, base),
+        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Highlight, QColor("#4363d8")),
+        (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
+        (QPalette.ColorRole.PlaceholderText, QColor("#9a9a9a")),
+    ):
+        palette.setColor(role, color)
+    app.setPalette(palette)
+
+
 class MainWindow(QMainWindow):
     """Top-level window holding the two halves of the app."""
 
-    def __init__(self) -> None:
+    def __init__(self, theme: str = "light") -> None:
         super().__init__()
         self.setWindowTitle(f"{APP_NAME} — optimizers, made visible")
-        self.resize(1280, 800)
+        self.resize(1500, 900)
+        self.theme = THEMES.get(theme, LIGHT)
+        apply_palette(self.theme)
+        self.landscape = LandscapeTab(theme=self.theme)
+        self.landscape.status_message.connect(self._show_status)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(
-            _placeholder(
-                f"Landscape: {len(surfaces.ids())} surfaces and {len(optimizers.ids())} "
-                "Keras-exact optimizers are ready in the engine.\n"
-                "The interactive race view is being built (try `python main.py trajectory "
-                "--help` meanwhile)."
-            ),
-            "Landscape",
-        )
+        self.tabs.addTab(self.landscape, "Landscape")
         self.tabs.addTab(
             _placeholder("MNIST training: the Keras MLP trained per optimizer (coming next)."),
             "MNIST training",
         )
         self.setCentralWidget(self.tabs)
         self._build_menus()
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage("Ready: press Space to start the race.")
+
+    def _action(self, text: str, slot, shortcut=None, menu=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        self.addAction(action)
+        return action
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        self.menuBar().addMenu("&View")
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+
+        view_menu = self.menuBar().addMenu("&View")
+        self._action("&Reset view", self.landscape.view.reset_view, "Ctrl+R", view_menu)
+        self.fullscreen_action = self._action("&Full screen", self._toggle_fullscreen, "F11",
+                                              view_menu, checkable=True)
+        view_menu.addSeparator()
+        themes = QActionGroup(self)
+        for theme in (LIGHT, DARK):
+            action = self._action(f"{theme.name.title()} theme",
+                                  lambda _=False, t=theme: self.set_theme(t),
+                                  menu=view_menu, checkable=True)
+            action.setChecked(theme is self.theme)
+            themes.addAction(action)
+
+        play_menu = self.menuBar().addMenu("&Race")
+        self._action("&Play / pause", self.landscape.toggle_playing, "Space", play_menu)
+        self._action("Step &forward", lambda: self.landscape.step_by(1), "Right", play_menu)
+        self._action("Step &back", lambda: self.landscape.step_by(-1), "Left", play_menu)
+        self._action("&Reset", self.landscape.reset, "Home", play_menu)
+
         help_menu = self.menuBar().addMenu("&Help")
-        about_action = QAction("&About Optiscope", self)
-        about_action.triggered.connect(self._show_about)
-        help_menu.addAction(about_action)
+        self._action("&Keyboard shortcuts", self._show_shortcuts, menu=help_menu)
+        self._action(f"&About {APP_NAME}", self._show_about, menu=help_menu)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        apply_palette(theme)
+        self.landscape.set_theme(theme)
+
+    @Slot()
+    def _toggle_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.fullscreen_action.setChecked(self.isFullScreen())
+
+    @Slot(str)
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text)
+
+    def _show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     def _show_about(self) -> None:
         QMessageBox.about(
@@ -65,3 +143,7 @@ class MainWindow(QMainWindow):
             "rules racing on 2-D loss surfaces, and the Keras MNIST MLP trained per "
             "optimizer.</p>",
         )
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.landscape.shutdown()
+        super().closeEvent(event)

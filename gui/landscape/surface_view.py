@@ -219,15 +219,36 @@ class SurfaceView(pg.PlotWidget):
                     plot.addItem(item)
                 entry = self._trails[trail.key] = (outline, line, trail.color)
             outline, line, _ = entry
-            pts = trail.points
+            pts, head = self._clipped(trail)
             line.setData(pts[:, 0], pts[:, 1])
             outline.setData(pts[:, 0], pts[:, 1])
             heads.append({
-                "pos": pts[-1], "symbol": _HEAD_SYMBOLS.get(trail.status, "o"),
+                "pos": head, "symbol": _HEAD_SYMBOLS.get(trail.status, "o"),
                 "brush": self._brush(trail.color), "pen": self._outline_pen,
                 "size": 18 if trail.status == "diverged" else 13,
             })
         self.heads.setData(heads)
+
+    def _clipped(self, trail: TrailData) -> tuple[np.ndarray, np.ndarray]:
+        """Points to draw and where the head marker goes.
+
+        A diverged path is drawn up to its first point far outside the map (so the escape
+        direction shows) and its ✕ sits on the last point still near the map, where the
+        viewer can see it, instead of thousands of units away.
+        """
+        pts = trail.points
+        if trail.status != "diverged" or self.surface is None or len(pts) < 2:
+            return pts, pts[-1]
+        x0, x1, y0, y1 = self.surface.domain
+        mx, my = 0.25 * (x1 - x0), 0.25 * (y1 - y0)
+        outside = ((pts[:, 0] < x0 - mx) | (pts[:, 0] > x1 + mx)
+                   | (pts[:, 1] < y0 - my) | (pts[:, 1] > y1 + my))
+        if not outside.any():
+            return pts, pts[-1]
+        first = int(np.argmax(outside))
+        if first == 0:
+            return pts, pts[-1]
+        return pts[: first + 1], pts[first - 1]
 
     def _brush(self, color: str):
         brush = self._brushes.get(color)

@@ -1,0 +1,107 @@
+"""Playback controls: play/pause, step, reset, timeline, speed and step budget."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QWidget,
+)
+
+BASE_STEPS_PER_SECOND = 60.0  #: steps per second at 1×
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+MAX_BUDGET = 100_000
+
+
+class PlaybackBar(QWidget):
+    """A row of playback controls; the tab owns the clock and the current step.
+
+    Signals
+    -------
+    play_toggled(bool), step_requested(int) (+1/−1), reset_requested(),
+    seek_requested(int), speed_changed(float) (steps per second), budget_changed(int)
+    """
+
+    play_toggled = Signal(bool)
+    step_requested = Signal(int)
+    reset_requested = Signal()
+    seek_requested = Signal(int)
+    speed_changed = Signal(float)
+    budget_changed = Signal(int)
+
+    def __init__(self, budget: int, parent=None) -> None:
+        super().__init__(parent)
+        style = self.style()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.play_button = QPushButton()
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.toggled.connect(self._play_toggled)
+        self._icons = (style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
+                       style.standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        self.play_button.setIcon(self._icons[0])
+        self.back_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekBackward), "")
+        self.back_button.setToolTip("Step back (Left)")
+        self.back_button.clicked.connect(lambda: self.step_requested.emit(-1))
+        self.forward_button = QPushButton(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward), "")
+        self.forward_button.setToolTip("Step forward (Right)")
+        self.forward_button.clicked.connect(lambda: self.step_requested.emit(1))
+        self.reset_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward), "")
+        self.reset_button.setToolTip("Reset to step 0 (Home)")
+        self.reset_button.clicked.connect(self.reset_requested)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, budget)
+        self.slider.setToolTip("Timeline: drag to any step")
+        self.slider.valueChanged.connect(self.seek_requested)
+        self.step_label = QLabel()
+        self.step_label.setMinimumWidth(110)
+        self.speed = QComboBox()
+        for speed in SPEEDS:
+            self.speed.addItem(f"{speed:g}×", speed)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.setToolTip(f"Playback speed (1× = {BASE_STEPS_PER_SECOND:g} steps per second)")
+        self.speed.currentIndexChanged.connect(
+            lambda _: self.speed_changed.emit(self.steps_per_second()))
+        self.budget = QSpinBox()
+        self.budget.setRange(1, MAX_BUDGET)
+        self.budget.setValue(budget)
+        self.budget.setPrefix("budget ")
+        self.budget.setKeyboardTracking(False)
+        self.budget.setToolTip("Most steps each optimizer takes")
+        self.budget.valueChanged.connect(self.budget_changed)
+        for widget in (self.reset_button, self.back_button, self.play_button, self.forward_button):
+            layout.addWidget(widget)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.step_label)
+        layout.addWidget(self.speed)
+        layout.addWidget(self.budget)
+
+    def steps_per_second(self) -> float:
+        return BASE_STEPS_PER_SECOND * float(self.speed.currentData())
+
+    def show_step(self, step: int, budget: int) -> None:
+        """Reflect ``step`` without emitting ``seek_requested``."""
+        self.slider.blockSignals(True)
+        self.slider.setMaximum(budget)
+        self.slider.setValue(step)
+        self.slider.blockSignals(False)
+        self.step_label.setText(f"step {step} / {budget}")
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.blockSignals(True)
+        self.play_button.setChecked(playing)
+        self.play_button.setIcon(self._icons[int(playing)])
+        self.play_button.blockSignals(False)
+
+    @Slot(bool)
+    def _play_toggled(self, playing: bool) -> None:
+        self.play_button.setIcon(self._icons[int(playing)])
+        self.play_toggled.emit(playing)

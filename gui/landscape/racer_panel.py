@@ -1,0 +1,242 @@
+"""The racers list and the hyperparameter editor of the selected racer.
+
+Hyperparameters appear under Keras's own names with the registry's ranges; values outside a
+range cannot be typed into a spin box, and anything the registry still refuses is shown
+inline in red, leaving the racer unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import optimizers
+from engine.hyperparams import HyperParam, HyperParamError
+from engine.race import Racer
+
+
+def swatch(color: str, size: int = 12) -> QIcon:
+    """A filled square icon in ``color``."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+class RacerPanel(QWidget):
+    """Add/remove racers and edit the selected one's Keras arguments.
+
+    Signals
+    -------
+    racer_added(str)
+        An optimizer id to add.
+    racer_removed(str)
+        The key of the racer to remove.
+    racer_changed(object)
+        A new :class:`Racer` (validated) to replace the one with its key.
+    selection_changed(str)
+        The key of the racer now selected.
+    """
+
+    racer_added = Signal(str)
+    racer_removed = Signal(str)
+    racer_changed = Signal(object)
+    selection_changed = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._racers: dict[str, Racer] = {}
+        self._editors: dict[str, QWidget] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.list = QListWidget()
+        self.list.setMaximumHeight(130)
+        self.list.currentItemChanged.connect(self._current_changed)
+        layout.addWidget(self.list)
+        row = QHBoxLayout()
+        self.add_combo = QComboBox()
+        for spec in optimizers.catalog():
+            self.add_combo.addItem(spec.name, spec.id)
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self._add_clicked)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self._remove_clicked)
+        row.addWidget(self.add_combo, 1)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        layout.addLayout(row)
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.form.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.form_host)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d0342c;")
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.defaults_button = QPushButton("Keras defaults")
+        self.defaults_button.setToolTip("Reset the selected optimizer to Keras's defaults")
+        self.defaults_button.clicked.connect(self._defaults_clicked)
+        layout.addWidget(self.defaults_button)
+
+    # --- the list ------------------------------------------------------------------------
+    def set_racers(self, racers: list[Racer], colors: dict[str, str], labels: dict[str, str]
+                   ) -> None:
+        """Show ``racers``; keeps the selection when its key is still there."""
+        current = self.current_key()
+        self._racers = {r.key: r for r in racers}
+        self.list.blockSignals(True)
+        self.list.clear()
+        for racer in racers:
+            item = QListWidgetItem(swatch(colors[racer.key]), labels[racer.key])
+            item.setData(Qt.ItemDataRole.UserRole, racer.key)
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        keys = [r.key for r in racers]
+        if keys:
+            self.select(current if current in keys else keys[0])
+        else:
+            self._build_form(None)
+
+    def current_key(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def select(self, key: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == key:
+                self.list.setCurrentRow(i)
+                self._build_form(self._racers[key])
+                return
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _current_changed(self, current, _previous) -> None:
+        if current is None:
+            return
+        key = current.data(Qt.ItemDataRole.UserRole)
+        self._build_form(self._racers.get(key))
+        self.selection_changed.emit(key)
+
+    @Slot()
+    def _add_clicked(self) -> None:
+        self.racer_added.emit(self.add_combo.currentData())
+
+    @Slot()
+    def _remove_clicked(self) -> None:
+        key = self.current_key()
+        if key is not None:
+            self.racer_removed.emit(key)
+
+    @Slot()
+    def _defaults_clicked(self) -> None:
+        key = self.current_key()
+        if key is not None:
+            racer = self._racers[key]
+            self.racer_changed.emit(Racer(key, racer.optimizer_id, {}, racer.start))
+
+    # --- the form ----------------------------------------------------------------------------
+    def _build_form(self, racer: Racer | None) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self._editors = {}
+        self.error.hide()
+        if racer is None:
+            return
+        spec = optimizers.spec(racer.optimizer_id)
+        config = spec.validate(**racer.settings)
+        for hyperparam in spec.hyperparams:
+            if hyperparam.advanced:
+                continue
+            editor = self._editor_for(hyperparam, config[hyperparam.name])
+            editor.setToolTip(f"{hyperparam.doc}\nValid: {hyperparam.range_text()}")
+            self._editors[hyperparam.name] = editor
+            self.form.addRow(hyperparam.name, editor)
+        advanced = QLineEdit(", ".join(
+            f"{h.name}={config[h.name]}" for h in spec.hyperparams
+            if h.advanced and config[h.name] is not None))
+        advanced.setPlaceholderText("e.g. clipnorm=1.0, weight_decay=0.01")
+        advanced.setToolTip("Keras base options: " + ", ".join(
+            f"{h.name} {h.range_text()}" for h in spec.hyperparams if h.advanced))
+        advanced.editingFinished.connect(self._edited)
+        self._editors["__advanced__"] = advanced
+        self.form.addRow("options", advanced)
+
+    def _editor_for(self, hyperparam: HyperParam, value: Any) -> QWidget:
+        if hyperparam.kind == "bool":
+            box = QCheckBox()
+            box.setChecked(bool(value))
+            box.toggled.connect(self._edited)
+            return box
+        spin = QDoubleSpinBox()
+        spin.setDecimals(7 if hyperparam.log else 4)
+        low = hyperparam.low if hyperparam.low is not None else -1e9
+        high = hyperparam.high if hyperparam.high is not None else 1e9
+        step = 10.0 ** -spin.decimals()
+        spin.setRange(low + step if hyperparam.low_open else low,
+                      high - step if hyperparam.high_open else high)
+        spin.setSingleStep(0.001 if hyperparam.log else 0.01)
+        if hyperparam.log:
+            spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        spin.setKeyboardTracking(False)
+        spin.setValue(float(value))
+        spin.valueChanged.connect(self._edited)
+        return spin
+
+    def _settings_from_form(self, racer: Racer) -> dict[str, Any]:
+        settings: dict[str, Any] = {}
+        for name, editor in self._editors.items():
+            if name == "__advanced__":
+                text = editor.text().strip()
+                for part in filter(None, (p.strip() for p in text.split(","))):
+                    option, sep, value = part.partition("=")
+                    if not sep:
+                        raise HyperParamError("options", f"expected NAME=VALUE, got {part!r}")
+                    settings[option.strip()] = value.strip()
+            elif isinstance(editor, QCheckBox):
+                settings[name] = editor.isChecked()
+            else:
+                settings[name] = editor.value()
+        spec = optimizers.spec(racer.optimizer_id)
+        config = spec.validate(**settings)  # raises HyperParamError naming the field
+        defaults = spec.defaults()
+        return {k: v for k, v in config.items()
+                if not _same(v, defaults[k])}
+
+    @Slot()
+    def _edited(self, *_args) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        racer = self._racers[key]
+        try:
+            settings = self._settings_from_form(racer)
+        except HyperParamError as error:
+            self.error.setText(str(error))
+            self.error.show()
+            return
+        self.error.hide()
+        new = Racer(key, racer.optimizer_id, settings, racer.start)
+        self._racers[key] = new
+        self.racer_changed.emit(new)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12)
+    return a == b
