@@ -13,16 +13,17 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a headless command, or the GUI when no command is given."""
-    from engine.cli import UsageError, build_parser, run_command
+    from engine.cli import UsageError, build_parser, run_parsed
+    from gui.render import add_render_command
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(extensions=(add_render_command,)).parse_args(argv)
     except UsageError as error:
         sys.stderr.write(f"optiscope: error: {error}\n")
         return 2
     if args.command is not None:
-        return run_command(argv)
+        return run_parsed(args)
     from gui.app import run_app
 
     return run_app(self_test=args.self_test)

@@ -13,7 +13,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -197,8 +197,12 @@ def command_trajectory(args: argparse.Namespace, out: io.TextIOBase) -> None:
         )
 
 
-def build_parser() -> ArgumentParser:
-    """The ``main.py`` argument parser with every headless subcommand."""
+def build_parser(extensions: Sequence[Callable[[Any], None]] = ()) -> ArgumentParser:
+    """The ``main.py`` argument parser with every headless subcommand.
+
+    ``extensions`` are called with the subcommand registry, so ``gui`` can add commands
+    (``render``) without the engine importing it.
+    """
     parser = ArgumentParser(
         prog="optiscope",
         description="Optiscope: deep-learning optimizers, made visible. Without a command, "
@@ -237,16 +241,26 @@ def build_parser() -> ArgumentParser:
     formats.add_argument("--json", action="store_true", help="print the path as JSON")
     formats.add_argument("--csv", action="store_true", help="print the path as CSV")
     trajectory.set_defaults(handler=command_trajectory)
+    for extend in extensions:
+        extend(commands)
     return parser
 
 
-def run_command(argv: Sequence[str], out: io.TextIOBase | None = None) -> int:
-    """Run a headless command; return the exit status (2 for bad input)."""
-    out = out or sys.stdout
+def run_parsed(args: argparse.Namespace, out: io.TextIOBase | None = None) -> int:
+    """Run the handler of parsed ``args``; return the exit status (2 for bad input)."""
     try:
-        args = build_parser().parse_args(list(argv))
-        args.handler(args, out)
+        args.handler(args, out or sys.stdout)
     except UsageError as error:
         sys.stderr.write(f"optiscope: error: {error}\n")
         return 2
     return 0
+
+
+def run_command(argv: Sequence[str], out: io.TextIOBase | None = None) -> int:
+    """Parse ``argv`` and run a headless command; return the exit status (2 for bad input)."""
+    try:
+        args = build_parser().parse_args(list(argv))
+    except UsageError as error:
+        sys.stderr.write(f"optiscope: error: {error}\n")
+        return 2
+    return run_parsed(args, out)

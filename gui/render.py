@@ -1,0 +1,149 @@
+"""``main.py render``: the race after N steps, drawn to a PNG without a window.
+
+The command's arguments are checked before Qt is touched, so bad input exits with status 2
+and one line on stderr; the 2-D view renders on Qt's ``offscreen`` platform, the 3-D view
+needs an OpenGL context (an X server, or Xvfb) and says so when there is none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine.cli import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
+
+DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
+MAX_STEPS = 100_000
+
+
+def add_render_command(commands: Any) -> None:
+    """Register ``render`` on the ``main.py`` subcommand registry."""
+    render = commands.add_parser(
+        "render", help="draw the race after N steps to a PNG, without a window",
+        epilog="Example: render --surface rosenbrock --optimizers sgd,momentum,adam "
+        "--start=-1.5,2 --steps 300 --out race.png",
+    )
+    render.add_argument("--surface", required=True, help="surface id or expr:f(x, y)")
+    render.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="surface parameter, e.g. condition_number=100")
+    render.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS, metavar="ID,ID,...",
+                        help=f"optimizers with Keras defaults (default {DEFAULT_OPTIMIZERS})")
+    render.add_argument("--start", metavar="X,Y", help="start; write --start=-1.5,2")
+    render.add_argument("--steps", type=int, default=500, help="steps to draw (default 500)")
+    render.add_argument("--out", required=True, help="output PNG file")
+    render.add_argument("--size", default="1200x800", metavar="WxH", help="image size in pixels")
+    render.add_argument("--view", choices=("2d", "3d"), default="2d")
+    render.add_argument("--theme", choices=("light", "dark"), default="light")
+    render.set_defaults(handler=command_render)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1200x800"`` -> (1200, 800), each side in [200, 8000]."""
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        raise UsageError(f"--size: expected WxH in pixels, e.g. 1200x800, got {text!r}") from None
+    if not sep or not all(200 <= side <= 8000 for side in size):
+        raise UsageError(f"--size: each side must be between 200 and 8000, got {text!r}")
+    return size
+
+
+def command_render(args: argparse.Namespace, out: Any) -> None:
+    surface = load_surface(args.surface, parse_assignments(args.param, "--param"))
+    ids = [i.strip() for i in args.optimizers.split(",") if i.strip()]
+    if not ids:
+        raise UsageError("--optimizers: name at least one optimizer id")
+    for optimizer_id in ids:
+        load_optimizer(optimizer_id, {})
+    start = parse_start(args.start) if args.start is not None else surface.start
+    if not 0 <= args.steps <= MAX_STEPS:
+        raise UsageError(f"--steps: must be between 0 and {MAX_STEPS}, got {args.steps}")
+    size = parse_size(args.size)
+    target = Path(args.out)
+    if target.suffix.lower() != ".png":
+        raise UsageError(f"--out: the file must end in .png, got {args.out!r}")
+    if not target.parent.is_dir():
+        raise UsageError(f"--out: no such folder {str(target.parent)!r}")
+    if args.view == "2d" or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    image = _render(surface, ids, start, args.steps, size, args.view, args.theme)
+    _save_atomically(image, target)
+    out.write(f"wrote {target} ({size[0]}x{size[1]}, {args.view}, step {args.steps})\n")
+
+
+def _render(surface, ids, start, steps, size, view_kind, theme_name):
+    from PySide6.QtWidgets import QApplication
+
+    from engine.race import Race, Racer
+    from gui.landscape.surface_view import SurfaceView, TrailData
+    from gui.landscape.view3d import Surface3DView, opengl_available
+    from gui.palette import THEMES, color_for
+
+    app = QApplication.instance() or QApplication(["optiscope-render"])
+    if view_kind == "3d":
+        available, reason = opengl_available()
+        if not available:
+            raise UsageError(f"--view 3d: no OpenGL here ({reason}); use --view 2d")
+    theme = THEMES[theme_name]
+    race = Race(surface, start, steps)
+    seen: dict[str, int] = {}
+    colors = {}
+    for optimizer_id in ids:
+        key = race.new_key(optimizer_id)
+        colors[key] = color_for(optimizer_id, seen.get(optimizer_id, 0))
+        seen[optimizer_id] = seen.get(optimizer_id, 0) + 1
+        race.set_racer(Racer(key, optimizer_id))
+    race.ensure(steps)
+    if view_kind == "3d":
+        widget = Surface3DView(theme=theme)
+        widget.set_surface(surface)
+        widget.set_trails([(k, t.points(steps), colors[k]) for k, t in race.tracks.items()])
+    else:
+        widget = SurfaceView(theme=theme)
+        widget.set_surface(surface)
+        widget.set_start(*race.start)
+        legend = widget.getPlotItem().addLegend(offset=(10, 10), labelTextColor=theme.foreground,
+                                                brush=theme.background)
+        trails = []
+        for key, track in race.tracks.items():
+            status, stop = track.status_at(steps)
+            trails.append(TrailData(key, track.points(steps), colors[key], status))
+            text = track.racer.label() + ("" if stop is None else f": {status} at {stop}")
+            legend.addItem(_legend_sample(colors[key]), text)
+        widget.set_trails(trails)
+        widget.getPlotItem().setTitle(f"{surface.name} — step {steps}", color=theme.foreground)
+    widget.resize(*size)
+    widget.show()
+    for _ in range(3):
+        app.processEvents()
+    image = widget.grab().toImage()
+    if view_kind == "3d":
+        widget.close_gl()
+    widget.close()
+    widget.deleteLater()
+    app.processEvents()
+    return image
+
+
+def _legend_sample(color: str):
+    import pyqtgraph as pg
+
+    return pg.PlotDataItem(pen=pg.mkPen(color, width=3))
+
+
+def _save_atomically(image, target: Path) -> None:
+    """Write to a temporary file beside ``target``, then replace it: never half a file."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png",
+                                         dir=target.parent)
+    os.close(handle)
+    try:
+        if not image.save(temporary, "PNG"):
+            raise UsageError(f"--out: could not write {str(target)!r}")
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
