@@ -1,0 +1,66 @@
+"""Regenerate the README screenshots: ``xvfb-run -a .venv/bin/python docs/screenshots.py``.
+
+Under Xvfb (platform xcb) the 3-D view renders with Mesa; on the offscreen platform the
+3-D shot is skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+    from gui.palette import DARK, LIGHT
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow()
+    window.resize(1500, 900)
+    window.show()
+    tab = window.landscape
+
+    def shot(name: str) -> None:
+        for _ in range(5):
+            app.processEvents()
+        window.grab().save(str(OUT / f"{name}.png"))
+        print("wrote", OUT / f"{name}.png")
+
+    # 1. The ravine with the internals shown.
+    for box in (tab.show_descent, tab.show_update, tab.show_velocity):
+        box.setChecked(True)
+    tab.seek(120)
+    shot("landscape-ravine")
+    for box in (tab.show_descent, tab.show_update, tab.show_velocity):
+        box.setChecked(False)
+    # 2. Rosenbrock in the dark theme: plain SGD diverges at Keras's default rate.
+    tab.surface_combo.setCurrentIndex(tab.surface_combo.findData("rosenbrock"))
+    tab.seek(1500)
+    window.set_theme(DARK)
+    shot("landscape-rosenbrock-dark")
+    window.set_theme(LIGHT)
+    # 3. A custom surface with the gradient field.
+    tab.expression.setText("x**2 + 3*y**2 + 2*sin(2*x*y)")
+    tab._expression_applied()
+    tab.show_field.setChecked(True)
+    tab.seek(400)
+    shot("landscape-custom")
+    tab.show_field.setChecked(False)
+    # 4. Himmelblau in 3-D (needs OpenGL).
+    tab.surface_combo.setCurrentIndex(tab.surface_combo.findData("himmelblau"))
+    tab.seek(300)
+    if tab.view3d.available:
+        tab.views.setCurrentIndex(1)
+        shot("landscape-3d")
+    window.close()
+    app.processEvents()
+
+
+if __name__ == "__main__":
+    main()
