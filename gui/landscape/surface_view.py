@@ -112,7 +112,9 @@ class SurfaceView(pg.PlotWidget):
         self.start_marker.setZValue(40)
         self.start_marker.sigPositionChangeFinished.connect(self._start_dragged)
         plot.addItem(self.start_marker)
-        self._trails: dict[str, tuple[pg.PlotCurveItem, pg.PlotCurveItem, str]] = {}
+        self.trails = TrailsItem(theme.outline)
+        self.trails.setZValue(30)
+        plot.addItem(self.trails)
         self._brushes: dict[str, object] = {}
         self._outline_pen = pg.mkPen(theme.outline, width=1.5)
         self.heads = pg.ScatterPlotItem()
@@ -198,35 +200,19 @@ class SurfaceView(pg.PlotWidget):
     def set_trails(self, trails: list[TrailData]) -> None:
         """Draw each racer's path so far, its current position and how it ended.
 
-        Called every animation frame: curves are reused per racer, pens are made once, and
-        all the current positions share one scatter item (one ``setData`` per frame).
+        Called every animation frame: all trails are one item (one paint call, paths built
+        straight from the arrays) and all current positions one scatter item.
         """
-        plot = self.getPlotItem()
-        for key in set(self._trails) - {t.key for t in trails}:
-            for item in self._trails.pop(key)[:2]:
-                plot.removeItem(item)
-        heads = []
+        drawn, heads = [], []
         for trail in trails:
-            entry = self._trails.get(trail.key)
-            if entry is None or entry[2] != trail.color:
-                if entry is not None:
-                    for item in entry[:2]:
-                        plot.removeItem(item)
-                outline = pg.PlotCurveItem(pen=pg.mkPen(self.theme.outline, width=5))
-                line = pg.PlotCurveItem(pen=pg.mkPen(trail.color, width=2.5))
-                for z, item in ((29, outline), (30, line)):
-                    item.setZValue(z)
-                    plot.addItem(item)
-                entry = self._trails[trail.key] = (outline, line, trail.color)
-            outline, line, _ = entry
             pts, head = self._clipped(trail)
-            line.setData(pts[:, 0], pts[:, 1])
-            outline.setData(pts[:, 0], pts[:, 1])
+            drawn.append((pts, trail.color))
             heads.append({
                 "pos": head, "symbol": _HEAD_SYMBOLS.get(trail.status, "o"),
                 "brush": self._brush(trail.color), "pen": self._outline_pen,
                 "size": 18 if trail.status == "diverged" else 13,
             })
+        self.trails.set_paths(drawn)
         self.heads.setData(heads)
 
     def _clipped(self, trail: TrailData) -> tuple[np.ndarray, np.ndarray]:
@@ -319,6 +305,53 @@ class SurfaceView(pg.PlotWidget):
             axis.setTextPen(theme.foreground)
         self.colorbar.axis.setPen(theme.foreground)
         self.colorbar.axis.setTextPen(theme.foreground)
+
+
+class TrailsItem(pg.GraphicsObject):
+    """Every racer's trail in one item: a dark outline under a coloured line, per racer."""
+
+    def __init__(self, outline: str) -> None:
+        super().__init__()
+        self._outline = pg.mkPen(outline, width=5)
+        self._pens: dict[str, object] = {}
+        self._paths: list[tuple[object, object]] = []
+        self._bounds = QRectF()
+
+    def set_paths(self, trails: list[tuple[np.ndarray, str]]) -> None:
+        """``trails``: (points (k, 2), hex colour) per racer, drawn in that order."""
+        self.prepareGeometryChange()
+        self._paths = []
+        bounds = QRectF()
+        for points, color in trails:
+            path = pg.arrayToQPath(points[:, 0], points[:, 1])
+            pen = self._pens.get(color)
+            if pen is None:
+                pen = self._pens[color] = pg.mkPen(color, width=2.5)
+            self._paths.append((path, pen))
+            bounds = bounds.united(path.boundingRect())
+        self._bounds = bounds
+        self.update()
+
+    def set_outline(self, color: str) -> None:
+        self._outline = pg.mkPen(color, width=5)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if self._bounds.isNull():
+            return QRectF()
+        px, py = self.pixelVectors()
+        pad_x = 4 * abs(px.x()) if px is not None else 0.0
+        pad_y = 4 * abs(py.y()) if py is not None else 0.0
+        return self._bounds.adjusted(-pad_x, -pad_y, pad_x, pad_y)
+
+    def paint(self, painter, *_args) -> None:
+        painter.setRenderHint(painter.RenderHint.Antialiasing, True)
+        for path, _ in self._paths:
+            painter.setPen(self._outline)
+            painter.drawPath(path)
+        for path, pen in self._paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
 
 
 def _arrow_segments(origin: np.ndarray, vector: np.ndarray, head: float = 0.25) -> np.ndarray:
