@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSlider,
     QSplitter,
     QTabWidget,
@@ -43,6 +42,7 @@ from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
 from gui.landscape.view3d import Surface3DView
 from gui.palette import LIGHT, Theme, color_for
+from gui.widgets import ERROR_STYLE, error_label, group, scroll_panel
 
 DEFAULT_SURFACE = "ravine"
 DEFAULT_RACERS = ("sgd", "momentum", "rmsprop", "adam")
@@ -85,23 +85,15 @@ class LandscapeTab(QWidget):
         column = QVBoxLayout(controls)
         column.addWidget(self._surface_box())
         column.addWidget(self._start_box())
-        racers_box = QGroupBox("Optimizers")
-        racers_layout = QVBoxLayout(racers_box)
         self.racer_panel = RacerPanel()
         self.racer_panel.racer_added.connect(self._racer_added)
         self.racer_panel.racer_removed.connect(self._racer_removed)
         self.racer_panel.racer_changed.connect(self._racer_changed)
         self.racer_panel.selection_changed.connect(self._racer_selected)
-        racers_layout.addWidget(self.racer_panel)
-        column.addWidget(racers_box)
+        column.addWidget(group("Optimizers", self.racer_panel))
         column.addWidget(self._show_box())
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(controls)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(controls.sizeHint().width()
-                               + scroll.verticalScrollBar().sizeHint().width() + 4)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll = scroll_panel(controls)
 
         self.view3d = Surface3DView(theme=self.theme)
         self.views = QTabWidget()
@@ -176,10 +168,7 @@ class LandscapeTab(QWidget):
         self.expression.textChanged.connect(self._expression_typed)
         self.expression.returnPressed.connect(self._expression_applied)
         form.addRow(self.expression)
-        self.expression_error = QLabel()
-        self.expression_error.setWordWrap(True)
-        self.expression_error.setStyleSheet("color: #d0342c;")
-        self.expression_error.hide()
+        self.expression_error = error_label()
         form.addRow(self.expression_error)
         return box
 
@@ -262,7 +251,7 @@ class LandscapeTab(QWidget):
         try:
             surface = surfaces.from_expression(self.expression.text())
         except ExpressionError as error:
-            self.expression_error.setStyleSheet("color: #d0342c;")
+            self.expression_error.setStyleSheet(ERROR_STYLE)
             self.expression_error.setText(str(error))
             self.expression_error.show()
             return  # the old surface stays
