@@ -35,6 +35,8 @@ def _fd_grad(surface: Surface, points: np.ndarray, h: float) -> np.ndarray:
 def _assert_grad_matches_fd(surface: Surface, points: np.ndarray) -> None:
     if surface.id == "ackley":  # a cone at the origin: not differentiable there
         points = points[np.hypot(points[:, 0], points[:, 1]) > 1e-3]
+        if len(points) == 0:
+            return
     h = 1e-6 * max(1.0, *(abs(v) for v in surface.domain))
     analytic = surface.grad(points)
     numeric = _fd_grad(surface, points, h)
