@@ -93,6 +93,24 @@ def test_negative_losses_without_an_offset_turn_the_loss_axis_linear(side):
     assert axis.logMode and axis.autoSIPrefixScale == 1.0
 
 
+def test_a_short_run_stays_visible_beside_a_long_downsampled_one(side):
+    side.set_series([_series("long", "#ff0000", n=3000), _series("short", "#00ff00", n=5)])
+    side.grab()
+    for name in PLOTS:
+        shown_long = side.curves("long")[name].curve.getData()[0]
+        shown_short = side.curves("short")[name].curve.getData()[0]
+        assert 2 <= len(shown_long) < 3000  # drawn as per-pixel peaks
+        assert len(shown_short) == 5
+    assert side.plots["distance"].getViewBox().viewRange()[0][1] >= 2999  # the last step
+
+
+def test_log_tick_labels_are_short_and_sparse():
+    from gui.landscape.side_plots import log_tick_label
+
+    labels = [log_tick_label(np.log10(v)) for v in (1e-6, 2e-4, 3e-3, 0.01, 0.5, 7, 100, 5e3)]
+    assert labels == ["10⁻⁶", "2·10⁻⁴", "", "0.01", "0.5", "", "100", "5·10³"]
+
+
 def test_no_known_minimum_is_said_not_plotted(side):
     side.set_series([_series("a", "#ff0000", distance=False)])
     assert side.no_minimum.isVisible()

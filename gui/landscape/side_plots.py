@@ -1,11 +1,9 @@
 """Loss, gradient norm and distance to the nearest minimum against step, one curve per racer.
 
-Three stacked plots share the step axis; each has a logarithmic y axis, so the decades an
-optimizer gains show as straight slopes. ``set_series`` runs every animation frame: curves
-are kept per racer key and only their data changes (pyqtgraph's ``isocurve.py`` pattern).
-A log axis cannot show zero or negative numbers, so values are clipped at :data:`LOG_FLOOR`;
-losses are first shifted by the surface's minimum value when it is known (``loss − f*``),
-and a loss plot with nothing to shift by and non-positive values falls back to a linear axis.
+Three stacked plots share the step axis and have log y axes, so decades gained show as slopes.
+``set_series`` runs every animation frame: curves are kept per racer key and only their data
+changes. Values are clipped at :data:`LOG_FLOOR`; losses are first shifted by the surface's
+minimum value when known (``loss − f*``), else non-positive losses turn the loss axis linear.
 """
 
 from __future__ import annotations
@@ -24,24 +22,45 @@ from gui.palette import LIGHT, Theme
 LOG_FLOOR = 1e-16  #: smallest value drawn on a log axis (zero and below are clipped to it)
 NO_MINIMUM_TEXT = "no known minimum"
 _ANY_MAGNITUDE = ((0.0, float("inf")),)
+_DOWNSAMPLE_FROM = 1000  #: steps from which a curve is drawn downsampled (peak per pixel)
 _PLOTS = (  # attribute of Series, title, y-axis label
     ("loss", "Loss", "loss"),
     ("grad_norm", "Gradient norm", "‖∇f‖"),
     ("distance", "Distance to the nearest known minimum", "distance"),
 )
+_TITLES = {name: title for name, title, _ in _PLOTS}
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_tick_label(exponent_value: float) -> str:
+    """Label of the log-axis tick at 10**``exponent_value``.
+
+    ``0.01`` … ``100`` are written out, ``10⁻⁶`` or ``5·10³`` beyond; minor ticks other than
+    2·10ⁿ and 5·10ⁿ get "", so labels on a short plot keep apart.
+    """
+    exponent = int(np.floor(exponent_value + 1e-9))
+    mantissa = round(10 ** (exponent_value - exponent))
+    if mantissa == 10:
+        exponent, mantissa = exponent + 1, 1
+    if mantissa not in (1, 2, 5):
+        return ""
+    if -2 <= exponent <= 2:
+        return f"{mantissa * 10.0 ** exponent:g}"
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if mantissa == 1 else f"{mantissa}·{power}"
+
+
+def _pen(color: str):
+    # 1 px: Qt's fast path for antialiased lines. A 2 px antialiased noisy curve of 2000
+    # steps took 180 ms to paint (1 px: 9 ms), too slow for an animation frame.
+    return pg.mkPen(color, width=1)
 
 
 class _DecadeAxis(pg.AxisItem):
-    """A y axis whose log-mode labels stay apart: between powers of ten, only 2·10ⁿ and
-    5·10ⁿ are labelled (pyqtgraph labels every minor tick, which overlap on a short plot)."""
+    """Log-axis labels by :func:`log_tick_label` (pyqtgraph's overlap on short plots)."""
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
-        strings = super().logTickStrings(values, scale, spacing)
-        if spacing is not None:
-            return strings
-        mantissas = [round(10 ** (v - np.floor(v)), 6) for v in np.asarray(values, dtype=float)]
-        return [text if mantissa in (1.0, 2.0, 5.0, 10.0) else ""
-                for text, mantissa in zip(strings, mantissas, strict=True)]
+        return [log_tick_label(v) for v in np.asarray(values, dtype=float)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +108,7 @@ class SidePlots(QWidget):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setContentsMargins(6, 2, 6, 0)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.ci.setContentsMargins(2, 2, 8, 2)
+        self.graphics.ci.setContentsMargins(2, 2, 16, 2)
         self.graphics.ci.setSpacing(2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -97,7 +116,6 @@ class SidePlots(QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.graphics, 1)
         self.setMinimumSize(220, 300)
-
         self.plots: dict[str, pg.PlotItem] = {}
         self.cursors: dict[str, pg.InfiniteLine] = {}
         for row, (name, _, label) in enumerate(_PLOTS):
@@ -105,17 +123,15 @@ class SidePlots(QWidget):
                                          axisItems={"left": _DecadeAxis("left")})
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            # Thousands of steps on a ~300 px axis: draw each pixel column's extremes only.
-            # (Set on the plot: addItem overwrites an item's own downsampling.)
-            plot.setDownsampling(auto=True, mode="peak")
+            # Long curves draw each pixel column's extremes only (see set_series).
+            plot.setDownsampling(auto=False, mode="peak")
             plot.setClipToView(True)
             plot.setLogMode(x=False, y=True)
-            plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
             plot.setLabel("left", label, siPrefixEnableRanges=())
             plot.getAxis("left").setWidth(58)
-            for side in ("left", "bottom"):
-                # "(x1e+15)" beside a log axis would read as part of the values.
+            for side in ("left", "bottom"):  # "(x1e+15)" by a log axis reads as a value
                 plot.getAxis(side).enableAutoSIPrefix(False)
+            plot.getAxis("bottom").setStyle(hideOverlappingLabels=16)  # the last step's too
             if row:
                 plot.setXLink(self.plots["loss"])
             cursor = pg.InfiniteLine(pos=0, angle=90, movable=False)
@@ -128,15 +144,14 @@ class SidePlots(QWidget):
         self.no_minimum.hide()
         self._no_minimum_shown = False
         self.plots["distance"].getViewBox().sigResized.connect(self._place_no_minimum)
-
         self._curves: dict[str, tuple[str, dict[str, pg.PlotDataItem]]] = {}
         self._legend_entries: tuple[tuple[str, str], ...] = ()
         self._loss_axis: tuple[str, bool] | None = None
+        self._longest = -1
         self.step = 0
         self.set_theme(theme)
         self._set_loss_axis(offset=False, log=True)
 
-    # --- data ---------------------------------------------------------------------------------
     def set_series(self, series: list[Series], loss_offset: float | None = None) -> None:
         """Show ``series``, reusing each racer's curves; curves of absent keys are removed.
 
@@ -158,6 +173,7 @@ class SidePlots(QWidget):
             log_loss = True
         self._set_loss_axis(offset=loss_offset is not None, log=log_loss)
         any_distance = False
+        longest = max((s.loss.size for s in series), default=0)
         for entry in series:
             curves = self._curves_for(entry.key, entry.color)
             steps = np.arange(entry.loss.size)
@@ -172,6 +188,15 @@ class SidePlots(QWidget):
                 any_distance = True
                 distance = np.maximum(entry.distance, LOG_FLOOR)
                 curves["distance"].setData(np.arange(distance.size), distance)
+            # pyqtgraph sizes downsampling bins from the view's width in steps (the longest
+            # run): a run that diverged early would get zero bins and vanish.
+            downsample = entry.loss.size >= max(_DOWNSAMPLE_FROM, longest // 2)
+            if curves["loss"].opts["autoDownsample"] != downsample:
+                for item in curves.values():
+                    item.setDownsampling(auto=downsample)
+        if longest != self._longest:  # not autorange: downsampling drops a curve's last bin
+            self._longest = longest
+            self.plots["loss"].setXRange(0, max(longest - 1, 1), padding=0.02)
         no_minimum = bool(series) and not any_distance
         if no_minimum != self._no_minimum_shown:
             self._no_minimum_shown = no_minimum
@@ -184,7 +209,7 @@ class SidePlots(QWidget):
         if entry is None:
             curves = {}
             for name, plot in self.plots.items():
-                item = pg.PlotDataItem(pen=pg.mkPen(color, width=2), autoDownsampleFactor=1.0)
+                item = pg.PlotDataItem(pen=_pen(color), antialias=True, autoDownsampleFactor=1.0)
                 plot.addItem(item)
                 curves[name] = item
             self._curves[key] = (color, curves)
@@ -192,7 +217,7 @@ class SidePlots(QWidget):
         old_color, curves = entry
         if old_color != color:
             for item in curves.values():
-                item.setPen(pg.mkPen(color, width=2))
+                item.setPen(_pen(color))
             self._curves[key] = (color, curves)
         return curves
 
@@ -201,7 +226,7 @@ class SidePlots(QWidget):
         return dict(self._curves[key][1])
 
     def keys(self) -> list[str]:
-        """Keys of the racers currently drawn."""
+        """Keys of the racers drawn."""
         return list(self._curves)
 
     def set_cursor(self, step: int) -> None:
@@ -215,7 +240,6 @@ class SidePlots(QWidget):
         self.set_series([])
         self.set_cursor(0)
 
-    # --- looks --------------------------------------------------------------------------------
     def set_theme(self, theme: Theme) -> None:
         """Redraw backgrounds, axes, grid, cursor and legend in ``theme``'s colours."""
         self.theme = theme
@@ -225,22 +249,17 @@ class SidePlots(QWidget):
         self.setPalette(palette)
         self.setAutoFillBackground(True)
         self.graphics.setBackground(theme.background)
-        cursor_color = QColor(theme.foreground)
-        cursor_color.setAlpha(150)
-        cursor_pen = pg.mkPen(cursor_color, width=1, style=Qt.PenStyle.DashLine)
+        cursor_pen = pg.mkPen(theme.foreground, width=1, style=Qt.PenStyle.DashLine)
         for name, plot in self.plots.items():
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 axis.setPen(theme.foreground)
                 axis.setTextPen(theme.foreground)
-            plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
-            plot.setTitle(self._title(name), size="9pt", color=theme.foreground)
+            plot.showGrid(x=False, y=True, alpha=theme.grid_alpha)
+            plot.setTitle(_TITLES[name], size="9pt", color=theme.foreground)
             self.cursors[name].setPen(cursor_pen)
         self.no_minimum.setColor(theme.foreground)
         self._render_legend()
-
-    def _title(self, name: str) -> str:
-        return next(title for attribute, title, _ in _PLOTS if attribute == name)
 
     def _set_loss_axis(self, offset: bool, log: bool) -> None:
         label = "loss − f*" if offset else "loss"
@@ -248,23 +267,20 @@ class SidePlots(QWidget):
             return
         self._loss_axis = (label, log)
         plot, axis = self.plots["loss"], self.plots["loss"].getAxis("left")
-        # A linear axis of large losses reads best as "-4 … 0" with "(x1e+06)" in the label;
-        # on a log axis that factor would be misread as part of the values, so no range
-        # enables it there (pyqtgraph applies a stale factor even when disabled). Labels
-        # change while the axis is linear: for a log axis pyqtgraph computes 10**range,
-        # which overflows on the range a linear loss axis just had.
+        # Linear: "-4 … 0" and "(x1e+06)" in the label; log: no such factor (it would read as
+        # part of the values). Labels change while the axis is linear: on a log axis
+        # pyqtgraph computes 10**range, which overflows on the linear range it just had.
+        ranges = () if log else _ANY_MAGNITUDE
         if log and not axis.logMode:
-            axis.setLabel(label, siPrefixEnableRanges=())  # resets the factor to 1 …
+            axis.setLabel(label, siPrefixEnableRanges=ranges)  # resets the factor to 1 …
             axis.enableAutoSIPrefix(False)  # … which disabling alone would leave stale
             plot.setLogMode(x=False, y=True)
         elif not log and axis.logMode:
             plot.setLogMode(x=False, y=False)
-            axis.setLabel(label, siPrefixEnableRanges=_ANY_MAGNITUDE)
+            axis.setLabel(label, siPrefixEnableRanges=ranges)
             axis.enableAutoSIPrefix(True)
-        elif axis.logMode:
-            axis.setLabel(label, siPrefixEnableRanges=())
         else:
-            axis.setLabel(label, siPrefixEnableRanges=_ANY_MAGNITUDE)
+            axis.setLabel(label, siPrefixEnableRanges=ranges)
 
     def _set_legend(self, entries: tuple[tuple[str, str], ...]) -> None:
         if entries != self._legend_entries:
@@ -272,13 +288,10 @@ class SidePlots(QWidget):
             self._render_legend()
 
     def _render_legend(self) -> None:
-        items = [
-            f'<span style="color:{escape(color)}; font-size:13pt">■</span>&nbsp;{escape(label)}'
-            for label, color in self._legend_entries
-        ]
-        self.legend.setText(
-            f'<span style="color:{self.theme.foreground}">{"&nbsp;&nbsp; ".join(items)}</span>'
-        )
+        items = [f'<span style="color:{escape(color)}; font-size:13pt">■</span>&nbsp;'
+                 f"{escape(label)}" for label, color in self._legend_entries]
+        joined = "&nbsp;&nbsp; ".join(items)
+        self.legend.setText(f'<span style="color:{self.theme.foreground}">{joined}</span>')
         self.legend.setVisible(bool(items))
 
     @Slot(object)
