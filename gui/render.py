@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from engine import atomic
 from engine.cli import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
@@ -136,14 +136,7 @@ def _legend_sample(color: str):
 
 
 def _save_atomically(image, target: Path) -> None:
-    """Write to a temporary file beside ``target``, then replace it: never half a file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png",
-                                         dir=target.parent)
-    os.close(handle)
-    try:
+    """Never half a file: a temporary PNG beside ``target`` replaces it when complete."""
+    with atomic.replacing(target, suffix=".png") as temporary:
         if not image.save(temporary, "PNG"):
             raise UsageError(f"--out: could not write {str(target)!r}")
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
