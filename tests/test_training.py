@@ -1,0 +1,214 @@
+"""MNIST training: fair runs, reports, cancel, divergence and failures (tiny real Keras runs)."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from engine import training
+from engine.hyperparams import HyperParamError
+from engine.optimizers import UnknownOptimizerError
+from engine.train_cli import run_json
+from engine.training import ConfigError, EpochLog, NullReporter, RunResult, TrainConfig
+
+
+class Recorder(NullReporter):
+    """Records every report as ``(name, args)``, with the batch reports' arrival times."""
+
+    def __init__(self):
+        self.calls = []
+        self.batch_times = []
+
+    def dataset_loaded(self, info):
+        self.calls.append(("dataset_loaded", info))
+
+    def run_started(self, index, optimizer_id, epochs, batches_per_epoch):
+        self.calls.append(("run_started", (index, optimizer_id, epochs, batches_per_epoch)))
+
+    def batch_finished(self, index, epoch, batch, accuracy, loss):
+        import time
+
+        self.batch_times.append(time.monotonic())
+        assert all(type(v) is float for v in (accuracy, loss))
+        self.calls.append(("batch_finished", (index, epoch, batch)))
+
+    def epoch_finished(self, index, log):
+        self.calls.append(("epoch_finished", (index, log)))
+
+    def run_finished(self, index, result):
+        self.calls.append(("run_finished", (index, result)))
+
+    def named(self, name):
+        return [args for call, args in self.calls if call == name]
+
+
+def _finite_history(result: RunResult) -> bool:
+    return all(type(v) is float and math.isfinite(v)
+               for values in result.history.values() for v in values)
+
+
+# --- configuration (no TensorFlow) ------------------------------------------------------------
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"epochs": 0}, "epochs"), ({"epochs": 1001}, "epochs"), ({"epochs": 2.0}, "epochs"),
+    ({"batch_size": 0}, "batch_size"), ({"batch_size": 8193}, "batch_size"),
+    ({"validation_split": 1.0}, "validation_split"),
+    ({"validation_split": -0.1}, "validation_split"),
+    ({"validation_split": float("nan")}, "validation_split"),
+    ({"seed": -1}, "seed"), ({"seed": True}, "seed"), ({"limit": 9}, "limit"),
+    ({"optimizers": ()}, "optimizers"), ({"optimizers": ("adam",)}, "optimizers"),
+    ({"dataset": ""}, "dataset"),
+])
+def test_config_refusals_name_the_field(changes, field):
+    with pytest.raises(ConfigError) as caught:
+        TrainConfig(**changes).validate()
+    assert caught.value.field == field and str(caught.value).startswith(f"{field}: ")
+
+
+def test_config_passes_registry_errors_through():
+    TrainConfig().validate()
+    TrainConfig(optimizers=(("adam", {"learning_rate": "0.01"}),), limit=10).validate()
+    with pytest.raises(UnknownOptimizerError, match="unknown optimizer 'adamx'"):
+        TrainConfig(optimizers=(("adamx", {}),)).validate()
+    with pytest.raises(HyperParamError, match="learning_rate"):
+        TrainConfig(optimizers=(("sgd", {"learning_rate": -1}),)).validate()
+
+
+def test_fit_samples_follows_keras_and_refuses_an_empty_split():
+    assert training.fit_samples(300, 0.2) == 240
+    assert training.fit_samples(300, 0.0) == 300
+    with pytest.raises(ConfigError, match="validation_split"):
+        training.fit_samples(10, 0.95)
+
+
+def test_monitor_throttles_batch_reports_by_time():
+    now = [0.0]
+    recorder = Recorder()
+    monitor = training._RunMonitor(0, recorder, None, 1000, clock=lambda: now[0])
+    monitor.epoch_began(0)
+    for batch in range(1000):  # 1,000 batches in one simulated second
+        now[0] += 0.001
+        assert not monitor.batch_ended(batch, {"loss": 2.0, "accuracy": 0.5})
+    assert 19 <= len(recorder.named("batch_finished")) <= 21
+
+
+def test_monitor_drops_non_finite_epochs_and_stops():
+    recorder = Recorder()
+    monitor = training._RunMonitor(0, recorder, None, 2)
+    monitor.epoch_began(0)
+    monitor.batch_ended(0, {"loss": 2.0, "accuracy": 0.5})
+    monitor.batch_ended(1, {"loss": 1.9, "accuracy": 0.6})
+    logs = {"loss": 1.9, "accuracy": 0.6, "val_loss": 1.8, "val_accuracy": 0.7}
+    assert not monitor.epoch_ended(0, logs)
+    monitor.epoch_began(1)
+    assert monitor.batch_ended(0, {"loss": math.nan, "accuracy": 0.1})  # stop at once
+    assert monitor.epoch_ended(1, {**logs, "loss": math.nan})
+    assert monitor.status() == "diverged"
+    assert monitor.history == {"accuracy": [0.6], "val_accuracy": [0.7], "loss": [1.9],
+                               "val_loss": [1.8]}
+    assert len(recorder.named("epoch_finished")) == 1 and len(monitor.epoch_seconds) == 1
+
+
+# --- real training (TensorFlow) -----------------------------------------------------------------
+@pytest.mark.keras
+def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(monkeypatch):
+    starts = []
+    monkeypatch.setattr(training._RunMonitor, "train_began",
+                        lambda self, model: starts.append(model.get_weights()))
+    recorder = Recorder()
+    config = TrainConfig(optimizers=(("sgd", {}), ("sgd", {}), ("adam", {})), epochs=1,
+                         limit=300, dataset="bundled", seed=3)
+    sgd, sgd_again, adam = training.train(config, reporter=recorder)
+
+    assert [r.status for r in (sgd, sgd_again, adam)] == ["completed"] * 3
+    expected = training.build_model(3).get_weights()
+    for weights in starts:
+        assert all(np.array_equal(a, b) for a, b in zip(weights, expected, strict=True))
+    # Same start, same batch order: the same optimizer gives the very same history.
+    assert sgd.history == sgd_again.history and sgd.history != adam.history
+    for result in (sgd, adam):
+        assert _finite_history(result) and all(len(v) == 1 for v in result.history.values())
+        assert 0.0 <= result.test_accuracy <= 1.0 and result.seconds_per_epoch > 0
+        assert result.n_params == 784 * 128 + 128 + 128 * 10 + 10 and result.error is None
+    assert sgd.optimizer_state_bytes == 0
+    assert adam.optimizer_state_bytes == 2 * 4 * adam.n_params  # m and v, float32
+    assert adam.params["learning_rate"] == 0.001 and adam.params["beta_1"] == 0.9
+
+    info = recorder.named("dataset_loaded")[0]
+    assert info.n_train == 300 and info.source == "bundled" and "first 300" in info.note
+    assert recorder.named("run_started") == [(0, "sgd", 1, 8), (1, "sgd", 1, 8),
+                                             (2, "adam", 1, 8)]
+    index, log = recorder.named("epoch_finished")[2]
+    assert index == 2 and isinstance(log, EpochLog) and log.epoch == 0
+    assert log.val_accuracy == adam.history["val_accuracy"][0]
+    assert [name for name, _ in recorder.calls][-1] == "run_finished"
+    json.dumps([run_json(r) for r in (sgd, adam)], allow_nan=False)
+
+
+@pytest.mark.keras
+def test_cancel_stops_after_the_batch_and_runs_no_further_optimizer():
+    cancel = threading.Event()
+
+    class CancelAtFirstBatch(Recorder):
+        def batch_finished(self, *args):
+            super().batch_finished(*args)
+            cancel.set()
+
+    recorder = CancelAtFirstBatch()
+    config = TrainConfig(optimizers=(("sgd", {}), ("adam", {})), epochs=3, batch_size=4,
+                         limit=400, dataset="bundled")
+    results = training.train(config, reporter=recorder, cancel=cancel)
+
+    assert len(results) == 1 and results[0].status == "stopped"
+    assert results[0].test_accuracy is None and results[0].seconds_per_epoch is None
+    assert [args[0] for args in recorder.named("run_started")] == [0]
+    assert len(recorder.named("batch_finished")) == 1
+    assert all(len(v) <= 1 for v in results[0].history.values())  # the partial epoch
+    assert _finite_history(results[0])
+
+
+@pytest.mark.keras
+def test_batch_reports_stay_under_twenty_a_second_and_no_split_means_no_val():
+    recorder = Recorder()
+    config = TrainConfig(optimizers=(("sgd", {}),), epochs=1, batch_size=1, limit=600,
+                         validation_split=0.0, dataset="bundled")
+    (result,) = training.train(config, reporter=recorder)
+
+    times = recorder.batch_times
+    assert result.status == "completed" and len(times) >= 2
+    assert min(np.diff(times)) >= 1 / training.BATCH_REPORTS_PER_SECOND - 1e-3
+    assert len(times) <= (times[-1] - times[0]) * training.BATCH_REPORTS_PER_SECOND + 1
+    assert recorder.named("run_started") == [(0, "sgd", 1, 600)]
+    _, log = recorder.named("epoch_finished")[0]
+    assert log.val_accuracy is None and log.val_loss is None
+    assert result.history["val_accuracy"] == [] and len(result.history["accuracy"]) == 1
+
+
+@pytest.mark.keras
+def test_a_diverging_run_is_flagged_and_a_failing_run_does_not_end_the_session():
+    class FailAdamEpochs(Recorder):
+        def epoch_finished(self, index, log):
+            if index == 1:
+                raise RuntimeError("reporter broke")
+            super().epoch_finished(index, log)
+
+    config = TrainConfig(optimizers=(("sgd", {"learning_rate": 100.0}), ("adam", {}),
+                                     ("sgd", {})), epochs=2, limit=300, dataset="bundled")
+    diverged, failed, completed = training.train(config, reporter=FailAdamEpochs())
+
+    assert diverged.status == "diverged" and diverged.test_accuracy is None
+    assert _finite_history(diverged) and len(diverged.history["loss"]) <= 1
+    assert failed.status == "failed" and failed.error == "reporter broke"
+    assert completed.status == "completed"
+    text = json.dumps([run_json(r) for r in (diverged, failed, completed)], allow_nan=False)
+    assert "NaN" not in text and "Infinity" not in text
+
+
+@pytest.mark.keras
+def test_configure_threads_is_idempotent_after_tensorflow_started():
+    training.configure_threads(cores_for_gui=1)
+    training.build_model(0)
+    training.configure_threads(cores_for_gui=1)  # ignored, no error
