@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from gui.landscape.tab import LandscapeTab
 from gui.palette import DARK, LIGHT, THEMES, Theme
+from gui.training.tab import TrainingTab
 
 APP_NAME = "Optiscope"
 SHORTCUTS = (
@@ -18,14 +19,6 @@ SHORTCUTS = (
     ("Ctrl+R", "reset the view"),
     ("Ctrl+Q", "quit"),
 )
-
-
-def _placeholder(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    label.setMargin(24)
-    return label
 
 
 def apply_palette(theme: Theme) -> None:
@@ -66,10 +59,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.landscape, "Landscape")
-        self.tabs.addTab(
-            _placeholder("MNIST training: the Keras MLP trained per optimizer (coming next)."),
-            "MNIST training",
-        )
+        self.training = TrainingTab(theme=self.theme)
+        self.training.status_message.connect(self._show_status)
+        self.tabs.addTab(self.training, "MNIST training")
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self.statusBar().showMessage("Ready: press Space to start the race.")
@@ -118,6 +110,7 @@ class MainWindow(QMainWindow):
         self.theme = theme
         apply_palette(theme)
         self.landscape.set_theme(theme)
+        self.training.set_theme(theme)
 
     @Slot()
     def _toggle_fullscreen(self) -> None:
@@ -145,5 +138,8 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # Stop the race clock, cancel training within a batch and wait for its thread, so
+        # nothing outlives the window ("QThread: Destroyed while thread is still running").
         self.landscape.shutdown()
+        self.training.shutdown()
         super().closeEvent(event)

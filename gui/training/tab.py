@@ -1,0 +1,412 @@
+"""The MNIST training tab: the lesson's Keras MLP trained once per optimizer, live.
+
+Training runs in a :class:`gui.training.worker.TrainingWorker` on its own ``QThread``; this
+tab only receives queued signals (its ``@Slot`` methods run in the GUI thread), so the
+window keeps painting while Keras trains. TensorFlow is imported by the worker on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import atomic
+from engine.race import Racer
+from gui.landscape.racer_panel import RacerPanel
+from gui.palette import LIGHT, Theme, color_for
+from gui.training.plots import TrainingPlots
+from gui.training.results import TrainingResults, TrainingRow
+from gui.training.worker import TrainingWorker, start_worker
+from gui.widgets import error_label, group, scroll_panel
+
+DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
+DATASETS = (("Auto (cache, download, bundled)", "auto"), ("Bundled MNIST subset", "bundled"),
+            ("File (mnist.npz)…", "file"))
+
+
+class TrainingTab(QWidget):
+    """Configure, run, watch and compare; ``status_message`` feeds the status bar."""
+
+    status_message = Signal(str)
+
+    def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.worker: TrainingWorker | None = None
+        self.thread = None
+        self.racers: dict[str, Racer] = {}
+        self.colors: dict[str, str] = {}
+        self.rows: dict[str, TrainingRow] = {}
+        self.results: list = []
+        self.dataset_path: str | None = None
+        self._run_keys: list[str] = []
+        self._run_meta: dict[int, tuple[int, int]] = {}
+        self._started_at = 0.0
+        self._build()
+        for optimizer_id in DEFAULT_OPTIMIZERS:
+            self._add_racer(optimizer_id)
+        self._refresh_racers()
+
+    # --- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        controls = QWidget()
+        column = QVBoxLayout(controls)
+        self.racer_panel = RacerPanel()
+        self.racer_panel.racer_added.connect(self._racer_added)
+        self.racer_panel.racer_removed.connect(self._racer_removed)
+        self.racer_panel.racer_changed.connect(self._racer_changed)
+        column.addWidget(group("Optimizers", self.racer_panel))
+        column.addWidget(self._settings_box())
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start training")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        buttons.addWidget(self.start_button, 1)
+        buttons.addWidget(self.stop_button)
+        column.addLayout(buttons)
+        self.error = error_label()
+        column.addWidget(self.error)
+        column.addWidget(self._export_box())
+        column.addStretch(1)
+        scroll = scroll_panel(controls)
+
+        self.dataset_label = QLabel("Data: chosen when training starts.")
+        self.dataset_label.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.progress.setTextVisible(True)
+        smoothing = QHBoxLayout()
+        smoothing.addWidget(QLabel("smoothing"))
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setValue(60)
+        self.smoothing.setToolTip("Exponential moving average of the per-batch curves (0 = raw)")
+        self.smoothing.valueChanged.connect(lambda v: self.plots.set_smoothing(v / 100))
+        smoothing.addWidget(self.smoothing, 1)
+        self.plots = TrainingPlots(theme=self.theme)
+        self.plots.set_smoothing(0.6)
+        self.table = TrainingResults()
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.dataset_label)
+        top_layout.addWidget(self.progress)
+        top_layout.addWidget(self.plots, 1)
+        top_layout.addLayout(smoothing)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(top)
+        right.addWidget(self.table)
+        right.setStretchFactor(0, 4)
+        right.setStretchFactor(1, 1)
+        right.setSizes([640, 200])
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([scroll.minimumWidth(), 1100])
+        splitter.setCollapsible(0, False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+    def _settings_box(self) -> QGroupBox:
+        box = QGroupBox("Training (the lesson's MLP: 784 → 128 relu → 10 softmax)")
+        form = QFormLayout(box)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.epochs.setValue(5)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 8192)
+        self.batch_size.setValue(32)
+        self.validation_split = QDoubleSpinBox()
+        self.validation_split.setRange(0.0, 0.9)
+        self.validation_split.setSingleStep(0.05)
+        self.validation_split.setValue(0.2)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.limit = QSpinBox()
+        self.limit.setRange(0, 60000)
+        self.limit.setSingleStep(1000)
+        self.limit.setSpecialValueText("all")
+        self.limit.setToolTip("Train on the first N samples only (0 = all), for a quick run")
+        self.dataset = QComboBox()
+        for text, value in DATASETS:
+            self.dataset.addItem(text, value)
+        self.dataset.activated.connect(self._dataset_picked)
+        for label, widget in (("epochs", self.epochs), ("batch size", self.batch_size),
+                              ("validation split", self.validation_split), ("seed", self.seed),
+                              ("samples", self.limit), ("data", self.dataset)):
+            form.addRow(label, widget)
+        return box
+
+    def _export_box(self) -> QGroupBox:
+        box = QGroupBox("Export")
+        row = QHBoxLayout(box)
+        for text, slot in (("CSV", self.export_csv), ("JSON", self.export_json),
+                           ("Plot PNG", self.export_png)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        return box
+
+    # --- optimizers ----------------------------------------------------------------------
+    def _add_racer(self, optimizer_id: str) -> str:
+        key = f"{optimizer_id}-{len(self.colors) + 1}"
+        same = sum(r.optimizer_id == optimizer_id for r in self.racers.values())
+        self.racers[key] = Racer(key, optimizer_id)
+        self.colors[key] = color_for(optimizer_id, same)
+        return key
+
+    def _refresh_racers(self, select: str | None = None) -> None:
+        labels = {k: r.label() for k, r in self.racers.items()}
+        self.racer_panel.set_racers(list(self.racers.values()), self.colors, labels)
+        if select:
+            self.racer_panel.select(select)
+
+    @Slot(str)
+    def _racer_added(self, optimizer_id: str) -> None:
+        self._refresh_racers(select=self._add_racer(optimizer_id))
+
+    @Slot(str)
+    def _racer_removed(self, key: str) -> None:
+        self.racers.pop(key, None)
+        self._refresh_racers()
+
+    @Slot(object)
+    def _racer_changed(self, racer: Racer) -> None:
+        self.racers[racer.key] = racer
+
+    @Slot(int)
+    def _dataset_picked(self, _index: int) -> None:
+        if self.dataset.currentData() != "file":
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "MNIST file (Keras mnist.npz format)", "",
+                                              "NumPy archives (*.npz)")
+        if path:
+            self.dataset_path = path
+            self.dataset.setItemText(2, f"File: {Path(path).name}")
+        elif not self.dataset_path:
+            self.dataset.setCurrentIndex(0)
+
+    # --- running ---------------------------------------------------------------------------
+    def config(self):
+        """The :class:`engine.training.TrainConfig` the controls describe."""
+        from engine.training import TrainConfig
+
+        source = self.dataset.currentData()
+        if source == "file":
+            source = self.dataset_path or "auto"
+        return TrainConfig(
+            optimizers=tuple((r.optimizer_id, dict(r.settings)) for r in self.racers.values()),
+            epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            validation_split=round(self.validation_split.value(), 4), seed=self.seed.value(),
+            dataset=source, limit=self.limit.value() or None,
+        )
+
+    @Slot()
+    def start(self) -> None:
+        if self.is_running():
+            return
+        try:
+            config = self.config()
+            config.validate()
+        except ValueError as error:
+            self._show_error(str(error))
+            return
+        self.error.hide()
+        self._run_keys = list(self.racers)
+        self._run_meta = {}
+        self.results = []
+        self.plots.clear()
+        self.rows = {key: TrainingRow(key, self.racers[key].label(), self.colors[key], "waiting",
+                                      None, None, None, None, None, None)
+                     for key in self._run_keys}
+        self.table.set_rows(list(self.rows.values()))
+        self.worker = TrainingWorker(config)
+        self.worker.dataset_loaded.connect(self._dataset_loaded)
+        self.worker.run_started.connect(self._run_started)
+        self.worker.batch_finished.connect(self._batch_finished)
+        self.worker.epoch_finished.connect(self._epoch_finished)
+        self.worker.run_finished.connect(self._run_finished)
+        self.worker.failed.connect(self._failed)
+        self.worker.finished.connect(self._finished)
+        self._started_at = time.monotonic()
+        self.thread = start_worker(self.worker, self)
+        self._set_running(True)
+        self.progress.setValue(0)
+        self.progress.setFormat("loading data and TensorFlow…")
+        self.status_message.emit("Training started")
+
+    @Slot()
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.progress.setFormat("stopping after this batch…")
+
+    def is_running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        """Cancel any run and wait for its thread (window close)."""
+        if self.worker is not None:
+            self.worker.cancel()
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait(timeout_ms)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for widget in (self.racer_panel, self.epochs, self.batch_size, self.validation_split,
+                       self.seed, self.limit, self.dataset):
+            widget.setEnabled(not running)
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+        self.status_message.emit(text)
+
+    # --- reports (GUI thread) ------------------------------------------------------------
+    @Slot(object)
+    def _dataset_loaded(self, info) -> None:
+        val = round(info.n_train * self.validation_split.value())
+        name = info.name if info.source.lower() in info.name.lower() else (
+            f"{info.name} ({info.source})")
+        text = (f"Data: {name}: {info.n_train - val:,} train, "
+                f"{val:,} validation, {info.n_test:,} test samples")
+        self.dataset_label.setText(text + (f". {info.note}" if info.note else ""))
+
+    @Slot(int, str, int, int)
+    def _run_started(self, index: int, optimizer_id: str, epochs: int, batches: int) -> None:
+        key = self._run_keys[index]
+        self._run_meta[index] = (epochs, batches)
+        self.plots.start_run(key, self.racers[key].label(), self.colors[key], batches)
+        self._update_row(key, status="running")
+
+    @Slot(int, int, int, float, float)
+    def _batch_finished(self, index: int, epoch: int, batch: int, accuracy: float,
+                        loss: float) -> None:
+        key = self._run_keys[index]
+        self.plots.add_batch(key, epoch, batch, accuracy, loss)
+        epochs, batches = self._run_meta.get(index, (1, 1))
+        runs = len(self._run_keys)
+        done = (index * epochs * batches + epoch * batches + batch + 1)
+        total = max(1, runs * epochs * batches)
+        self.progress.setValue(int(1000 * done / total))
+        elapsed = time.monotonic() - self._started_at
+        eta = elapsed / done * (total - done) if done else math.nan
+        self.progress.setFormat(
+            f"{self.racers[key].label()}: epoch {epoch + 1}/{epochs}, batch {batch + 1}/{batches}"
+            f" — ETA {_clock(eta)}")
+
+    @Slot(int, object)
+    def _epoch_finished(self, index: int, log) -> None:
+        key = self._run_keys[index]
+        self.plots.add_epoch(key, log.epoch, log.accuracy, log.val_accuracy, log.loss,
+                             log.val_loss)
+        self._update_row(key, train_accuracy=log.accuracy, val_accuracy=log.val_accuracy)
+
+    @Slot(int, object)
+    def _run_finished(self, index: int, result) -> None:
+        key = self._run_keys[index]
+        self.results.append(result)
+        history = result.history
+        if result.status != "completed":
+            self.plots.mark_stopped(key)
+        self._update_row(
+            key, status=result.status,
+            train_accuracy=history["accuracy"][-1] if history.get("accuracy") else None,
+            val_accuracy=history["val_accuracy"][-1] if history.get("val_accuracy") else None,
+            test_accuracy=result.test_accuracy, seconds_per_epoch=result.seconds_per_epoch,
+            n_params=result.n_params, optimizer_state_bytes=result.optimizer_state_bytes)
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self._show_error(f"Training could not run: {message}")
+
+    @Slot()
+    def _finished(self) -> None:
+        stopped = self.worker is not None and self.worker.cancel_event.is_set()
+        for key, row in self.rows.items():
+            if row.status in ("waiting", "running"):
+                self._update_row(key, status="stopped" if stopped else row.status)
+        self.worker = None
+        self.thread = None
+        self._set_running(False)
+        self.progress.setFormat("stopped" if stopped else "done")
+        if not stopped:
+            self.progress.setValue(1000)
+        self.status_message.emit("Training stopped" if stopped else "Training finished")
+
+    def _update_row(self, key: str, **changes) -> None:
+        self.rows[key] = replace(self.rows[key], **changes)
+        self.table.set_rows(list(self.rows.values()))
+
+    # --- export --------------------------------------------------------------------------
+    def histories(self) -> dict:
+        """What the JSON export writes (strict JSON: finite numbers only)."""
+        return {"runs": [{
+            "optimizer": r.optimizer_id, "params": r.params, "status": r.status,
+            "history": r.history, "test_accuracy": r.test_accuracy,
+            "seconds_per_epoch": r.seconds_per_epoch,
+            "optimizer_state_bytes": r.optimizer_state_bytes, "n_params": r.n_params,
+        } for r in self.results]}
+
+    def _save_dialog(self, title: str, pattern: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, "", pattern)
+        return path or None
+
+    @Slot()
+    def export_csv(self, path: str | None = None) -> None:
+        path = path or self._save_dialog("Export results as CSV", "CSV (*.csv)")
+        if path:
+            atomic.write_text(path, self.table.to_csv())
+
+    @Slot()
+    def export_json(self, path: str | None = None) -> None:
+        path = path or self._save_dialog("Export histories as JSON", "JSON (*.json)")
+        if path:
+            atomic.write_text(path, json.dumps(self.histories(), indent=2, allow_nan=False))
+
+    @Slot()
+    def export_png(self, path: str | None = None) -> None:
+        path = path or self._save_dialog("Export plots as PNG", "PNG (*.png)")
+        if path:
+            self.plots.export_png(path)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.plots.set_theme(theme)
+        self.table.set_theme(theme)
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"

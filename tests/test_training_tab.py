@@ -1,0 +1,109 @@
+"""The MNIST tab: a real (tiny) training run in a QThread, stop, and close mid-run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = [pytest.mark.gui, pytest.mark.keras]
+
+
+@pytest.fixture
+def tab(qtbot):
+    from gui.training.tab import TrainingTab
+
+    widget = TrainingTab()
+    qtbot.addWidget(widget)
+    widget.resize(1300, 800)
+    widget.show()
+    widget.dataset.setCurrentIndex(widget.dataset.findData("bundled"))
+    yield widget
+    widget.shutdown()
+
+
+def _keep_only(tab, *optimizer_ids):
+    for key, racer in list(tab.racers.items()):
+        if racer.optimizer_id not in optimizer_ids:
+            tab._racer_removed(key)
+
+
+def test_a_short_run_trains_each_optimizer_and_fills_the_table(qtbot, tab):
+    _keep_only(tab, "sgd", "adam")
+    tab.limit.setValue(400)
+    tab.epochs.setValue(1)
+    ticks = []
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    tab.start_button.click()
+    assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not tab.is_running() and tab.start_button.isEnabled(),
+                    timeout=180_000)
+    timer.stop()
+    statuses = [row.status for row in tab.rows.values()]
+    assert statuses == ["completed", "completed"], tab.error.text()
+    sgd, adam = tab.results
+    assert sgd.optimizer_id == "sgd" and adam.optimizer_id == "adam"
+    assert adam.optimizer_state_bytes > sgd.optimizer_state_bytes
+    assert 0.0 <= adam.test_accuracy <= 1.0
+    assert "bundled" in tab.dataset_label.text().lower()
+    # The event loop kept ticking while Keras trained.
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) > 20 and max(gaps) < 1.0
+
+
+def test_stop_cancels_within_a_batch_and_keeps_partial_results(qtbot, tab):
+    _keep_only(tab, "sgd", "adam")
+    tab.limit.setValue(3000)
+    tab.batch_size.setValue(8)
+    tab.epochs.setValue(3)
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: any(r.status == "running" for r in tab.rows.values()),
+                    timeout=120_000)
+    qtbot.waitSignal(tab.worker.batch_finished, timeout=60_000)
+    tab.stop_button.click()
+    qtbot.waitUntil(lambda: not tab.is_running() and tab.start_button.isEnabled(),
+                    timeout=60_000)
+    rows = list(tab.rows.values())
+    assert rows[0].status == "stopped"
+    assert rows[1].status in ("stopped", "waiting")  # the next optimizer never ran
+    assert len(tab.results) <= 1
+
+
+def test_closing_the_window_during_training_exits_cleanly():
+    script = (
+        "import sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show()\n"
+        "t = w.training\n"
+        "t.dataset.setCurrentIndex(t.dataset.findData('bundled'))\n"
+        "t.limit.setValue(2000); t.batch_size.setValue(8)\n"
+        "t.start()\n"
+        "def close_when_training():\n"
+        "    if any(r.status == 'running' for r in t.rows.values()):\n"
+        "        w.close(); return\n"
+        "    QTimer.singleShot(50, close_when_training)\n"
+        "QTimer.singleShot(50, close_when_training)\n"
+        "app.exec()\n"
+        "print('thread running:', t.is_running())\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "thread running: False" in done.stdout
+    for bad in ("Destroyed while thread", "Traceback", "none_dealloc", "Segmentation"):
+        assert bad not in done.stderr
