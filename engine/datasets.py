@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from engine import tensorflow_loader
+
 __all__ = [
     "BUNDLED_PATH",
     "Dataset",
@@ -215,6 +217,7 @@ def resolve(
 
 def _keras_downloader() -> Callable[[], Any]:
     """``keras.datasets.mnist.load_data`` (Keras imported here, outside the time bound)."""
+    tensorflow_loader.load()
     import keras
 
     def download() -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import update_rules
+from engine import tensorflow_loader, update_rules
 from engine.hyperparams import (
     HyperParam,
     HyperParamError,
@@ -131,6 +131,7 @@ class Optimizer:
 
         ``learning_rate`` may override the configured float, e.g. with a Keras schedule.
         """
+        tensorflow_loader.load()
         import keras
 
         kwargs = self.keras_kwargs()

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine import datasets, optimizers
+from engine import datasets, optimizers, tensorflow_loader
 from engine.datasets import Dataset, DatasetInfo
 
 HISTORY_KEYS = ("accuracy", "val_accuracy", "loss", "val_loss")
@@ -178,7 +178,7 @@ def configure_threads(cores_for_gui: int = 1) -> None:
     """Leave ``cores_for_gui`` cores to the GUI: TensorFlow's intra-op threads are
     ``max(1, os.cpu_count() - cores_for_gui)``, inter-op 1. Takes effect before TensorFlow's
     first operation; later calls are ignored, so it is safe before every session."""
-    import tensorflow as tf
+    tf = tensorflow_loader.load()
 
     intra = max(1, (os.cpu_count() or 1) - max(0, cores_for_gui))
     for setter, count in ((tf.config.threading.set_intra_op_parallelism_threads, intra),
@@ -196,6 +196,7 @@ def build_model(seed: int, optimizer: Any = None) -> Any:
     with ``optimizer`` (Keras's, a registry :class:`~engine.optimizers.Optimizer`, or None for
     the registry's SGD), sparse categorical cross-entropy and the ``accuracy`` metric.
     """
+    tensorflow_loader.load()
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -298,6 +299,7 @@ def fit_samples(n_samples: int, validation_split: float) -> int:
 
 def _run(config: TrainConfig, optimizer: optimizers.Optimizer, initial_weights: list,
          train_data: tuple, test_data: tuple, monitor: _RunMonitor) -> RunResult:
+    tensorflow_loader.load()
     import keras
 
     result = RunResult(optimizer.id, dict(optimizer.config))
@@ -393,6 +395,7 @@ class _RunMonitor:
 
 
 def _keras_callback(monitor: _RunMonitor) -> Any:
+    tensorflow_loader.load()
     import keras
 
     class ProgressCallback(keras.callbacks.Callback):
