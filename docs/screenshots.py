@@ -58,6 +58,26 @@ def main() -> None:
     if tab.view3d.available:
         tab.views.setCurrentIndex(1)
         shot("landscape-3d")
+    # 5. The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset.
+    import time
+
+    tab.views.setCurrentIndex(0)
+    window.tabs.setCurrentIndex(1)
+    training = window.training
+    training.dataset.setCurrentIndex(training.dataset.findData("bundled"))
+    training.start()
+    mid_shot = False
+    while training.is_running() or training.worker is not None:
+        app.processEvents()
+        time.sleep(0.005)
+        if not mid_shot and any(r.status == "running" and r.key.startswith("adam")
+                                for r in training.rows.values()):
+            time.sleep(0.3)
+            window.set_theme(DARK)
+            shot("mnist-training-dark")
+            window.set_theme(LIGHT)
+            mid_shot = True
+    shot("mnist-results")
     window.close()
     app.processEvents()
 
