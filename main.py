@@ -14,12 +14,14 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a headless command, or the GUI when no command is given."""
     from engine.cli import UsageError, build_parser, run_parsed
+    from engine.maps_cli import add_maps_commands
     from engine.train_cli import add_train_command
     from gui.render import add_render_command
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser(extensions=(add_render_command, add_train_command)).parse_args(argv)
+        args = build_parser(extensions=(add_render_command, add_train_command,
+                                         add_maps_commands)).parse_args(argv)
     except UsageError as error:
         sys.stderr.write(f"optiscope: error: {error}\n")
         return 2

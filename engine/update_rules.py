@@ -14,6 +14,9 @@ operations, so that the NumPy path and Keras on a ``float64`` variable agree to 
 * decoupled weight decay ``w -= w * weight_decay * lr`` is applied before the step,
 * the update uses ``local_step = iterations + 1`` for bias corrections,
 * the learning rate may be a schedule, called with the 0-based ``iterations``.
+
+Numeric hyperparameters may also be ``(N, 1)`` arrays, one value per start; each start
+does exactly the arithmetic of its scalar run (SGD's momentum 0 as ``0·v − lr·g``: same values).
 """
 
 from __future__ import annotations
@@ -84,14 +87,23 @@ def _zeros(params: np.ndarray) -> np.ndarray:
     return np.zeros_like(params)
 
 
-def _cast(value: float) -> float:
-    """A Python float as Keras's ``ops.cast(value, dtype)`` sees it.
+def _cast(value: Any) -> Any:
+    """A Python float as Keras's ``ops.cast(value, dtype)`` sees it (elementwise for arrays).
 
     ``ops.cast`` converts a Python float to a float32 tensor before casting, so Keras
     rounds those hyperparameters to float32 even on float64 variables. Only the ones the
     Keras source passes through ``ops.cast`` are rounded here; the rest stay exact.
     """
-    return float(np.float32(value))
+    rounded = np.float32(value)
+    return rounded.astype(np.float64) if isinstance(value, np.ndarray) else float(rounded)
+
+
+def _powers(base: Any) -> Callable[[int], Any]:
+    """``k -> base ** k`` as C ``pow`` gives it (NumPy's SIMD power may not), also for arrays."""
+    if not isinstance(base, np.ndarray):
+        return lambda k: base**k
+    levels, codes = np.unique(base, return_inverse=True)
+    return lambda k: np.array([float(v) ** k for v in levels])[codes].reshape(base.shape)
 
 
 def _preprocess(
@@ -109,22 +121,26 @@ def _preprocess(
     """
     schedule = learning_rate if callable(learning_rate) else None
     wd = None if weight_decay is None else _cast(weight_decay)
-    constant_lr = None if schedule else float(learning_rate)
+    array_lr = isinstance(learning_rate, np.ndarray)
+    constant_lr = None if schedule else learning_rate if array_lr else float(learning_rate)
+    # Per-start arrays count as set; a scalar None or 0 is off (Keras: ``if self.clipnorm``).
+    clipnorm, clipvalue, global_clipnorm = (c if isinstance(c, np.ndarray) or c else None
+                                            for c in (clipnorm, clipvalue, global_clipnorm))
 
     def update(grads: np.ndarray, state: Any, params: np.ndarray) -> tuple[np.ndarray, Any]:
         lr = float(schedule(state.step)) if schedule else constant_lr
-        if clipnorm:
+        if clipnorm is not None:
             # keras: values * clipnorm / maximum(l2norm, clipnorm), per variable (per start).
             l2norm = np.sqrt(np.sum(np.square(grads), axis=-1, keepdims=True))
             grads = grads * clipnorm / np.maximum(l2norm, clipnorm)
-        elif global_clipnorm:
+        elif global_clipnorm is not None:
             # keras clip_by_global_norm: scale = c * min(1 / norm, 1 / c); one variable here.
             use_norm = np.sqrt(np.sum(np.square(grads), axis=-1, keepdims=True))
             with np.errstate(divide="ignore"):
                 inverse = 1.0 / use_norm
             scale = global_clipnorm * np.minimum(inverse, 1.0 / global_clipnorm)
             grads = grads * (scale + (use_norm - use_norm))
-        elif clipvalue:
+        elif clipvalue is not None:
             grads = np.clip(grads, -clipvalue, clipvalue)
         if weight_decay is not None:
             params = params - params * wd * lr
@@ -142,7 +158,7 @@ def sgd(
     ``w += momentum * velocity - lr * g`` (Sutskever et al., 2013).
     """
     mu = _cast(momentum)
-    if momentum == 0:
+    if not isinstance(momentum, np.ndarray) and momentum == 0:
 
         def init(params: np.ndarray) -> EmptyState:
             return EmptyState(0)
@@ -179,12 +195,13 @@ def rmsprop(
     ``v = rho v + (1 - rho) g²``; ``w -= lr g / sqrt(v + eps)`` (centered: ``v - ḡ² + eps``),
     with optional plain momentum on the increment.
     """
+    with_momentum = isinstance(momentum, np.ndarray) or momentum > 0
 
     def init(params: np.ndarray) -> RMSpropState:
         return RMSpropState(
             0,
             _zeros(params),
-            _zeros(params) if momentum > 0 else None,
+            _zeros(params) if with_momentum else None,
             _zeros(params) if centered else None,
         )
 
@@ -198,7 +215,7 @@ def rmsprop(
             denominator = velocity + epsilon
         increment = (lr * g) / np.sqrt(denominator)
         mom = state.momentum
-        if momentum > 0:
+        if with_momentum:
             mom = momentum * mom + increment
             w = w - mom
         else:
@@ -221,7 +238,7 @@ def adagrad(
 
     def init(params: np.ndarray) -> AccumulatorState:
         # keras.initializers.Constant also goes through ops.cast.
-        return AccumulatorState(0, np.full_like(params, _cast(initial_accumulator_value)))
+        return AccumulatorState(0, np.zeros_like(params) + _cast(initial_accumulator_value))
 
     def step(g, state, w, lr):
         accumulator = state.accumulator + np.square(g)
@@ -273,10 +290,12 @@ def adam(
     def init(params: np.ndarray) -> AdamState:
         return AdamState(0, _zeros(params), _zeros(params), _zeros(params) if amsgrad else None)
 
+    beta_1_powers, beta_2_powers = _powers(_cast(beta_1)), _powers(_cast(beta_2))
+
     def step(g, state, w, lr):
         local_step = state.step + 1
-        beta_1_power = _cast(beta_1) ** local_step
-        beta_2_power = _cast(beta_2) ** local_step
+        beta_1_power = beta_1_powers(local_step)
+        beta_2_power = beta_2_powers(local_step)
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         m = state.momentum + (g - state.momentum) * (1 - beta_1)
         v = state.velocity + (np.square(g) - state.velocity) * (1 - beta_2)
@@ -306,9 +325,11 @@ def adamax(
     def init(params: np.ndarray) -> AdamaxState:
         return AdamaxState(0, _zeros(params), _zeros(params))
 
+    beta_1_powers = _powers(_cast(beta_1))
+
     def step(g, state, w, lr):
         local_step = state.step + 1
-        beta_1_power = _cast(beta_1) ** local_step
+        beta_1_power = beta_1_powers(local_step)
         m = state.momentum + (g - state.momentum) * (1 - beta_1)
         u = np.maximum(beta_2 * state.norm, np.abs(g))
         w = w - (lr * m) / ((1 - beta_1_power) * (u + epsilon))
@@ -335,6 +356,7 @@ def nadam(
         return NadamState(0, _zeros(params), _zeros(params), 1.0)
 
     decay, b1, b2 = _cast(0.96), _cast(beta_1), _cast(beta_2)
+    beta_2_powers = _powers(b2)
 
     def step(g, state, w, lr):
         local_step = state.step + 1
@@ -344,7 +366,7 @@ def nadam(
         u_t = b1 * (1.0 - 0.5 * decay**local_step)
         u_t_1 = b1 * (1.0 - 0.5 * decay ** (local_step + 1))
         u_product_t_1 = u_product * u_t_1
-        beta_2_power = b2**local_step
+        beta_2_power = beta_2_powers(local_step)
         m = state.momentum + (g - state.momentum) * (1 - b1)
         v = state.velocity + (np.square(g) - state.velocity) * (1 - b2)
         m_hat = (u_t_1 * m) / (1 - u_product_t_1) + ((1 - u_t) * g) / (1 - u_product)
