@@ -41,6 +41,7 @@ from gui.landscape.results_table import ResultRow, ResultsTable
 from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
 from gui.landscape.view3d import Surface3DView
+from gui.maps.view import MapsView
 from gui.palette import LIGHT, Theme, color_for
 from gui.widgets import ERROR_STYLE, error_label, group, scroll_panel
 
@@ -99,6 +100,10 @@ class LandscapeTab(QWidget):
         self.views = QTabWidget()
         self.views.addTab(self.view, "2-D")
         self.views.addTab(self.view3d, "3-D")
+        self.maps = MapsView(theme=self.theme)
+        self.maps.start_chosen.connect(self._map_start_chosen)
+        self.maps.settings_chosen.connect(self._map_settings_chosen)
+        self.views.addTab(self.maps, "Maps")
         self.views.currentChanged.connect(lambda _: self._render(full=True))
         self.playback = PlaybackBar(self.race.budget)
         self.playback.play_toggled.connect(self.set_playing)
@@ -266,6 +271,7 @@ class LandscapeTab(QWidget):
         self.race.set_surface(surface, start)
         self.view.set_surface(surface)
         self.view3d.set_surface(surface)
+        self.maps.set_surface(surface, self.race.start)
         self.lesson.show_surface(surface)
         self._condition_row.setVisible(surface.id == "ravine")
         self._show_start()
@@ -278,6 +284,7 @@ class LandscapeTab(QWidget):
         if not (math.isfinite(x) and math.isfinite(y)):
             return
         self.race.set_start((x, y))
+        self.maps.set_surface(self.race.surface, self.race.start)
         self._show_start()
         self._restart_playback()
 
@@ -294,6 +301,28 @@ class LandscapeTab(QWidget):
             spin.blockSignals(True)
             spin.setValue(value)
             spin.blockSignals(False)
+
+    @Slot(float, float)
+    def _map_start_chosen(self, x: float, y: float) -> None:
+        """A start-map cell was clicked: race from there, on the 2-D view."""
+        self.views.setCurrentWidget(self.view)
+        self._start_requested(x, y)
+        self.reset()
+        self.set_playing(True)
+
+    @Slot(str, object)
+    def _map_settings_chosen(self, optimizer_id: str, settings: dict) -> None:
+        """A hyperparameter-map cell was clicked: race a racer with those settings."""
+        key = next((k for k, t in self.race.tracks.items()
+                    if t.racer.optimizer_id == optimizer_id), None)
+        if key is None:
+            self._add_racer(optimizer_id, refresh=False)
+            key = list(self.race.tracks)[-1]
+        self._racer_changed(Racer(key, optimizer_id, settings))
+        self._racers_changed(select=key)
+        self.views.setCurrentWidget(self.view)
+        self.reset()
+        self.set_playing(True)
 
     # --- racers ----------------------------------------------------------------------------
     def _add_racer(self, optimizer_id: str, refresh: bool = True) -> None:
@@ -469,6 +498,7 @@ class LandscapeTab(QWidget):
         self.theme = theme
         self.view.set_theme(theme)
         self.view3d.set_theme(theme)
+        self.maps.set_theme(theme)
         self.side_plots.set_theme(theme)
         self.table.set_theme(theme)
         self._render(full=True)
@@ -476,5 +506,6 @@ class LandscapeTab(QWidget):
     def shutdown(self) -> None:
         """Stop the clock and release OpenGL before the window goes."""
         self.timer.stop()
+        self.maps.shutdown()
         self.view3d.close_gl()
 

@@ -1,0 +1,1 @@
+"""The Maps view: convergence over start points and hyperparameters."""
