@@ -58,7 +58,27 @@ def main() -> None:
     if tab.view3d.available:
         tab.views.setCurrentIndex(1)
         shot("landscape-3d")
-    # 5. The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset.
+    # 5. Maps: which minimum Momentum reaches from every start, and where learning rate ×
+    # momentum converge.
+    maps = tab.maps
+    tab.views.setCurrentWidget(maps)
+    maps.optimizer.setCurrentIndex(maps.optimizer.findData("momentum"))
+    maps.grid.setCurrentIndex(maps.grid.findData(128))
+    maps.colour_by.setCurrentIndex(maps.colour_by.findData("minimum"))
+    maps.compute()
+    while maps.thread is not None:
+        app.processEvents()
+    shot("maps-minimum-reached")
+    maps.colour_by.setCurrentIndex(maps.colour_by.findData("steps"))
+    maps.mode.setCurrentIndex(maps.mode.findData("hyper"))
+    maps.x_param.setCurrentIndex(maps.x_param.findData("learning_rate"))
+    maps.y_param.setCurrentIndex(maps.y_param.findData("momentum"))
+    maps.compute()
+    while maps.thread is not None:
+        app.processEvents()
+    shot("maps-learning-rate-momentum")
+
+    # 6. The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset.
     import time
 
     tab.views.setCurrentIndex(0)
