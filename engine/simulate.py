@@ -11,12 +11,14 @@ and classifies each trajectory:
 * ``running``: neither within the step budget.
 
 NumPy's floating-point warnings are silenced inside the runner (divergence is a result,
-not an error) and no NaN or infinity ever leaves it.
+not an error) and no NaN or infinity ever leaves it. With :class:`GradientNoise` the optimizer
+sees a noisy gradient; everything recorded and every criterion above use the true gradient.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,41 @@ from engine.surfaces import Surface
 
 RUNNING, CONVERGED, DIVERGED = 0, 1, 2
 STATUS_NAMES = ("running", "converged", "diverged")
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:  # SplitMix64's output function; uint64 arrays wrap
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@dataclass(frozen=True)
+class GradientNoise:
+    """Gaussian noise ``scale · N(0, 1)`` added to each gradient coordinate the optimizer sees.
+
+    Keyed by the start: at 0-based step k a start gets two Box-Muller normals from draw k+1 of
+    a SplitMix64 stream seeded by ``seed`` and its coordinates, never depending on the other
+    starts or when they stopped (a map cell repeats the single run); equal starts, equal noise.
+    """
+
+    scale: float
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        scale, seed = self.scale, self.seed
+        if isinstance(scale, bool) or not isinstance(scale, Real) or not 0 <= scale < np.inf:
+            raise ValueError(f"noise scale: must be a finite number >= 0, got {scale!r}")
+        if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**64:
+            raise ValueError(f"noise seed: must be a whole number >= 0, got {seed!r}")
+
+    def draw(self, starts: Any, step: int) -> np.ndarray:
+        """The noise ``(N, 2)`` that runs from ``starts`` ``(N, 2)`` add at 0-based ``step``."""
+        bits = (np.array(starts, dtype=np.float64).reshape(-1, 2) + 0.0).view(np.uint64)  # -0 = 0
+        key = _mix64(_mix64(_mix64(np.array([self.seed], np.uint64)) ^ bits[:, 0]) ^ bits[:, 1])
+        draw = _mix64(key + np.uint64((step + 1) * 0x9E3779B97F4A7C15 % 2**64))  # 32 + 32 bits
+        radius = np.sqrt(-2.0 * np.log(((draw >> np.uint64(32)) + 1.0) * 2.0**-32))  # u in (0, 1]
+        angle = (draw & np.uint64(0xFFFFFFFF)) * (2 * np.pi * 2.0**-32)
+        return self.scale * np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
 
 
 @dataclass(frozen=True)
@@ -157,7 +194,7 @@ class Stepper:
 
     With ``keep_vectors`` the stepper also records, per step, the gradient at each point and
     the optimizer's velocity (its ``momentum`` state slot, for optimizers that have one), for
-    drawing the internals of an update.
+    drawing the internals of an update (true gradients: ``noise`` reaches the optimizer only).
     """
 
     def __init__(
@@ -169,6 +206,7 @@ class Stepper:
         keep_path: bool = True,
         tolerances: Tolerances | None = None,
         keep_vectors: bool = False,
+        noise: GradientNoise | None = None,
     ) -> None:
         if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 0:
             raise ValueError(f"steps: must be a whole number >= 0, got {budget!r}")
@@ -216,6 +254,7 @@ class Stepper:
         self._x = points[self._active]
         self._g = grads[self._active]
         self._state = optimizer.init(self._x)
+        self._noise, self._starts = (noise if noise and noise.scale > 0 else None), points
         #: True when the optimizer has a velocity (``momentum`` state slot) to record.
         self.has_velocity = hasattr(self._state, "momentum")
 
@@ -250,7 +289,9 @@ class Stepper:
     def _one_step(self) -> None:
         surface, active, x = self.surface, self._active, self._x
         k = self.step + 1
-        x_new, state = self.optimizer.update(self._g, self._state, x)
+        noise = self._noise and self._noise.draw(self._starts[active], self.step)
+        x_new, state = self.optimizer.update(self._g if noise is None else self._g + noise,
+                                             self._state, x)
         g_new = surface.grad(x_new)
         z_new = _as_complex(x_new)
         grad_norm = np.abs(_as_complex(g_new))
@@ -327,6 +368,7 @@ def run(
     steps: int,
     keep_path: bool = True,
     tolerances: Tolerances | None = None,
+    noise: GradientNoise | None = None,
 ) -> RunResult:
     """Run ``optimizer`` on ``surface`` from every start for ``steps`` steps.
 
@@ -345,11 +387,13 @@ def run(
         only per-start summaries are kept, so memory is O(N), not O(T·N).
     tolerances
         Convergence and divergence criteria (:class:`Tolerances`).
+    noise
+        :class:`GradientNoise` added to the gradient the optimizer sees; ``None``: exact.
 
     Returns
     -------
     RunResult
     """
-    stepper = Stepper(surface, optimizer, starts, steps, keep_path, tolerances)
+    stepper = Stepper(surface, optimizer, starts, steps, keep_path, tolerances, noise=noise)
     stepper.advance()
     return stepper.result()

@@ -1,0 +1,275 @@
+"""Learning-rate schedules: value for value as ``keras.optimizers.schedules``, validation, text.
+
+The oracle is the installed Keras: each schedule's ``to_keras()`` object called with the same
+integer steps, and Keras's SGD stepping ``keras.Variable``s with that schedule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import optimizers, surfaces
+from engine.hyperparams import HyperParamError
+from engine.schedules import (
+    SCHEDULES,
+    Constant,
+    CosineDecay,
+    ExponentialDecay,
+    InverseTimeDecay,
+    PiecewiseConstantDecay,
+    Schedule,
+    describe,
+    schedule_from,
+    values,
+)
+
+STEPS = 501  # steps 0..500
+
+CASES = [
+    ExponentialDecay(0.1, 10, 0.9),
+    ExponentialDecay(0.1, 7, 0.96, staircase=True),
+    ExponentialDecay(0.37, 3, 0.5),  # reaches float32 subnormals: Keras flushes them to 0
+    ExponentialDecay(2.5, 1, 0.999),
+    InverseTimeDecay(0.1, 10, 0.5),
+    InverseTimeDecay(0.3, 7, 2.0, staircase=True),
+    InverseTimeDecay(1e-3, 1, 0.0),
+    PiecewiseConstantDecay((0, 10, 250), (0.1, 0.05, 0.01, 0.001)),
+    PiecewiseConstantDecay((100,), (0.3, 0.1)),
+    PiecewiseConstantDecay((499, 500), (1e-2, 1e-3, 1e-4)),
+    CosineDecay(0.1, 300),
+    CosineDecay(0.1, 123, alpha=0.1),
+    CosineDecay(0.0, 200, alpha=0.05, warmup_target=0.2, warmup_steps=50),
+    CosineDecay(0.01, 200, warmup_target=0.2),  # warmup_steps 0: decays from the target
+    CosineDecay(0.05, 77, alpha=0.3, warmup_target=0.01, warmup_steps=33),  # "warms" down
+    CosineDecay(0.02, 1000, warmup_target=0.1, warmup_steps=700),  # still decaying at 500
+]
+
+
+def _keras_values(schedule, steps=STEPS):
+    keras_schedule = schedule.to_keras()
+    return np.array([float(keras_schedule(k)) for k in range(steps)])
+
+
+def _peak(schedule):
+    return float(np.max(values(schedule, STEPS)))
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("schedule", CASES, ids=repr)
+def test_matches_the_keras_schedule_step_for_step(schedule):
+    theirs = _keras_values(schedule)
+    ours = values(schedule, STEPS)
+    # float32 on both sides; the cosine may differ from the C library's cosf by one ulp, which
+    # near the end of a cosine (1 + cos ≈ 0) is small against the peak, not against the value.
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7 * _peak(schedule))
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("schedule", [c for c in CASES if type(c) in
+                                      (InverseTimeDecay, PiecewiseConstantDecay)], ids=repr)
+def test_rational_schedules_are_bit_for_bit_keras(schedule):
+    # Only IEEE-rounded float32 + - × ÷ here: no library function can differ.
+    np.testing.assert_array_equal(values(schedule, STEPS), _keras_values(schedule))
+
+
+@pytest.mark.parametrize("schedule", CASES, ids=repr)
+def test_a_call_equals_the_tabulated_value(schedule):
+    table = values(schedule, STEPS)
+    assert [schedule(k) for k in range(0, STEPS, 7)] == list(table[::7])
+    assert table.dtype == np.float64 and np.all(np.isfinite(table)) and np.all(table >= 0)
+
+
+def test_piecewise_boundaries_belong_to_the_earlier_piece():
+    # Keras: values[0] while step <= boundaries[0], values[1] while step <= boundaries[1], ...
+    schedule = PiecewiseConstantDecay((2, 4), (1.0, 0.5, 0.25))
+    assert [schedule(k) for k in range(7)] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_cosine_warmup_is_linear_then_cosine_then_flat():
+    schedule = CosineDecay(0.0, 100, alpha=0.1, warmup_target=1.0, warmup_steps=10)
+    lr = values(schedule, 200)
+    np.testing.assert_allclose(lr[:11], np.arange(11) / 10, rtol=1e-6)  # step 10: the peak
+    np.testing.assert_allclose(lr[60], 0.1 + 0.9 * 0.5, rtol=1e-6)  # half-way down the cosine
+    np.testing.assert_allclose(lr[110:], 0.1, rtol=1e-6)  # alpha * peak from then on
+    assert np.all(np.diff(lr[10:111]) <= 0)
+
+
+def test_exponential_staircase_steps_once_per_period():
+    lr = values(ExponentialDecay(1.0, 10, 0.5, staircase=True), 30)
+    np.testing.assert_array_equal(lr, np.repeat([1.0, 0.5, 0.25], 10))
+
+
+def test_constant_stays_an_exact_float():
+    # Keras keeps a plain-float learning rate in the variables' dtype: no float32 rounding.
+    assert Constant(0.1)(12345) == 0.1
+    assert Constant(0.1).to_keras() == 0.1
+
+
+@pytest.fixture
+def float64_keras():
+    import keras
+
+    previous = keras.config.floatx()
+    keras.config.set_floatx("float64")
+    yield keras
+    keras.config.set_floatx(previous)
+
+
+def _paths(keras, optimizer, schedule, surface, starts, steps=100):
+    x, state, ours = starts.copy(), optimizer.init(starts), [starts]
+    for _ in range(steps):
+        x, state = optimizer.update(surface.grad(x), state, x)
+        ours.append(x)
+    # One Keras variable per start, all stepped by one Keras optimizer with the Keras schedule.
+    variables = [keras.Variable(s[None, :], dtype="float64") for s in starts]
+    keras_optimizer = optimizer.to_keras(learning_rate=schedule.to_keras())
+    theirs = [np.vstack([v.numpy() for v in variables])]
+    for _ in range(steps):
+        keras_optimizer.apply([surface.grad(v.numpy()) for v in variables], variables)
+        theirs.append(np.vstack([v.numpy() for v in variables]))
+    return np.array(ours), np.array(theirs)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("schedule", [
+    ExponentialDecay(1e-3, 10, 0.9),
+    ExponentialDecay(2e-3, 25, 0.5, staircase=True),
+    CosineDecay(0.0, 60, alpha=0.1, warmup_target=2e-3, warmup_steps=20),
+    PiecewiseConstantDecay((30, 60), (2e-3, 1e-3, 5e-4)),
+], ids=repr)
+def test_sgd_with_a_schedule_follows_keras_sgd_for_100_steps(float64_keras, schedule):
+    surface = surfaces.get("rosenbrock")
+    starts = np.array([surface.start, [0.0, 0.0], [1.5, -0.5]])
+    optimizer = optimizers.get("sgd", learning_rate_schedule=schedule)
+    ours, theirs = _paths(float64_keras, optimizer, schedule, surface, starts)
+    assert np.max(np.abs(ours[-1] - ours[0])) > 1e-3, "the path must actually move"
+    # Same float32 learning rates, so the float64 paths agree to rounding (bit for bit here);
+    # a cosine one float32 ulp off cosf would show at about 1e-8, hence its looser bound.
+    rtol = 1e-6 if isinstance(schedule, CosineDecay) else 1e-12
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-13)
+
+
+@pytest.mark.keras
+def test_momentum_with_exponential_decay_follows_keras(float64_keras):
+    surface = surfaces.get("ravine")
+    schedule = ExponentialDecay(1e-2, 20, 0.7)
+    optimizer = optimizers.get("momentum", momentum=0.8, learning_rate_schedule=schedule)
+    starts = np.array([surface.start, [0.5, 0.5]])
+    ours, theirs = _paths(float64_keras, optimizer, schedule, surface, starts)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
+
+
+def test_the_optimizer_uses_step_zero_first():
+    schedule = PiecewiseConstantDecay((0,), (1.0, 0.5))
+    optimizer = optimizers.get("sgd", learning_rate_schedule=schedule)
+    params = np.zeros((1, 2))
+    state = optimizer.init(params)
+    for expected in (-1.0, -1.5, -2.0):
+        params, state = optimizer.update(np.ones_like(params), state, params)
+        assert params[0, 0] == expected
+
+
+@pytest.mark.parametrize(("schedule_id", "params", "field", "text"), [
+    ("exponential_decay", {"decay_steps": 0}, "decay_steps", "decay_steps: must be >= 1, got 0"),
+    ("exponential_decay", {"decay_steps": 2.5}, "decay_steps", "whole number"),
+    ("exponential_decay", {"decay_rate": 0.0}, "decay_rate", "in (0, 1]"),
+    ("exponential_decay", {"initial_learning_rate": -0.1}, "initial_learning_rate", "got -0.1"),
+    ("exponential_decay", {"initial_learning_rate": float("nan")}, "initial_learning_rate",
+     "number"),
+    ("exponential_decay", {"staircase": "maybe"}, "staircase", "true or false"),
+    ("exponential_decay", {"decay_step": 10}, "decay_step", "not a parameter"),
+    ("inverse_time_decay", {"decay_rate": -1}, "decay_rate", "in [0, 1000]"),
+    ("inverse_time_decay", {"decay_steps": "ten"}, "decay_steps", "whole number"),
+    ("piecewise_constant_decay", {"boundaries": (), "values": (0.1,)}, "boundaries", "at least"),
+    ("piecewise_constant_decay", {"boundaries": (5, 5)}, "boundaries", "increase"),
+    ("piecewise_constant_decay", {"boundaries": (-1, 5)}, "boundaries", ">= 0"),
+    ("piecewise_constant_decay", {"boundaries": (5, 10), "values": (0.1, 0.2)}, "values",
+     "needs 3 entries"),
+    ("piecewise_constant_decay", {"values": (0.1, -0.2, 0.3)}, "values", "got -0.2"),
+    ("piecewise_constant_decay", {"values": 0.1}, "values", "list"),
+    ("cosine_decay", {"alpha": 1.5}, "alpha", "in [0, 1]"),
+    ("cosine_decay", {"warmup_steps": 10}, "warmup_steps", "warmup_target"),
+    ("cosine_decay", {"warmup_steps": -1, "warmup_target": 0.1}, "warmup_steps", ">= 0"),
+    ("cosine_decay", {"warmup_target": 0.0}, "warmup_target", "(0, 100]"),
+    ("cosine_decay", {"initial_learning_rate": 0.0}, "initial_learning_rate", "warmup_target"),
+    ("constant", {"learning_rate": 0}, "learning_rate", "in (0, 100]"),
+])
+def test_bad_parameters_are_refused_naming_the_field(schedule_id, params, field, text):
+    with pytest.raises(HyperParamError) as caught:
+        schedule_from(schedule_id, **params)
+    assert caught.value.field == field
+    assert str(caught.value).startswith(f"{field}: ") and text in str(caught.value)
+
+
+def test_direct_construction_validates_too():
+    with pytest.raises(ValueError, match="decay_steps: must be >= 1, got 0"):
+        ExponentialDecay(0.1, 0, 0.5)
+    with pytest.raises(ValueError, match="unknown schedule 'linear'"):
+        schedule_from("linear")
+
+
+def test_values_are_coerced_from_text_and_round_trip():
+    schedule = schedule_from("piecewise_constant_decay", boundaries="10, 20",
+                             values=["0.1", 0.01, np.float32(0.5)])
+    assert schedule == PiecewiseConstantDecay((10, 20), (0.1, 0.01, 0.5))
+    assert isinstance(schedule.boundaries[0], int) and isinstance(schedule.values[2], float)
+    exponential = schedule_from("exponential_decay", decay_steps="50", staircase="True")
+    assert exponential.decay_steps == 50 and exponential.staircase is True
+    for schedule in CASES:
+        assert schedule_from(schedule.id, **schedule.config()) == schedule
+        assert hash(schedule) == hash(schedule_from(schedule.id, **schedule.config()))
+
+
+@pytest.mark.parametrize("schedule_id", list(SCHEDULES))
+def test_registry_describes_every_parameter(schedule_id):
+    cls = SCHEDULES[schedule_id]
+    assert issubclass(cls, Schedule) and cls.id == schedule_id and cls.title
+    field_names = [f.name for f in dataclasses.fields(cls)]
+    assert [p.name for p in cls.params] == field_names
+    default = schedule_from(schedule_id)  # the defaults are valid
+    assert all(p.doc and p.range_text() for p in cls.params)
+    json.dumps([p.to_json() for p in cls.params])
+    assert describe(default) and values(default, 3).shape == (3,)
+
+
+def test_describe_gives_one_line():
+    texts = {
+        describe(0.01): "constant 0.01",
+        describe(Constant(0.5)): "constant 0.5",
+        describe(ExponentialDecay(0.1, 100, 0.5)): "0.1 × 0.5^(step / 100)",
+        describe(ExponentialDecay(0.1, 100, 0.5, True)): "0.1 × 0.5^(⌊step / 100⌋)",
+        describe(InverseTimeDecay(0.1, 10, 2)): "0.1 / (1 + 2 · step / 10)",
+        describe(PiecewiseConstantDecay((5,), (0.1, 0.01))): "0.1 to step 5, then 0.01",
+        describe(CosineDecay(0.1, 50, 0.1)): "cosine 0.1 → 0.01 over 50 steps",
+        describe(CosineDecay(0, 50, 0, 1.0, 5)):
+            "warmup 0 → 1 over 5 steps, then cosine 1 → 0 over 50 steps",
+    }
+    for text, expected in texts.items():
+        assert text == expected and "\n" not in text
+    assert describe(lambda step: 0.1).startswith("custom schedule")
+
+
+def test_values_of_plain_numbers_and_callables():
+    np.testing.assert_array_equal(values(0.25, 4), [0.25] * 4)
+    np.testing.assert_allclose(values(lambda k: 1 / (k + 1), 3), [1, 0.5, 1 / 3])
+    assert values(ExponentialDecay(0.1, 10, 0.5), 0).shape == (0,)
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="steps"):
+            values(0.1, bad)
+
+
+def test_schedules_import_no_tensorflow():
+    code = ("import sys; from engine import schedules; s = schedules.schedule_from("
+            "'cosine_decay'); schedules.values(s, 10); print('tensorflow' in sys.modules)")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root)}, check=True)
+    assert out.stdout.strip() == "False"
