@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 ERROR_STYLE = "color: #d0342c;"
@@ -33,3 +36,19 @@ def error_label() -> QLabel:
     label.setStyleSheet(ERROR_STYLE)
     label.hide()
     return label
+
+
+@cache
+def swatch(color: str, size: int = 12) -> QIcon:
+    """A square icon in ``color`` with a dark frame (visible on a highlight of its own hue)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor("#202020"))
+    painter = QPainter(pixmap)
+    painter.fillRect(1, 1, size - 2, size - 2, QColor(color))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def is_dark(widget: QWidget) -> bool:
+    """True when ``widget``'s palette has a dark base (the dark theme)."""
+    return widget.palette().color(widget.palette().ColorRole.Base).lightness() < 128

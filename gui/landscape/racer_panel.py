@@ -11,7 +11,6 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,13 +29,7 @@ from PySide6.QtWidgets import (
 from engine import optimizers
 from engine.hyperparams import HyperParam, HyperParamError
 from engine.race import Racer
-
-
-def swatch(color: str, size: int = 12) -> QIcon:
-    """A filled square icon in ``color``."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(QColor(color))
-    return QIcon(pixmap)
+from gui.widgets import swatch
 
 
 class RacerPanel(QWidget):

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from gui.palette import LIGHT, Theme
+from gui.widgets import is_dark, swatch
 
 COLUMNS = ("Optimizer", "Settings", "Status", "Steps to tol.", "Final loss", "Final point",
            "Minimum reached")
@@ -101,7 +102,6 @@ class ResultsTable(QTableWidget):
         super().__init__(0, len(COLUMNS), parent)
         self.theme = theme
         self._rows: list[ResultRow] = []
-        self._icons: dict[str, QIcon] = {}
         self._updating = False
         self._press_changed_selection = False
         self.setHorizontalHeaderLabels(COLUMNS)
@@ -192,19 +192,10 @@ class ResultsTable(QTableWidget):
         return QBrush(QColor(color)) if color else QBrush()
 
     def _is_dark(self) -> bool:
-        return self.palette().color(self.palette().ColorRole.Base).lightness() < 128
+        return is_dark(self)
 
     def _icon(self, color: str) -> QIcon:
-        icon = self._icons.get(color)
-        if icon is None:
-            # A dark frame keeps the swatch visible on a selection highlight of its own hue.
-            pixmap = QPixmap(12, 12)
-            pixmap.fill(QColor("#202020"))
-            painter = QPainter(pixmap)
-            painter.fillRect(1, 1, 10, 10, QColor(color))
-            painter.end()
-            icon = self._icons[color] = QIcon(pixmap)
-        return icon
+        return swatch(color, 12)
 
     def selected_key(self) -> str | None:
         """The key of the selected row, or None."""

@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from gui.palette import LIGHT, Theme
+from gui.widgets import is_dark, swatch
 
 COLUMNS = ("Optimizer", "Status", "Train acc.", "Val. acc.", "Test acc.", "s / epoch", "Params",
            "Optimizer state", "State vs SGD")
@@ -203,7 +204,6 @@ class TrainingResults(QTableWidget):
         super().__init__(0, len(COLUMNS), parent)
         self.theme = theme
         self._rows: list[TrainingRow] = []
-        self._icons: dict[str, QIcon] = {}
         self.setHorizontalHeaderLabels(COLUMNS)
         for column, tip in enumerate(_HEADER_TIPS):
             self.horizontalHeaderItem(column).setToolTip(tip)
@@ -273,19 +273,10 @@ class TrainingResults(QTableWidget):
         return QBrush(QColor(color)) if color else QBrush()
 
     def _is_dark(self) -> bool:
-        return self.palette().color(self.palette().ColorRole.Base).lightness() < 128
+        return is_dark(self)
 
     def _icon(self, color: str) -> QIcon:
-        icon = self._icons.get(color)
-        if icon is None:
-            # A dark frame keeps the swatch visible on a selection highlight of its own hue.
-            pixmap = QPixmap(14, 14)
-            pixmap.fill(QColor("#202020"))
-            painter = QPainter(pixmap)
-            painter.fillRect(1, 1, 12, 12, QColor(color))
-            painter.end()
-            icon = self._icons[color] = QIcon(pixmap)
-        return icon
+        return swatch(color, 14)
 
     def to_csv(self) -> str:
         """The rows as CSV: :data:`CSV_HEADER`, then plain numbers (accuracies as fractions,
