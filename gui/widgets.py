@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QTableWidget, QVBoxLayout, QWidget
 
 ERROR_STYLE = "color: #d0342c;"
 
@@ -52,3 +52,38 @@ def swatch(color: str, size: int = 12) -> QIcon:
 def is_dark(widget: QWidget) -> bool:
     """True when ``widget``'s palette has a dark base (the dark theme)."""
     return widget.palette().color(widget.palette().ColorRole.Base).lightness() < 128
+
+
+class StatusTable(QTableWidget):
+    """A results table whose status column is coloured for the current theme.
+
+    Subclasses set ``status_column``, ``status_colors`` ({dark: {status: colour}}) and
+    ``swatch_size``, and keep their rows in ``self._rows`` (objects with a ``status``).
+    """
+
+    status_column = 1
+    status_colors: dict[bool, dict[str, str]] = {}
+    swatch_size = 12
+
+    def _status_brush(self, status: str) -> QBrush:
+        color = self.status_colors[is_dark(self)].get(status)
+        return QBrush(QColor(color)) if color else QBrush()
+
+    def _icon(self, color: str) -> QIcon:
+        return swatch(color, self.swatch_size)
+
+    def set_theme(self, theme) -> None:
+        """Recolour the status column for ``theme`` (the rest follows the Qt palette)."""
+        self.theme = theme
+        self._recolour()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._recolour()
+
+    def _recolour(self) -> None:
+        for index, row in enumerate(getattr(self, "_rows", ())):
+            item = self.item(index, self.status_column)
+            if item is not None:
+                item.setForeground(self._status_brush(row.status))

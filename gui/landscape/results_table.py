@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QIcon
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidgetItem
 
 from gui.palette import LIGHT, Theme
-from gui.widgets import is_dark, swatch
+from gui.widgets import StatusTable
 
 COLUMNS = ("Optimizer", "Settings", "Status", "Steps to tol.", "Final loss", "Final point",
            "Minimum reached")
@@ -87,7 +86,7 @@ def cell_texts(row: ResultRow) -> tuple[str, ...]:
     )
 
 
-class ResultsTable(QTableWidget):
+class ResultsTable(StatusTable):
     """Read-only table of :class:`ResultRow`; selecting a row selects that racer.
 
     Signals
@@ -97,6 +96,10 @@ class ResultsTable(QTableWidget):
     """
 
     row_selected = Signal(str)
+
+    status_column = STATUS_COLUMN
+    status_colors = _STATUS_COLORS
+    swatch_size = 12
 
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -187,16 +190,6 @@ class ResultsTable(QTableWidget):
             elif column == STATUS_COLUMN and item.foreground() != status_brush:
                 item.setForeground(status_brush)
 
-    def _status_brush(self, status: str) -> QBrush:
-        color = _STATUS_COLORS[self._is_dark()].get(status)
-        return QBrush(QColor(color)) if color else QBrush()
-
-    def _is_dark(self) -> bool:
-        return is_dark(self)
-
-    def _icon(self, color: str) -> QIcon:
-        return swatch(color, 12)
-
     def selected_key(self) -> str | None:
         """The key of the selected row, or None."""
         rows = self.selectionModel().selectedRows()
@@ -245,19 +238,3 @@ class ResultsTable(QTableWidget):
         item = self.item(index.row(), 0)
         if item is not None and item.data(_KEY_ROLE) is not None:
             self.row_selected.emit(item.data(_KEY_ROLE))
-
-    def set_theme(self, theme: Theme) -> None:
-        """Recolour the status column for ``theme`` (the rest follows the Qt palette)."""
-        self.theme = theme
-        self._recolour()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._recolour()
-
-    def _recolour(self) -> None:
-        for index, row in enumerate(self._rows):
-            item = self.item(index, STATUS_COLUMN)
-            if item is not None:
-                item.setForeground(self._status_brush(row.status))

@@ -14,12 +14,11 @@ import numbers
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidgetItem
 
 from gui.palette import LIGHT, Theme
-from gui.widgets import is_dark, swatch
+from gui.widgets import StatusTable
 
 COLUMNS = ("Optimizer", "Status", "Train acc.", "Val. acc.", "Test acc.", "s / epoch", "Params",
            "Optimizer state", "State vs SGD")
@@ -189,7 +188,7 @@ def _tooltip(column: int, row: TrainingRow, text: str) -> str:
     return text if column == 0 else ""
 
 
-class TrainingResults(QTableWidget):
+class TrainingResults(StatusTable):
     """Read-only table of :class:`TrainingRow`, one row per run.
 
     Parameters
@@ -199,6 +198,10 @@ class TrainingResults(QTableWidget):
     theme : Theme
         Kept for :meth:`set_theme`; colours follow the Qt palette (light or dark base).
     """
+
+    status_column = STATUS_COLUMN
+    status_colors = _STATUS_COLORS
+    swatch_size = 14
 
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -268,16 +271,6 @@ class TrainingResults(QTableWidget):
         if status.foreground() != brush:
             status.setForeground(brush)
 
-    def _status_brush(self, status: str) -> QBrush:
-        color = _STATUS_COLORS[self._is_dark()].get(status)
-        return QBrush(QColor(color)) if color else QBrush()
-
-    def _is_dark(self) -> bool:
-        return is_dark(self)
-
-    def _icon(self, color: str) -> QIcon:
-        return swatch(color, 14)
-
     def to_csv(self) -> str:
         """The rows as CSV: :data:`CSV_HEADER`, then plain numbers (accuracies as fractions,
         sizes in bytes); unknown values are empty. Lines end in ``\\n`` only."""
@@ -293,18 +286,3 @@ class TrainingResults(QTableWidget):
         return buffer.getvalue()
 
     # --- looks --------------------------------------------------------------------------------
-    def set_theme(self, theme: Theme) -> None:
-        """Recolour the status column for ``theme`` (the rest follows the Qt palette)."""
-        self.theme = theme
-        self._recolour()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._recolour()
-
-    def _recolour(self) -> None:
-        for index, row in enumerate(self._rows):
-            item = self.item(index, STATUS_COLUMN)
-            if item is not None:
-                item.setForeground(self._status_brush(row.status))
