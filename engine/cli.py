@@ -82,14 +82,19 @@ def load_surface(surface_id: str, params: dict[str, str] | None = None) -> surfa
         raise UsageError(f"--surface: {error}") from None
 
 
-def load_optimizer(optimizer_id: str, settings: dict[str, str]) -> optimizers.Optimizer:
-    """The optimizer for ``--optimizer`` with ``--set`` values, validated by the registry."""
+def load_optimizer(optimizer_id: str, settings: dict[str, str], set_prefix: str = "--set ",
+                   id_option: str = "--optimizer") -> optimizers.Optimizer:
+    """The optimizer for ``--optimizer`` with ``--set`` values, validated by the registry.
+
+    Commands naming several optimizers pass ``set_prefix="--set ID."`` and
+    ``id_option="--optimizers"`` so the message names the option the user wrote.
+    """
     try:
         return optimizers.get(optimizer_id, **settings)
     except HyperParamError as error:
-        raise UsageError(f"--set {error}") from None
+        raise UsageError(f"{set_prefix}{error}") from None
     except optimizers.UnknownOptimizerError as error:
-        raise UsageError(f"--optimizer: {error}") from None
+        raise UsageError(f"{id_option}: {error}") from None
 
 
 def surfaces_json() -> list[dict[str, Any]]:

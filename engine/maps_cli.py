@@ -339,12 +339,8 @@ def command_sweep(args: argparse.Namespace, out: Any) -> None:
     for optimizer_id in ids:
         if "learning_rate" in settings[optimizer_id]:
             raise UsageError(f"--set {optimizer_id}.learning_rate: is swept by --range")
-        try:
-            optimizer = optimizers.get(optimizer_id, **settings[optimizer_id])
-        except optimizers.UnknownOptimizerError as error:
-            raise UsageError(f"--optimizers: {error}") from None
-        except HyperParamError as error:
-            raise UsageError(f"--set {optimizer_id}.{error}") from None
+        optimizer = load_optimizer(optimizer_id, settings[optimizer_id],
+                                   set_prefix=f"--set {optimizer_id}.", id_option="--optimizers")
         configs[optimizer_id] = _json_config(
             {k: v for k, v in optimizer.config.items() if k != "learning_rate"})
     if args.range.count(":") > 2:

@@ -20,9 +20,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine import atomic, datasets, optimizers
-from engine.cli import UsageError
-from engine.hyperparams import HyperParamError
+from engine import atomic, datasets
+from engine.cli import UsageError, load_optimizer
 from engine.training import (
     HISTORY_KEYS,
     ConfigError,
@@ -88,12 +87,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     settings = parse_settings(args.set, ids)
     chosen = []
     for optimizer_id in ids:
-        try:
-            optimizer = optimizers.get(optimizer_id, **settings[optimizer_id])
-        except optimizers.UnknownOptimizerError as error:
-            raise UsageError(f"--optimizers: {error}") from None
-        except HyperParamError as error:
-            raise UsageError(f"--set {optimizer_id}.{error}") from None
+        optimizer = load_optimizer(optimizer_id, settings[optimizer_id],
+                                   set_prefix=f"--set {optimizer_id}.", id_option="--optimizers")
         chosen.append((optimizer_id, {name: optimizer.config[name]
                                       for name in settings[optimizer_id]}))
     config = TrainConfig(optimizers=tuple(chosen), epochs=args.epochs,

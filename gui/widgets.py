@@ -6,7 +6,16 @@ from functools import cache
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QGroupBox, QLabel, QScrollArea, QTableWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 ERROR_STYLE = "color: #d0342c;"
 
@@ -64,6 +73,19 @@ class StatusTable(QTableWidget):
     status_column = 1
     status_colors: dict[bool, dict[str, str]] = {}
     swatch_size = 12
+
+    def _set_up(self, columns) -> None:
+        """Read-only, one selected row, no wrapping, rows and columns sized to contents."""
+        self.setHorizontalHeaderLabels(columns)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().hide()
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     def _status_brush(self, status: str) -> QBrush:
         color = self.status_colors[is_dark(self)].get(status)

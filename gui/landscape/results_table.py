@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
 
 from gui.palette import LIGHT, Theme
 from gui.widgets import StatusTable
@@ -107,17 +107,8 @@ class ResultsTable(StatusTable):
         self._rows: list[ResultRow] = []
         self._updating = False
         self._press_changed_selection = False
-        self.setHorizontalHeaderLabels(COLUMNS)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setWordWrap(False)
-        self.setAlternatingRowColors(True)
-        self.verticalHeader().hide()
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self._set_up(COLUMNS)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # The settings column takes what the others leave (see _fit_settings), eliding the
         # rest; its tooltip shows it all.
         header.setSectionResizeMode(SETTINGS_COLUMN, QHeaderView.ResizeMode.Fixed)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidgetItem
+from PySide6.QtWidgets import QTableWidgetItem
 
 from gui.palette import LIGHT, Theme
 from gui.widgets import StatusTable
@@ -207,19 +207,10 @@ class TrainingResults(StatusTable):
         super().__init__(0, len(COLUMNS), parent)
         self.theme = theme
         self._rows: list[TrainingRow] = []
-        self.setHorizontalHeaderLabels(COLUMNS)
+        self._set_up(COLUMNS)
         for column, tip in enumerate(_HEADER_TIPS):
             self.horizontalHeaderItem(column).setToolTip(tip)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setWordWrap(False)
-        self.setAlternatingRowColors(True)
-        self.verticalHeader().hide()
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setHighlightSections(False)
         self.setColumnHidden(VERSUS_SGD_COLUMN, True)
 
