@@ -44,9 +44,14 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # pytest's exit status 5 ("no tests ran") is a failure here, never a silent pass.
+# A crash (signal) prints, last, the test that was running and the fatal error's first lines.
 test: $(STAMP) system-deps lint
-	@set +e; $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
+	@set +e; $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS) 2>&1 | tee .pytest.log; \
+	rc=$${PIPESTATUS[0]}; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; \
+	if [ $$rc -gt 128 ]; then echo "=== pytest crashed (status $$rc) ==="; \
+		grep -n -m3 -A14 "Fatal Python error\|Destroyed while\|Current thread" .pytest.log; fi; \
+	exit $$rc
 
 test-slow: $(STAMP) system-deps
 	@set +e; $(BIN)/python -m pytest -m slow $(PYTEST_ARGS); rc=$$?; \

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -86,3 +90,38 @@ def test_cancel_stops_a_big_map(qtbot, view):
     view.cancel()
     qtbot.waitUntil(lambda: view.thread is None, timeout=30_000)
     assert view.progress.format() == "cancelled"
+
+
+_DESTROYED_WHILE_RUNNING = """
+import sys
+from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QThread
+app = QApplication(sys.argv)
+from engine import surfaces
+from gui import threads
+from gui.maps.view import MapsView
+view = MapsView()
+view.set_surface(surfaces.get("himmelblau"), (0.0, 0.0))
+view.grid.setCurrentIndex(view.grid.findData(256))
+view.steps.setValue(2000)
+view.compute()
+thread, worker = view.thread, view.worker
+import shiboken6
+shiboken6.delete(view)      # the widget goes while its map is still being computed
+assert threads.live_threads(), "the thread must outlive the widget, not be destroyed"
+worker.cancel_event.set()
+thread.quit()
+assert thread.wait(60_000)
+app.processEvents()
+print("clean")
+"""
+
+
+def test_closing_a_view_mid_computation_does_not_destroy_its_running_thread():
+    """Qt aborts the process when a running QThread is destroyed; the view must not own it."""
+    done = subprocess.run([sys.executable, "-c", _DESTROYED_WHILE_RUNNING], capture_output=True,
+                          text=True, timeout=180,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "clean" in done.stdout
+    assert "Destroyed while thread" not in done.stderr

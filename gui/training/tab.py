@@ -256,7 +256,7 @@ class TrainingTab(QWidget):
         self.worker.failed.connect(self._failed)
         self.worker.finished.connect(self._finished)
         self._started_at = time.monotonic()
-        self.thread = start_worker(self.worker, self)
+        self.thread = start_worker(self.worker)
         self._set_running(True)
         self.progress.setValue(0)
         self.progress.setFormat("loading data and TensorFlow…")

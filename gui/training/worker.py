@@ -92,17 +92,15 @@ class _SignalReporter:
         self.worker.run_finished.emit(index, result)
 
 
-def start_worker(worker: TrainingWorker, receiver) -> QThread:
-    """Move ``worker`` to a new tracked thread, wire its life cycle and start it.
+def start_worker(worker: TrainingWorker) -> QThread:
+    """Move ``worker`` to a new thread (:func:`gui.threads.new_thread`) and start it.
 
-    ``receiver`` (a QObject living in the GUI thread) keeps the references; the thread
-    quits when the worker finishes and both are deleted later.
+    The thread quits when the worker finishes; both are deleted later.
     """
-    thread = threads.track(QThread(receiver))
+    thread = threads.new_thread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     worker.finished.connect(thread.quit)
     worker.finished.connect(worker.deleteLater)
-    thread.finished.connect(thread.deleteLater)
     thread.start()
     return thread
