@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from engine import optimizers, simulate
+from engine import optimizers, schedules, simulate
+from engine.schedules import Schedule
 from engine.surfaces import Surface
 
 CHUNK = 256  #: steps computed per racer per ``ensure`` call, ahead of what is shown
@@ -24,23 +25,43 @@ CHUNK = 256  #: steps computed per racer per ``ensure`` call, ahead of what is s
 
 @dataclass(frozen=True)
 class Racer:
-    """One contestant: an optimizer id with Keras arguments, and an optional own start."""
+    """One contestant: an optimizer id with Keras arguments, and an optional own start.
+
+    ``schedule`` (a Keras-exact learning-rate schedule) replaces the constant
+    ``learning_rate`` setting when given; ``noise`` adds reproducible Gaussian noise to the
+    gradients the optimizer sees (the views still draw the true gradient).
+    """
 
     key: str
     optimizer_id: str
     settings: Mapping[str, Any] = field(default_factory=dict)
     start: tuple[float, float] | None = None
+    schedule: Schedule | None = None
+    noise: simulate.GradientNoise | None = None
 
     def optimizer(self) -> optimizers.Optimizer:
         """The validated optimizer (raises ``HyperParamError`` for bad settings)."""
-        return optimizers.get(self.optimizer_id, **self.settings)
+        return optimizers.get(self.optimizer_id, learning_rate_schedule=self.schedule,
+                              **self.settings)
+
+    def learning_rates(self, steps: int) -> np.ndarray:
+        """The effective learning rate at steps ``0 .. steps-1`` (the schedule's, or constant)."""
+        if self.schedule is not None:
+            return schedules.values(self.schedule, steps)
+        rate = self.optimizer().config["learning_rate"]
+        return np.full(steps, float(rate))
 
     def label(self) -> str:
         """Display name with the settings that differ from the registry defaults."""
         spec = optimizers.spec(self.optimizer_id)
         defaults = spec.defaults()
         changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                   for k, v in self.settings.items() if defaults.get(k) != v]
+                   for k, v in self.settings.items() if defaults.get(k) != v
+                   and not (k == "learning_rate" and self.schedule is not None)]
+        if self.schedule is not None:
+            changed.append(self.schedule.id.replace("_", " "))
+        if self.noise is not None and self.noise.scale > 0:
+            changed.append(f"noise {self.noise.scale:g}")
         return spec.name + (f" ({', '.join(changed)})" if changed else "")
 
 
@@ -137,7 +158,7 @@ class Race:
     def _build(self, racer: Racer) -> Track:
         stepper = simulate.Stepper(
             self.surface, racer.optimizer(), np.array([racer.start or self.start]),
-            self.budget, tolerances=self.tolerances, keep_vectors=True,
+            self.budget, tolerances=self.tolerances, keep_vectors=True, noise=racer.noise,
         )
         return Track(racer, stepper)
 

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine import datasets, optimizers, tensorflow_loader
+from engine import datasets, optimizers, schedules, tensorflow_loader
 from engine.datasets import Dataset, DatasetInfo
+from engine.schedules import Schedule
 
 HISTORY_KEYS = ("accuracy", "val_accuracy", "loss", "val_loss")
 STATUSES = ("completed", "stopped", "failed", "diverged")
@@ -48,7 +49,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One session: ``optimizers`` are ``(registry id, Keras kwargs)`` pairs, trained in order;
+    """One session: ``optimizers`` are ``(registry id, Keras kwargs)`` pairs, trained in order
+    (or ``(id, kwargs, schedule)`` triples: a per-optimizer learning-rate schedule or None);
     ``epochs``, ``batch_size``, ``validation_split`` as in ``keras.Model.fit``; ``seed`` fixes
     the initial weights and batch order; ``dataset`` is ``"auto"``, ``"bundled"`` or a path
     (:func:`engine.datasets.resolve`); ``limit`` keeps the first N training samples."""
@@ -63,6 +65,9 @@ class TrainConfig:
     seed: int = 0
     dataset: str = "auto"
     limit: int | None = None
+    #: A Keras-exact learning-rate schedule used instead of the constant ``learning_rate`` by
+    #: every optimizer without its own (per batch, as Keras steps it), or None.
+    schedule: Schedule | None = None
 
     def validate(self) -> None:
         """Check every field: :class:`ConfigError` names it; the registry's
@@ -78,6 +83,8 @@ class TrainConfig:
             _check_int("limit", self.limit, MIN_LIMIT, None)
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ConfigError("dataset", "must be 'auto', 'bundled' or a path to an .npz file")
+        if self.schedule is not None and not isinstance(self.schedule, Schedule):
+            raise ConfigError("schedule", f"expected a learning-rate schedule, got {self.schedule!r}")
         self.resolved_optimizers()
 
     def resolved_optimizers(self) -> list[optimizers.Optimizer]:
@@ -86,11 +93,18 @@ class TrainConfig:
             raise ConfigError("optimizers", "name at least one optimizer")
         chosen = []
         for entry in self.optimizers:
-            if not (isinstance(entry, tuple | list) and len(entry) == 2
-                    and isinstance(entry[0], str) and isinstance(entry[1], Mapping)):
-                raise ConfigError("optimizers", f"expected (id, settings) pairs, got {entry!r}")
+            if not (isinstance(entry, tuple | list) and len(entry) in (2, 3)
+                    and isinstance(entry[0], str) and isinstance(entry[1], Mapping)
+                    and (len(entry) == 2 or entry[2] is None or isinstance(entry[2], Schedule))):
+                raise ConfigError("optimizers", "expected (id, settings) pairs or (id, settings, "
+                                  f"schedule) triples, got {entry!r}")
             chosen.append(optimizers.get(entry[0], **dict(entry[1])))
         return chosen
+
+    def schedules(self) -> list[Schedule | None]:
+        """The learning-rate schedule of each optimizer (its own, else ``schedule``)."""
+        return [entry[2] if len(entry) == 3 and entry[2] is not None else self.schedule
+                for entry in self.optimizers]
 
 
 @dataclass
@@ -272,12 +286,12 @@ def train(
     x_test = data.x_test.astype(np.float32)
     x_test /= 255
     initial_weights = build_model(config.seed).get_weights()
-    for index, optimizer in enumerate(chosen):
+    for index, (optimizer, schedule) in enumerate(zip(chosen, config.schedules(), strict=True)):
         if cancel is not None and cancel.is_set():
             break
         reporter.run_started(index, optimizer.id, config.epochs, batches)
         monitor = _RunMonitor(index, reporter, cancel, batches)
-        result = _run(config, optimizer, initial_weights, (x_train, data.y_train),
+        result = _run(config, optimizer, schedule, initial_weights, (x_train, data.y_train),
                       (x_test, data.y_test), monitor)
         results.append(result)
         reporter.run_finished(index, result)
@@ -297,15 +311,18 @@ def fit_samples(n_samples: int, validation_split: float) -> int:
     return split_at
 
 
-def _run(config: TrainConfig, optimizer: optimizers.Optimizer, initial_weights: list,
-         train_data: tuple, test_data: tuple, monitor: _RunMonitor) -> RunResult:
+def _run(config: TrainConfig, optimizer: optimizers.Optimizer, schedule: Schedule | None,
+         initial_weights: list, train_data: tuple, test_data: tuple,
+         monitor: _RunMonitor) -> RunResult:
     tensorflow_loader.load()
     import keras
 
     result = RunResult(optimizer.id, dict(optimizer.config))
+    if schedule is not None:
+        result.params["schedule"] = schedules.describe(schedule)
     keras_optimizer = None
     try:
-        keras_optimizer = optimizer.to_keras()
+        keras_optimizer = optimizer.to_keras(None if schedule is None else schedule.to_keras())
         model = build_model(config.seed, keras_optimizer)
         model.set_weights(initial_weights)
         result.n_params = int(model.count_params())

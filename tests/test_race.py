@@ -73,3 +73,25 @@ def test_status_and_internals_as_seen_at_a_step():
 def test_labels_show_only_changed_settings():
     assert Racer("a", "adam").label() == "Adam"
     assert Racer("a", "adam", {"learning_rate": 0.01}).label() == "Adam (learning_rate=0.01)"
+
+
+def test_a_racer_with_a_schedule_and_noise_runs_them_step_for_step():
+    from engine import schedules
+
+    surface = surfaces.get("ravine")
+    schedule = schedules.schedule_from("exponential_decay", initial_learning_rate=0.02,
+                                       decay_steps=50, decay_rate=0.5)
+    noise = simulate.GradientNoise(0.3, seed=7)
+    race = Race(surface, surface.start, budget=200)
+    racer = Racer("sgd-1", "sgd", {"learning_rate": 0.5}, schedule=schedule, noise=noise)
+    race.set_racer(racer)
+    race.ensure(200)
+    expected = simulate.run(surface, optimizers.get("sgd", learning_rate_schedule=schedule),
+                            np.array([surface.start]), 200, noise=noise)
+    np.testing.assert_array_equal(race.tracks["sgd-1"].points(200), expected.path(0))
+    # The schedule, not the constant 0.5, is what the racer reports and uses.
+    np.testing.assert_allclose(racer.learning_rates(3), [schedule(0), schedule(1), schedule(2)])
+    assert racer.learning_rates(1)[0] == pytest.approx(0.02)
+    assert "learning_rate" not in racer.label() and "noise 0.3" in racer.label()
+    plain = Racer("sgd-2", "sgd", {"learning_rate": 0.5})
+    np.testing.assert_array_equal(plain.learning_rates(4), np.full(4, 0.5))

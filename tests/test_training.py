@@ -212,3 +212,30 @@ def test_configure_threads_is_idempotent_after_tensorflow_started():
     training.configure_threads(cores_for_gui=1)
     training.build_model(0)
     training.configure_threads(cores_for_gui=1)  # ignored, no error
+
+
+@pytest.mark.keras
+def test_a_schedule_drives_the_keras_learning_rate_batch_by_batch(monkeypatch):
+    from engine import schedules
+
+    seen = []
+    real = training.optimizer_state_bytes
+
+    def record(keras_optimizer):
+        seen.append((int(keras_optimizer.iterations), float(keras_optimizer.learning_rate)))
+        return real(keras_optimizer)
+
+    monkeypatch.setattr(training, "optimizer_state_bytes", record)
+    decay = schedules.schedule_from("exponential_decay", initial_learning_rate=0.1,
+                                    decay_steps=2, decay_rate=0.5)
+    config = TrainConfig(optimizers=(("sgd", {}, decay), ("sgd", {})), epochs=1, limit=300,
+                         dataset="bundled")
+    assert config.schedules() == [decay, None]
+    scheduled, constant = training.train(config)
+    assert seen[0] == (8, pytest.approx(decay(8)))  # 0.1 · 0.5^(8/2), as Keras stepped it
+    assert seen[1] == (8, pytest.approx(0.01))
+    assert scheduled.params["schedule"] == schedules.describe(decay)
+    assert "schedule" not in constant.params
+    assert scheduled.history != constant.history
+    with pytest.raises(ConfigError, match="optimizers"):
+        TrainConfig(optimizers=(("sgd", {}, "exponential"),)).validate()

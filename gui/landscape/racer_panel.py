@@ -7,6 +7,7 @@ inline in red, leaving the racer unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +31,11 @@ from PySide6.QtWidgets import (
 from engine import optimizers
 from engine.hyperparams import HyperParam, HyperParamError
 from engine.race import Racer
-from gui.widgets import swatch
+from engine.simulate import GradientNoise
+from gui.schedule_editor import ScheduleEditor
+from gui.widgets import group, swatch
+
+MAX_NOISE = 100.0
 
 
 class RacerPanel(QWidget):
@@ -52,7 +58,7 @@ class RacerPanel(QWidget):
     racer_changed = Signal(object)
     selection_changed = Signal(str)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, has_noise: bool = True, steps_label: str = "step") -> None:
         super().__init__(parent)
         self._racers: dict[str, Racer] = {}
         self._editors: dict[str, QWidget] = {}
@@ -87,6 +93,32 @@ class RacerPanel(QWidget):
         self.defaults_button.setToolTip("Reset the selected optimizer to Keras's defaults")
         self.defaults_button.clicked.connect(self._defaults_clicked)
         layout.addWidget(self.defaults_button)
+        self.schedule = ScheduleEditor(steps_label=steps_label)
+        self.schedule.schedule_changed.connect(self._schedule_changed)
+        layout.addWidget(group("Learning-rate schedule", self.schedule))
+        noise = QWidget()
+        noise_form = QFormLayout(noise)
+        noise_form.setContentsMargins(0, 0, 0, 0)
+        self.noise_scale = QDoubleSpinBox()
+        self.noise_scale.setRange(0.0, MAX_NOISE)
+        self.noise_scale.setDecimals(3)
+        self.noise_scale.setSingleStep(0.1)
+        self.noise_scale.setSpecialValueText("off")
+        self.noise_scale.setKeyboardTracking(False)
+        self.noise_scale.setToolTip("Standard deviation of Gaussian noise added to each gradient "
+                                    "coordinate (like a minibatch's); 0 = exact gradients")
+        self.noise_seed = QSpinBox()
+        self.noise_seed.setRange(0, 2**31 - 1)
+        self.noise_seed.setKeyboardTracking(False)
+        self.noise_seed.setToolTip("The same seed gives the same noise, run after run")
+        for spin in (self.noise_scale, self.noise_seed):
+            spin.valueChanged.connect(self._noise_changed)
+        noise_form.addRow("scale", self.noise_scale)
+        noise_form.addRow("seed", self.noise_seed)
+        self.noise_box = group("Gradient noise", noise)
+        self.noise_box.setVisible(has_noise)
+        layout.addWidget(self.noise_box)
+        self._budget = 1000
 
     # --- the list ------------------------------------------------------------------------
     def set_racers(self, racers: list[Racer], colors: dict[str, str], labels: dict[str, str]
@@ -143,6 +175,59 @@ class RacerPanel(QWidget):
             racer = self._racers[key]
             self.racer_changed.emit(Racer(key, racer.optimizer_id, {}, racer.start))
 
+    # --- schedule and noise ---------------------------------------------------------------
+    def set_budget(self, budget: int) -> None:
+        """The race's step budget: how far the schedule plot reaches."""
+        self._budget = int(budget)
+        self.schedule.set_steps(self._budget)
+
+    def set_step(self, step: int) -> None:
+        """The playback step, for the effective learning rate shown."""
+        self.schedule.set_cursor(step)
+
+    def _show_extras(self, racer: Racer | None) -> None:
+        """Schedule and noise editors showing ``racer`` (no signals)."""
+        for widget in (self.schedule, self.noise_scale, self.noise_seed):
+            widget.setEnabled(racer is not None)
+        if racer is None:
+            return
+        rate = optimizers.get(racer.optimizer_id, **racer.settings).config["learning_rate"]
+        self.schedule.set_state(racer.schedule, rate, self._budget)
+        noise = racer.noise or GradientNoise(0.0, 0)
+        for spin, value in ((self.noise_scale, noise.scale), (self.noise_seed, noise.seed)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        learning_rate = self._editors.get("learning_rate")
+        if learning_rate is not None:
+            learning_rate.setEnabled(racer.schedule is None)
+            learning_rate.setToolTip(learning_rate.toolTip() if racer.schedule is None
+                                     else "Replaced by the learning-rate schedule below")
+
+    @Slot(object)
+    def _schedule_changed(self, schedule) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        self._replace(key, schedule=schedule)
+        learning_rate = self._editors.get("learning_rate")
+        if learning_rate is not None:
+            learning_rate.setEnabled(schedule is None)
+
+    @Slot()
+    def _noise_changed(self, *_args) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        scale = self.noise_scale.value()
+        noise = GradientNoise(scale, self.noise_seed.value()) if scale > 0 else None
+        self._replace(key, noise=noise)
+
+    def _replace(self, key: str, **changes: Any) -> None:
+        new = dataclasses.replace(self._racers[key], **changes)
+        self._racers[key] = new
+        self.racer_changed.emit(new)
+
     # --- the form ----------------------------------------------------------------------------
     def _build_form(self, racer: Racer | None) -> None:
         while self.form.rowCount():
@@ -150,6 +235,7 @@ class RacerPanel(QWidget):
         self._editors = {}
         self.error.hide()
         if racer is None:
+            self._show_extras(None)
             return
         spec = optimizers.spec(racer.optimizer_id)
         config = spec.validate(**racer.settings)
@@ -169,6 +255,7 @@ class RacerPanel(QWidget):
         advanced.editingFinished.connect(self._edited)
         self._editors["__advanced__"] = advanced
         self.form.addRow("options", advanced)
+        self._show_extras(racer)
 
     def _editor_for(self, hyperparam: HyperParam, value: Any) -> QWidget:
         if hyperparam.kind == "bool":
@@ -224,9 +311,10 @@ class RacerPanel(QWidget):
             self.error.show()
             return
         self.error.hide()
-        new = Racer(key, racer.optimizer_id, settings, racer.start)
-        self._racers[key] = new
-        self.racer_changed.emit(new)
+        self._replace(key, settings=settings)
+        if racer.schedule is None:  # the plot's constant rate follows the learning_rate box
+            self.schedule.set_state(None, self._racers[key].optimizer().config["learning_rate"],
+                                    self._budget)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -56,7 +56,7 @@ def _pen(color: str):
     return pg.mkPen(color, width=1)
 
 
-class _DecadeAxis(pg.AxisItem):
+class DecadeAxis(pg.AxisItem):
     """Log-axis labels by :func:`log_tick_label` (pyqtgraph's overlap on short plots)."""
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
@@ -120,7 +120,7 @@ class SidePlots(QWidget):
         self.cursors: dict[str, pg.InfiniteLine] = {}
         for row, (name, _, label) in enumerate(_PLOTS):
             plot = self.graphics.addPlot(row=row, col=0,
-                                         axisItems={"left": _DecadeAxis("left")})
+                                         axisItems={"left": DecadeAxis("left")})
             plot.setMenuEnabled(False)
             plot.hideButtons()
             # Long curves draw each pixel column's extremes only (see set_series).

@@ -87,6 +87,7 @@ class LandscapeTab(QWidget):
         column.addWidget(self._surface_box())
         column.addWidget(self._start_box())
         self.racer_panel = RacerPanel()
+        self.racer_panel.set_budget(self.race.budget)
         self.racer_panel.racer_added.connect(self._racer_added)
         self.racer_panel.racer_removed.connect(self._racer_removed)
         self.racer_panel.racer_changed.connect(self._racer_changed)
@@ -103,6 +104,7 @@ class LandscapeTab(QWidget):
         self.maps = MapsView(theme=self.theme)
         self.maps.start_chosen.connect(self._map_start_chosen)
         self.maps.settings_chosen.connect(self._map_settings_chosen)
+        self.maps.rates_chosen.connect(self._map_rates_chosen)
         self.views.addTab(self.maps, "Maps")
         self.views.currentChanged.connect(lambda _: self._render(full=True))
         self.playback = PlaybackBar(self.race.budget)
@@ -324,6 +326,33 @@ class LandscapeTab(QWidget):
         self.reset()
         self.set_playing(True)
 
+    @Slot(object)
+    def _map_rates_chosen(self, rates: dict) -> None:
+        """Learning rates from the sweep (``{racer key: rate}``): race with them."""
+        changed = None
+        for key, rate in rates.items():
+            track = self.race.tracks.get(key)
+            if track is None:
+                continue
+            racer = track.racer
+            settings = {**racer.settings, "learning_rate": float(rate)}
+            try:
+                # The sweep's rates are constant ones: a schedule would override them.
+                self.race.set_racer(Racer(key, racer.optimizer_id, settings, racer.start,
+                                          None, racer.noise))
+            except HyperParamError as error:
+                self.status_message.emit(str(error))
+                continue
+            changed = key
+        if changed is None:
+            return
+        self._racers_changed(select=changed)
+        self.status_message.emit("Learning rates: " + ", ".join(
+            f"{self.race.tracks[k].racer.label()}" for k in rates if k in self.race.tracks))
+        self.views.setCurrentWidget(self.view)
+        self.reset()
+        self.set_playing(True)
+
     # --- racers ----------------------------------------------------------------------------
     def _add_racer(self, optimizer_id: str, refresh: bool = True) -> None:
         key = self.race.new_key(optimizer_id)
@@ -363,8 +392,10 @@ class LandscapeTab(QWidget):
         self._show_lesson(key)
 
     def _racers_changed(self, select: str | None = None, rebuild_panel: bool = True) -> None:
+        labels = {k: t.racer.label() for k, t in self.race.tracks.items()}
+        self.maps.set_racers([(t.racer, labels[k], self.colors[k])
+                              for k, t in self.race.tracks.items()])
         if rebuild_panel:
-            labels = {k: t.racer.label() for k, t in self.race.tracks.items()}
             self.racer_panel.set_racers(self.race.racers(), self.colors, labels)
             if select:
                 self.racer_panel.select(select)
@@ -417,6 +448,7 @@ class LandscapeTab(QWidget):
     @Slot(int)
     def _budget_changed(self, budget: int) -> None:
         self.race.set_budget(budget)
+        self.racer_panel.set_budget(budget)
         self.seek(min(self.step, budget))
 
     @Slot()
@@ -462,6 +494,7 @@ class LandscapeTab(QWidget):
         if full or now - self._last_table > TABLE_EVERY_S:
             self._last_table = now
             self.table.set_rows(rows)
+            self.racer_panel.set_step(step)
         self.playback.show_step(step, self.race.budget)
 
     def _distances(self, points: np.ndarray) -> np.ndarray | None:

@@ -1,12 +1,14 @@
 """The Maps view: from where, and with which settings, does an optimizer get there?
 
 A heat map of steps to converge over start points (or over two hyperparameters from a
-fixed start), computed by :mod:`engine.maps` in a worker thread with progress and cancel.
-Hovering reads a cell out; clicking it sends that start (or those settings) to the race.
+fixed start), or the race's learning-rate sweep (:mod:`gui.maps.sweep`), computed by
+:mod:`engine.maps` in a worker thread with progress and cancel. Hovering reads a cell out;
+clicking it sends that start (or those settings, or that rate) to the race.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -19,17 +21,21 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import maps, optimizers, simulate
+from engine.race import Racer
 from engine.surfaces import Surface
 from gui import threads
+from gui.maps.sweep import SweepLine, SweepPlot
 from gui.palette import LIGHT, Theme
 from gui.widgets import error_label
 
 GRID_SIZES = (32, 64, 128, 256)
+SWEEP_RATES = (1e-4, 10.0, 41)  #: the sweep's log grid of learning rates: low, high, count
 #: Distinct colours for "which minimum": one per known minimum.
 _CATEGORIES = np.array([(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48),
                         (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60)],
@@ -70,16 +76,20 @@ class MapsView(QWidget):
         A start-map cell was clicked: race from there.
     settings_chosen(str, object)
         A hyperparameter-map cell was clicked: optimizer id and its Keras settings.
+    rates_chosen(object)
+        ``{racer key: learning rate}`` from the sweep (tuned, defaults or a clicked point).
     """
 
     start_chosen = Signal(float, float)
     settings_chosen = Signal(str, object)
+    rates_chosen = Signal(object)
 
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(parent)
         self.theme = theme
         self.surface: Surface | None = None
         self.start: tuple[float, float] = (0.0, 0.0)
+        self.racers: list[tuple[Racer, str, str]] = []  # (racer, label, colour) for sweeps
         self.result = None
         self.worker: MapWorker | None = None
         self.thread: QThread | None = None
@@ -88,6 +98,7 @@ class MapsView(QWidget):
         self.mode = QComboBox()
         self.mode.addItem("Start points", "starts")
         self.mode.addItem("Hyperparameters", "hyper")
+        self.mode.addItem("Learning-rate sweep (the race's optimizers)", "sweep")
         self.mode.currentIndexChanged.connect(self._mode_changed)
         self.optimizer = QComboBox()
         for spec in optimizers.catalog():
@@ -138,7 +149,12 @@ class MapsView(QWidget):
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.plot.scene().sigMouseMoved.connect(self._hovered)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        layout.addWidget(self.plot, 1)
+        self.sweep_plot = SweepPlot(theme=theme)
+        self.sweep_plot.rates_chosen.connect(self.rates_chosen)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.sweep_plot)
+        layout.addWidget(self.stack, 1)
         self.readout = QLabel("Hover a cell to read it; click it to race from there.")
         layout.addWidget(self.readout)
         self._optimizer_changed()
@@ -161,11 +177,22 @@ class MapsView(QWidget):
                 combo.addItem(h.name, h.name)
             combo.setCurrentIndex(min(preferred, combo.count() - 1))
 
+    def set_racers(self, racers: list[tuple[Racer, str, str]]) -> None:
+        """The race's racers as ``(racer, label, colour)``: what a sweep sweeps."""
+        self.racers = list(racers)
+
     @Slot()
     def _mode_changed(self, *_args) -> None:
-        hyper = self.mode.currentData() == "hyper"
-        self.x_param.setEnabled(hyper)
-        self.y_param.setEnabled(hyper)
+        mode = self.mode.currentData()
+        self.x_param.setEnabled(mode == "hyper")
+        self.y_param.setEnabled(mode == "hyper")
+        for widget in (self.optimizer, self.grid, self.colour_by):
+            widget.setEnabled(mode != "sweep")
+        self.stack.setCurrentWidget(self.sweep_plot if mode == "sweep" else self.plot)
+        self.readout.setText(
+            "Click a point to race that optimizer at that rate; ★ marks each tuned rate, "
+            "○ the current one." if mode == "sweep"
+            else "Hover a cell to read it; click it to race from there.")
 
     def _axis(self, name: str, count: int) -> maps.Axis:
         h = optimizers.spec(self.optimizer.currentData()).param(name)
@@ -186,7 +213,12 @@ class MapsView(QWidget):
             return
         surface, optimizer_id = self.surface, self.optimizer.currentData()
         size, steps = self.grid.currentData(), self.steps.value()
-        if self.mode.currentData() == "starts":
+        if self.mode.currentData() == "sweep":
+            if not self.racers:
+                self._show_error("Add an optimizer to the race to sweep its learning rate.")
+                return
+            job = self._sweep_job(surface, self.start, steps)
+        elif self.mode.currentData() == "starts":
             optimizer = optimizers.get(optimizer_id)
 
             def job(cancel, progress):
@@ -218,6 +250,27 @@ class MapsView(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("computing… %p%")
         self.thread.start()
+
+    def _sweep_job(self, surface: Surface, start: tuple[float, float], steps: int):
+        """A job sweeping each racer's learning rate, its other settings kept."""
+        racers = list(self.racers)
+        low, high, count = SWEEP_RATES
+
+        def job(cancel, progress):
+            lines = []
+            for done, (racer, _label, colour) in enumerate(racers):
+                settings = {k: v for k, v in racer.settings.items() if k != "learning_rate"}
+                sweep, = maps.lr_sweep(surface, [racer.optimizer_id], start, steps=steps,
+                                       low=low, high=high, count=count,
+                                       base_settings={racer.optimizer_id: settings},
+                                       cancel=cancel)
+                rate = float(optimizers.get(racer.optimizer_id, **racer.settings)
+                             .config["learning_rate"])
+                plain = dataclasses.replace(racer, schedule=None, noise=None)
+                lines.append(SweepLine(racer.key, plain.label(), colour, rate, sweep))
+                progress((done + 1) / len(racers))
+            return lines
+        return job
 
     @Slot()
     def cancel(self) -> None:
@@ -255,6 +308,9 @@ class MapsView(QWidget):
 
     @Slot(object)
     def _computed(self, result) -> None:
+        if isinstance(result, list):  # a sweep: SweepLines
+            self._show_sweep(result)
+            return
         self.result = result
         self._draw()
         counts = np.bincount(result.status.ravel(), minlength=3)
@@ -262,6 +318,16 @@ class MapsView(QWidget):
         self.progress.setFormat(
             f"{counts[simulate.CONVERGED]} converged, {counts[simulate.DIVERGED]} diverged, "
             f"{counts[simulate.RUNNING]} still running after {result.steps} steps")
+
+    def _show_sweep(self, lines: list[SweepLine]) -> None:
+        minima = [m.value for m in self.surface.minima] if self.surface is not None else []
+        finite = [float(np.min(line.sweep.final_loss)) for line in lines]
+        floor_value = min(minima) if minima else min(finite, default=0.0)
+        self.sweep_plot.set_lines(lines, floor_value)
+        self.progress.setValue(1000)
+        low, high, count = SWEEP_RATES
+        self.progress.setFormat(f"{len(lines)} optimizer(s) × {count} learning rates "
+                                f"({low:g} to {high:g}), {self.steps.value()} steps each")
 
     def _draw(self) -> None:
         """Colour the map by what ``show`` asks: steps, minimum reached or final loss."""
@@ -360,6 +426,7 @@ class MapsView(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        self.sweep_plot.set_theme(theme)
         self.plot.setBackground(theme.background)
         for name in ("bottom", "left"):
             axis = self.plot.getPlotItem().getAxis(name)

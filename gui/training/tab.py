@@ -63,16 +63,18 @@ class TrainingTab(QWidget):
         self._run_keys: list[str] = []
         self._run_meta: dict[int, tuple[int, int]] = {}
         self._started_at = 0.0
+        self._n_train: int | None = None  # known once a dataset has loaded
         self._build()
         for optimizer_id in DEFAULT_OPTIMIZERS:
             self._add_racer(optimizer_id)
+        self._schedule_steps_changed()
         self._refresh_racers()
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
         controls = QWidget()
         column = QVBoxLayout(controls)
-        self.racer_panel = RacerPanel()
+        self.racer_panel = RacerPanel(has_noise=False, steps_label="batch step")
         self.racer_panel.racer_added.connect(self._racer_added)
         self.racer_panel.racer_removed.connect(self._racer_removed)
         self.racer_panel.racer_changed.connect(self._racer_changed)
@@ -162,7 +164,22 @@ class TrainingTab(QWidget):
                               ("validation split", self.validation_split), ("seed", self.seed),
                               ("samples", self.limit), ("data", self.dataset)):
             form.addRow(label, widget)
+        for spin in (self.epochs, self.batch_size, self.validation_split, self.limit):
+            spin.valueChanged.connect(self._schedule_steps_changed)
         return box
+
+    @Slot()
+    def _schedule_steps_changed(self, *_args) -> None:
+        """The schedule plot spans the whole session: epochs × batches per epoch (estimated
+        with 60,000 samples until a dataset has loaded)."""
+        from engine.training import fit_samples
+
+        samples = self.limit.value() or self._n_train or 60000
+        if self._n_train:
+            samples = min(samples, self._n_train)
+        batches = math.ceil(fit_samples(samples, round(self.validation_split.value(), 4))
+                            / self.batch_size.value())
+        self.racer_panel.set_budget(self.epochs.value() * max(batches, 1))
 
     def _export_box(self) -> QGroupBox:
         box = QGroupBox("Export")
@@ -222,7 +239,8 @@ class TrainingTab(QWidget):
         if source == "file":
             source = self.dataset_path or "auto"
         return TrainConfig(
-            optimizers=tuple((r.optimizer_id, dict(r.settings)) for r in self.racers.values()),
+            optimizers=tuple((r.optimizer_id, dict(r.settings), r.schedule)
+                             for r in self.racers.values()),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             validation_split=round(self.validation_split.value(), 4), seed=self.seed.value(),
             dataset=source, limit=self.limit.value() or None,
@@ -294,6 +312,8 @@ class TrainingTab(QWidget):
     # --- reports (GUI thread) ------------------------------------------------------------
     @Slot(object)
     def _dataset_loaded(self, info) -> None:
+        self._n_train = info.n_train
+        self._schedule_steps_changed()
         val = round(info.n_train * self.validation_split.value())
         name = info.name if info.source.lower() in info.name.lower() else (
             f"{info.name} ({info.source})")
