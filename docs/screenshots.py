@@ -77,6 +77,24 @@ def main() -> None:
     while maps.thread is not None:
         app.processEvents()
     shot("maps-learning-rate-momentum")
+    # 5b. The learning-rate sweep of the race's four optimizers on the ravine.
+    tab.surface_combo.setCurrentIndex(tab.surface_combo.findData("ravine"))
+    maps.mode.setCurrentIndex(maps.mode.findData("sweep"))
+    maps.steps.setValue(300)
+    maps.compute()
+    while maps.thread is not None:
+        app.processEvents()
+    shot("maps-lr-sweep")
+    # 5c. SGD with an exponentially decaying rate and gradient noise: the effective rate.
+    tab.views.setCurrentWidget(tab.view)
+    panel = tab.racer_panel
+    panel.select(next(k for k, t in tab.race.tracks.items() if t.racer.optimizer_id == "sgd"))
+    panel.schedule.combo.setCurrentIndex(panel.schedule.combo.findData("exponential_decay"))
+    panel.schedule._editors["initial_learning_rate"].setText("0.03")
+    panel.schedule._editors["initial_learning_rate"].editingFinished.emit()
+    panel.noise_scale.setValue(1.0)
+    tab.seek(250)
+    shot("landscape-schedule-noise")
 
     # 6. The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset.
     import time

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QActionGroup, QColor, QFont, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
+from gui.about import about_html
+from gui.export_actions import Exporter
 from gui.landscape.tab import LandscapeTab
 from gui.palette import DARK, LIGHT, THEMES, Theme
 from gui.training.tab import TrainingTab
 
 APP_NAME = "Optiscope"
+PRESENTATION_FONT_SCALE = 1.5
 SHORTCUTS = (
     ("Space", "play / pause the race"),
     ("Right / Left", "one step forward / back"),
+    ("+ / −", "faster / slower playback"),
     ("Home", "back to step 0"),
+    ("F5", "presentation mode (full screen, large type, thick lines)"),
+    ("E", "show / hide the preset's explanation"),
     ("F11", "full screen"),
     ("Ctrl+R", "reset the view"),
     ("Ctrl+Q", "quit"),
@@ -48,11 +54,17 @@ def apply_palette(theme: Theme) -> None:
 class MainWindow(QMainWindow):
     """Top-level window holding the two halves of the app."""
 
-    def __init__(self, theme: str = "light") -> None:
+    def __init__(self, theme: str | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else QSettings()
         self.setWindowTitle(f"{APP_NAME} — optimizers, made visible")
         self.resize(1500, 900)
+        if theme is None:
+            theme = str(self.settings.value("theme", "light"))
         self.theme = THEMES.get(theme, LIGHT)
+        self.presenting = False
+        self._normal_font: QFont | None = None
+        self.exporter = Exporter(self)
         apply_palette(self.theme)
         self.landscape = LandscapeTab(theme=self.theme)
         self.landscape.status_message.connect(self._show_status)
@@ -64,6 +76,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.training, "MNIST training")
         self.setCentralWidget(self.tabs)
         self._build_menus()
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
         self.statusBar().showMessage("Ready: press Space to start the race.")
 
     def _action(self, text: str, slot, shortcut=None, menu=None, checkable=False) -> QAction:
@@ -80,6 +95,19 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu
+        export_menu = file_menu.addMenu("&Export")
+        self._action("Race view as PNG or SVG…", self.exporter.export_view, "Ctrl+E",
+                     export_menu)
+        self._action("Side plots as PNG or SVG…", self.exporter.export_side_plots,
+                     menu=export_menu)
+        self._action("Race as GIF or MP4…", self.exporter.export_animation, menu=export_menu)
+        self._action("Trajectories as CSV or JSON…", self.exporter.export_trajectories,
+                     menu=export_menu)
+        self._action("Training results as CSV…", self.training.export_csv, menu=export_menu)
+        self._action("Training results as JSON…", self.training.export_json, menu=export_menu)
+        self._action("Training plots as PNG…", self.training.export_png, menu=export_menu)
+        file_menu.addSeparator()
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
 
@@ -87,6 +115,10 @@ class MainWindow(QMainWindow):
         self._action("&Reset view", self.landscape.view.reset_view, "Ctrl+R", view_menu)
         self.fullscreen_action = self._action("&Full screen", self._toggle_fullscreen, "F11",
                                               view_menu, checkable=True)
+        self.presentation_action = self._action("&Presentation mode", self.toggle_presentation,
+                                                "F5", view_menu, checkable=True)
+        self._action("Show / hide the &explanation", self.landscape.banner.toggle_explanation,
+                     "E", view_menu)
         view_menu.addSeparator()
         themes = QActionGroup(self)
         for theme in (LIGHT, DARK):
@@ -101,6 +133,8 @@ class MainWindow(QMainWindow):
         self._action("Step &forward", lambda: self.landscape.step_by(1), "Right", play_menu)
         self._action("Step &back", lambda: self.landscape.step_by(-1), "Left", play_menu)
         self._action("&Reset", self.landscape.reset, "Home", play_menu)
+        self._action("F&aster", lambda: self.landscape.playback.change_speed(1), "+", play_menu)
+        self._action("S&lower", lambda: self.landscape.playback.change_speed(-1), "-", play_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action("&Keyboard shortcuts", self._show_shortcuts, menu=help_menu)
@@ -108,6 +142,7 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        self.settings.setValue("theme", theme.name)
         apply_palette(theme)
         self.landscape.set_theme(theme)
         self.training.set_theme(theme)
@@ -120,6 +155,31 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
         self.fullscreen_action.setChecked(self.isFullScreen())
 
+    @Slot()
+    def toggle_presentation(self) -> None:
+        self.set_presentation(not self.presenting)
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode: full screen, type × 1.5, thick lines, the banner large."""
+        if on == self.presenting:
+            return
+        self.presenting = on
+        app = QApplication.instance()
+        if on:
+            self._normal_font = QFont(app.font())
+            big = QFont(self._normal_font)
+            size = self._normal_font.pointSizeF()
+            big.setPointSizeF((size if size > 0 else 10.0) * PRESENTATION_FONT_SCALE)
+            app.setFont(big)
+            self.showFullScreen()
+        else:
+            if self._normal_font is not None:
+                app.setFont(self._normal_font)
+            self.showNormal()
+        self.landscape.set_presentation(on)
+        self.presentation_action.setChecked(on)
+        self.fullscreen_action.setChecked(self.isFullScreen())
+
     @Slot(str)
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text)
@@ -129,17 +189,15 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     def _show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<b>{APP_NAME}</b><p>Deep-learning optimizers, made visible: Keras's update "
-            "rules racing on 2-D loss surfaces, and the Keras MNIST MLP trained per "
-            "optimizer.</p>",
-        )
+        QMessageBox.about(self, f"About {APP_NAME}", about_html())
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         # Stop the race clock, cancel training within a batch and wait for its thread, so
         # nothing outlives the window ("QThread: Destroyed while thread is still running").
         self.landscape.shutdown()
         self.training.shutdown()
+        if self.presenting:
+            self.set_presentation(False)
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.sync()
         super().closeEvent(event)

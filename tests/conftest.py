@@ -16,6 +16,20 @@ settings.register_profile("optiscope", derandomize=True, database=None)
 settings.load_profile("optiscope")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_settings(tmp_path_factory):
+    """QSettings (theme, geometry, recent files) go to a temporary folder, never to the
+    user's own configuration."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    QCoreApplication.setOrganizationName("OptiscopeTests")
+    QCoreApplication.setApplicationName("Optiscope")
+    yield folder
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_qthreads(request):
     """Fail any test that leaves a QThread running (as napari's conftest does)."""

@@ -84,6 +84,11 @@ class PlaybackBar(QWidget):
         layout.addWidget(self.speed)
         layout.addWidget(self.budget)
 
+    def change_speed(self, direction: int) -> None:
+        """One speed up (``direction`` > 0) or down, within the list."""
+        index = self.speed.currentIndex() + (1 if direction > 0 else -1)
+        self.speed.setCurrentIndex(max(0, min(index, self.speed.count() - 1)))
+
     def steps_per_second(self) -> float:
         return BASE_STEPS_PER_SECOND * float(self.speed.currentData())
 

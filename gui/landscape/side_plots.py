@@ -14,7 +14,7 @@ from html import escape
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.palette import LIGHT, Theme
@@ -50,10 +50,11 @@ def log_tick_label(exponent_value: float) -> str:
     return power if mantissa == 1 else f"{mantissa}·{power}"
 
 
-def _pen(color: str):
+def _pen(color: str, width: float = 1.0):
     # 1 px: Qt's fast path for antialiased lines. A 2 px antialiased noisy curve of 2000
-    # steps took 180 ms to paint (1 px: 9 ms), too slow for an animation frame.
-    return pg.mkPen(color, width=1)
+    # steps took 180 ms to paint (1 px: 9 ms), too slow for an animation frame; presentation
+    # mode accepts that cost for readability.
+    return pg.mkPen(color, width=width)
 
 
 class DecadeAxis(pg.AxisItem):
@@ -149,6 +150,7 @@ class SidePlots(QWidget):
         self._loss_axis: tuple[str, bool] | None = None
         self._longest = -1
         self.step = 0
+        self.line_width = 1.0
         self.set_theme(theme)
         self._set_loss_axis(offset=False, log=True)
 
@@ -209,7 +211,8 @@ class SidePlots(QWidget):
         if entry is None:
             curves = {}
             for name, plot in self.plots.items():
-                item = pg.PlotDataItem(pen=_pen(color), antialias=True, autoDownsampleFactor=1.0)
+                item = pg.PlotDataItem(pen=_pen(color, self.line_width), antialias=True,
+                                       autoDownsampleFactor=1.0)
                 plot.addItem(item)
                 curves[name] = item
             self._curves[key] = (color, curves)
@@ -217,7 +220,7 @@ class SidePlots(QWidget):
         old_color, curves = entry
         if old_color != color:
             for item in curves.values():
-                item.setPen(_pen(color))
+                item.setPen(_pen(color, self.line_width))
             self._curves[key] = (color, curves)
         return curves
 
@@ -239,6 +242,20 @@ class SidePlots(QWidget):
         """Remove every curve and the legend; the cursor goes back to step 0."""
         self.set_series([])
         self.set_cursor(0)
+
+    def set_line_scale(self, width: float, font_points: int | None = None) -> None:
+        """Curve width in pixels and axis text size (presentation mode); None: default."""
+        self.line_width = float(width)
+        for color, curves in self._curves.values():
+            for item in curves.values():
+                item.setPen(_pen(color, self.line_width))
+        font = QFont()
+        if font_points:
+            font.setPointSize(font_points)
+        for plot in self.plots.values():
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setTickFont(font)
+                plot.getAxis(side).label.setFont(font)
 
     def set_theme(self, theme: Theme) -> None:
         """Redraw backgrounds, axes, grid, cursor and legend in ``theme``'s colours."""

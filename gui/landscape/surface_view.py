@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem
 
 from engine.surfaces import Surface
@@ -122,8 +123,22 @@ class SurfaceView(pg.PlotWidget):
         plot.addItem(self.heads)
         self._arrows: dict[str, pg.PlotDataItem] = {}
         self._field_visible = False
+        self.line_scale = 1.0
         self.scene().sigMouseClicked.connect(self._clicked)
         self.set_theme(theme)
+
+    def set_line_scale(self, scale: float, font_points: int | None = None) -> None:
+        """Thicker trails, markers and arrows (presentation mode), and axis text in points."""
+        self.line_scale = float(scale)
+        self.trails.set_width(scale)
+        self._outline_pen = pg.mkPen(self.theme.outline, width=1.5 * scale)
+        font = QFont()
+        if font_points:
+            font.setPointSize(font_points)
+        plot = self.getPlotItem()
+        for name in ("bottom", "left"):
+            plot.getAxis(name).setTickFont(font)
+            plot.getAxis(name).label.setFont(font)
 
     # --- surface -------------------------------------------------------------------------
     def set_surface(self, surface: Surface, resolution: int = GRID) -> None:
@@ -210,7 +225,7 @@ class SurfaceView(pg.PlotWidget):
             heads.append({
                 "pos": head, "symbol": _HEAD_SYMBOLS.get(trail.status, "o"),
                 "brush": self._brush(trail.color), "pen": self._outline_pen,
-                "size": 18 if trail.status == "diverged" else 13,
+                "size": (18 if trail.status == "diverged" else 13) * self.line_scale,
             })
         self.trails.set_paths(drawn)
         self.heads.setData(heads)
@@ -265,7 +280,8 @@ class SurfaceView(pg.PlotWidget):
                     continue
                 segment = _arrow_segments(v.point, np.asarray(a) * (target / longest))
                 item = pg.PlotDataItem(segment[:, 0], segment[:, 1], connect="pairs",
-                                       pen=pg.mkPen(v.color, width=2.5, style=style))
+                                       pen=pg.mkPen(v.color, width=2.5 * self.line_scale,
+                                                    style=style))
                 item.setZValue(35)
                 plot.addItem(item)
                 self._arrows[f"{kind}:{v.key}"] = item
@@ -312,6 +328,8 @@ class TrailsItem(pg.GraphicsObject):
 
     def __init__(self, outline: str) -> None:
         super().__init__()
+        self._scale = 1.0
+        self._outline_color = outline
         self._outline = pg.mkPen(outline, width=5)
         self._pens: dict[str, object] = {}
         self._paths: list[tuple[object, object]] = []
@@ -326,15 +344,22 @@ class TrailsItem(pg.GraphicsObject):
             path = pg.arrayToQPath(points[:, 0], points[:, 1])
             pen = self._pens.get(color)
             if pen is None:
-                pen = self._pens[color] = pg.mkPen(color, width=2.5)
+                pen = self._pens[color] = pg.mkPen(color, width=2.5 * self._scale)
             self._paths.append((path, pen))
             bounds = bounds.united(path.boundingRect())
         self._bounds = bounds
         self.update()
 
     def set_outline(self, color: str) -> None:
-        self._outline = pg.mkPen(color, width=5)
+        self._outline_color = color
+        self._outline = pg.mkPen(color, width=5 * self._scale)
         self.update()
+
+    def set_width(self, scale: float) -> None:
+        """Line widths times ``scale`` (2.5 px trails on a 5 px outline at 1)."""
+        self._scale = float(scale)
+        self._pens = {}
+        self.set_outline(self._outline_color)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         if self._bounds.isNull():

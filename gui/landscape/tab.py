@@ -34,6 +34,7 @@ from engine import surfaces
 from engine.expressions import ExpressionError
 from engine.hyperparams import HyperParamError
 from engine.race import Race, Racer
+from gui.landscape.banner import LessonBanner
 from gui.landscape.lesson_panel import LessonPanel
 from gui.landscape.playback import PlaybackBar
 from gui.landscape.racer_panel import RacerPanel
@@ -95,7 +96,7 @@ class LandscapeTab(QWidget):
         column.addWidget(group("Optimizers", self.racer_panel))
         column.addWidget(self._show_box())
         column.addStretch(1)
-        scroll = scroll_panel(controls)
+        scroll = self.controls = scroll_panel(controls)
 
         self.view3d = Surface3DView(theme=self.theme)
         self.views = QTabWidget()
@@ -116,6 +117,8 @@ class LandscapeTab(QWidget):
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
+        self.banner = LessonBanner()
+        centre_layout.addWidget(self.banner)
         centre_layout.addWidget(self.views, 1)
         centre_layout.addWidget(self.playback)
         self.table = ResultsTable()
@@ -534,6 +537,15 @@ class LandscapeTab(QWidget):
         self.maps.set_theme(theme)
         self.side_plots.set_theme(theme)
         self.table.set_theme(theme)
+        self._render(full=True)
+
+    def set_presentation(self, on: bool) -> None:
+        """Thicker lines, bigger axis text, a large banner and the race given the room of
+        the control panel (the keyboard drives playback), for a projector."""
+        self.controls.setVisible(not on)
+        self.view.set_line_scale(2.0 if on else 1.0, 16 if on else None)
+        self.side_plots.set_line_scale(2.0 if on else 1.0, 13 if on else None)
+        self.banner.set_large(on)
         self._render(full=True)
 
     def shutdown(self) -> None:

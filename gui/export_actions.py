@@ -1,0 +1,135 @@
+"""File > Export: the dialogs around :mod:`gui.exports` and :mod:`engine.race_export`.
+
+Each action asks for a file (and a resolution or frame count where it matters), then calls a
+plain method that tests and the self-test call directly. Failures are shown in a message
+box naming the file; nothing is half-written (atomic writes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog
+
+from engine import atomic, race_export
+from gui import exports
+
+DEFAULT_WIDTH = 1920
+DEFAULT_FRAMES = 150
+FPS = 20.0
+
+
+class Exporter:
+    """Export actions for a main window (its ``landscape`` tab and status bar)."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+
+    # --- plain operations (no dialogs) ------------------------------------------------------
+    def view_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
+        """The 2-D race view (map, trails, axes, colour bar) as PNG or SVG."""
+        return exports.save_picture(self.window.landscape.view.getPlotItem(), path, width)
+
+    def side_plots_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
+        return exports.save_picture(self.window.landscape.side_plots.graphics.ci, path, width)
+
+    def race_animation(self, path: str | Path, frames: int = DEFAULT_FRAMES, fps: float = FPS,
+                       progress=None) -> Path:
+        """The race from step 0 to the step shown (or to where it ends) as GIF or MP4."""
+        tab = self.window.landscape
+        tab.set_playing(False)
+        shown = tab.step
+        last = shown if shown > 0 else min(tab.race.finished_step(), tab.race.budget)
+        steps = exports.frame_steps(max(last, 1), frames)
+
+        def images():
+            for step in steps:
+                tab.seek(step)
+                yield tab.view.grab().toImage()
+        try:
+            return exports.save_animation(images(), len(steps), path, fps, progress)
+        finally:
+            tab.seek(shown)
+
+    def trajectories(self, path: str | Path) -> Path:
+        """Every racer's path up to the step shown, as CSV or JSON (by the file's suffix)."""
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix not in (".csv", ".json"):
+            raise exports.ExportError(f"{target.name}: choose a file ending in .csv or .json")
+        tab = self.window.landscape
+        step = tab.step if tab.step > 0 else min(tab.race.finished_step(), tab.race.budget)
+        tab.race.ensure(step)
+        text = (race_export.to_csv if suffix == ".csv" else race_export.to_json)(tab.race, step)
+        try:
+            atomic.write_text(target, text)
+        except OSError as error:
+            raise exports.ExportError(f"{target}: {error.strerror or error}") from None
+        return target
+
+    # --- menu actions ---------------------------------------------------------------------
+    def _ask(self, title: str, filters: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self.window, title, "", filters)
+        return path
+
+    def _done(self, target: Path) -> None:
+        self.window.statusBar().showMessage(f"Wrote {target}")
+
+    def _failed(self, error: Exception) -> None:
+        QMessageBox.warning(self.window, "Export failed", str(error))
+
+    def _picture(self, which: str) -> None:
+        path = self._ask(f"Export the {which} as a picture", "PNG image (*.png);;SVG (*.svg)")
+        if not path:
+            return
+        width = None
+        if Path(path).suffix.lower() == ".png":
+            width, ok = QInputDialog.getInt(self.window, "Picture width", "Width in pixels:",
+                                            DEFAULT_WIDTH, 16, exports.MAX_WIDTH, 100)
+            if not ok:
+                return
+        save = self.view_picture if which == "race view" else self.side_plots_picture
+        try:
+            self._done(save(path, width))
+        except exports.ExportError as error:
+            self._failed(error)
+
+    def export_view(self) -> None:
+        self._picture("race view")
+
+    def export_side_plots(self) -> None:
+        self._picture("side plots")
+
+    def export_animation(self) -> None:
+        path = self._ask("Export the race as an animation", "GIF (*.gif);;MP4 video (*.mp4)")
+        if not path:
+            return
+        frames, ok = QInputDialog.getInt(self.window, "Frames", "Frames (20 per second):",
+                                         DEFAULT_FRAMES, 2, exports.MAX_FRAMES, 10)
+        if not ok:
+            return
+        dialog = QProgressDialog("Drawing the race…", "Cancel", 0, frames, self.window)
+        dialog.setWindowTitle("Exporting")
+        dialog.setMinimumDuration(0)
+
+        def progress(done: int, count: int) -> bool:
+            dialog.setMaximum(count)
+            dialog.setValue(done)
+            return not dialog.wasCanceled()
+        try:
+            self._done(self.race_animation(path, frames, FPS, progress))
+        except exports.ExportCancelled:
+            self.window.statusBar().showMessage("Export cancelled; nothing was written.")
+        except exports.ExportError as error:
+            self._failed(error)
+        finally:
+            dialog.close()
+
+    def export_trajectories(self) -> None:
+        path = self._ask("Export the trajectories", "CSV (*.csv);;JSON (*.json)")
+        if not path:
+            return
+        try:
+            self._done(self.trajectories(path))
+        except exports.ExportError as error:
+            self._failed(error)

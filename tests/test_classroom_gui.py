@@ -1,0 +1,181 @@
+"""Presentation mode, exports (pictures, animations, trajectories), About and settings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
+
+from gui import exports
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "optiscope.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    from gui.main_window import MainWindow
+
+    main = MainWindow(settings=settings)
+    qtbot.addWidget(main)
+    main.resize(1400, 900)
+    main.show()
+    yield main
+    main.landscape.shutdown()
+    main.training.shutdown()
+
+
+def test_presentation_mode_enlarges_type_and_lines_and_gives_the_race_the_room(window):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    before = app.font().pointSizeF()
+    tab = window.landscape
+    window.presentation_action.trigger()  # F5
+    assert window.presenting and window.isFullScreen()
+    assert app.font().pointSizeF() == pytest.approx(before * 1.5)
+    assert tab.controls.isHidden()
+    assert tab.view.line_scale == 2.0 and tab.side_plots.line_width == 2.0
+    assert tab.view.trails._outline.widthF() == pytest.approx(10.0)
+    tab.banner.set_content("A title", "An explanation")
+    window.landscape.banner.toggle_explanation()  # E
+    assert tab.banner.explanation.isVisible()
+    assert tab.banner.title.font().pointSize() > app.font().pointSize()
+    window.presentation_action.trigger()
+    assert not window.presenting and not window.isFullScreen()
+    assert app.font().pointSizeF() == pytest.approx(before)
+    assert not tab.controls.isHidden() and tab.view.line_scale == 1.0
+
+
+def test_keyboard_changes_the_playback_speed(window):
+    playback = window.landscape.playback
+    start = playback.steps_per_second()
+    playback.change_speed(1)
+    assert playback.steps_per_second() > start
+    playback.change_speed(-1)
+    playback.change_speed(-1)
+    assert playback.steps_per_second() < start
+
+
+def test_picture_exports_png_at_the_chosen_width_and_svg(window, tmp_path):
+    window.landscape.seek(100)
+    png = window.exporter.view_picture(tmp_path / "race.png", width=1234)
+    assert QImage(str(png)).width() == 1234
+    svg = window.exporter.view_picture(tmp_path / "race.svg")
+    root = ElementTree.parse(svg).getroot()
+    assert root.tag.endswith("svg") and len(list(root.iter())) > 50  # vectors, not a blank
+    side = window.exporter.side_plots_picture(tmp_path / "side.png", width=600)
+    assert QImage(str(side)).width() == 600
+    for bad, message in ((tmp_path / "race.jpg", "png or .svg"),
+                         (tmp_path / "missing" / "race.png", "no such folder")):
+        with pytest.raises(exports.ExportError, match=message):
+            window.exporter.view_picture(bad)
+    with pytest.raises(exports.ExportError, match="width"):
+        window.exporter.view_picture(tmp_path / "race.png", width=0)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_the_race_animates_to_gif_and_mp4_and_the_shown_step_is_kept(window, tmp_path, suffix):
+    import imageio.v2 as imageio
+
+    tab = window.landscape
+    tab.seek(60)
+    target = window.exporter.race_animation(tmp_path / f"race{suffix}", frames=12, fps=10)
+    if suffix == ".gif":
+        with imageio.get_reader(target, format="GIF") as reader:
+            frames = np.stack([np.asarray(frame) for frame in reader])
+        assert frames.shape[0] == 12 and frames.shape[-1] in (3, 4)
+        assert not np.array_equal(frames[0], frames[-1])  # the race moves
+    else:  # imageio's ffmpeg reader leaks its pipes; ffmpeg counts the frames instead
+        import imageio_ffmpeg
+
+        assert imageio_ffmpeg.count_frames_and_secs(str(target)) == (12, pytest.approx(1.2))
+    assert tab.step == 60
+
+
+def test_a_cancelled_or_failed_animation_leaves_the_old_file_intact(window, tmp_path):
+    target = tmp_path / "race.gif"
+    target.write_bytes(b"old file")
+    calls = []
+
+    def cancel_after_three(done, count):
+        calls.append(done)
+        return done < 3
+
+    with pytest.raises(exports.ExportCancelled):
+        window.exporter.race_animation(target, frames=20, progress=cancel_after_three)
+    assert calls == [1, 2, 3]
+    assert target.read_bytes() == b"old file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.gif"]  # no temporary left
+
+    def broken():
+        yield QImage(40, 40, QImage.Format.Format_RGB32)
+        raise RuntimeError("frame failed")
+
+    with pytest.raises(RuntimeError):
+        exports.save_animation(broken(), 5, target)
+    assert target.read_bytes() == b"old file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.gif"]
+
+
+def test_trajectories_export_as_csv_and_strict_json_even_when_a_racer_diverges(window, tmp_path):
+    tab = window.landscape
+    key = next(iter(tab.race.tracks))
+    panel = tab.racer_panel
+    panel.select(key)
+    panel._editors["learning_rate"].setValue(5.0)  # SGD at 5 diverges on the ravine
+    tab.seek(300)
+    assert tab.race.tracks[key].status_at(300)[0] == "diverged"
+    rows = list(csv.DictReader(io.StringIO((window.exporter.trajectories(
+        tmp_path / "paths.csv")).read_text())))
+    assert {row["racer"] for row in rows} == set(tab.race.tracks)
+    assert all(math.isfinite(float(row[c])) for row in rows for c in ("x", "y", "loss"))
+    document = json.loads(window.exporter.trajectories(tmp_path / "paths.json").read_text())
+    statuses = {r["key"]: r["status"] for r in document["racers"]}
+    assert statuses[key] == "diverged"
+    first = next(r for r in document["racers"] if r["key"] == key)
+    assert len(first["path"]) == len(first["loss"]) and first["settings"]["learning_rate"] == 5.0
+    with pytest.raises(exports.ExportError, match=".csv or .json"):
+        window.exporter.trajectories(tmp_path / "paths.txt")
+
+
+def test_about_names_every_library_with_its_version_licence_and_mnist(window):
+    from gui.about import LIBRARIES, about_html
+
+    text = about_html()
+    for _dist, name, licence in LIBRARIES:
+        if name != "TensorFlow":
+            assert name.split(" (")[0] in text and licence.split(";")[0] in text
+    assert "TensorFlow" in text and "LeCun" in text and "mnist_5k" in text
+    import numpy
+    assert numpy.__version__ in text
+
+
+def test_theme_and_geometry_are_remembered(qtbot, settings):
+    from gui.main_window import MainWindow
+    from gui.palette import DARK
+
+    first = MainWindow(settings=settings)
+    qtbot.addWidget(first)
+    first.set_theme(DARK)
+    first.resize(700, 560)  # within the offscreen screen (800×600)
+    first.show()
+    size = first.size()
+    first.close()
+    second = MainWindow(settings=settings)
+    qtbot.addWidget(second)
+    assert second.theme is DARK
+    # The offscreen screen is 800 px wide: Qt clamps a restored width to it, not a height.
+    assert second.size().height() == size.height() == 560
+    second.close()
