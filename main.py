@@ -27,9 +27,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command is not None:
         return run_parsed(args)
+    opened = None
+    if args.scenario is not None:  # checked before any window opens: exit 2 if refused
+        from engine import scenario
+
+        try:
+            opened = scenario.load(args.scenario)
+        except scenario.ScenarioError as error:
+            sys.stderr.write(f"optiscope: error: --scenario: {error}\n")
+            return 2
     from gui.app import run_app
 
-    return run_app(self_test=args.self_test)
+    return run_app(self_test=args.self_test, scenario=opened)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,28 @@ def main() -> None:
     tab.seek(250)
     shot("landscape-schedule-noise")
 
+    # 5d. Presets: the lesson's claims with their live numbers; presentation mode.
+    from engine import presets
+
+    panel.schedule.combo.setCurrentIndex(0)
+    panel.noise_scale.setValue(0.0)
+    shown = {"01-ravine-momentum": "preset-ravine", "06-saddle-point": "preset-saddle",
+             "07-local-minima": "preset-local-minima"}
+    for path in presets.preset_paths():
+        if path.stem in shown:
+            window.scenarios.open_preset(path)
+            tab.seek(min(tab.race.finished_step(), tab.race.budget))
+            shot(shown[path.stem])
+    window.scenarios.open_preset(presets.preset_paths()[1])
+    tab.seek(tab.race.budget)
+    window.set_presentation(True)
+    tab.banner.set_explanation_visible(True)
+    window.resize(1600, 900)
+    shot("presentation-mode")
+    tab.banner.set_explanation_visible(False)
+    window.set_presentation(False)
+    window.resize(1500, 900)
+
     # 6. The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset.
     import time
 

@@ -215,7 +215,10 @@ def build_parser(extensions: Sequence[Callable[[Any], None]] = ()) -> ArgumentPa
         epilog="Negative coordinates need '=': --start=-1.5,2",
     )
     parser.add_argument("--self-test", action="store_true",
-                        help="open the window, run the event loop briefly, close and exit")
+                        help="open the window, race, train one epoch on bundled data, export, "
+                        "close; exit 0 when all of it worked")
+    parser.add_argument("--scenario", metavar="FILE",
+                        help="open the app with this scenario (.json, see resources/presets)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     listing = commands.add_parser("surfaces", help="list the built-in loss surfaces")

@@ -12,16 +12,26 @@ from gui.main_window import MainWindow
 SELF_TEST_MS = 500
 
 
-def run_app(self_test: bool = False) -> int:
-    """Open the main window and run the event loop; return the exit status."""
+def run_app(self_test: bool = False, scenario=None) -> int:
+    """Open the main window (showing ``scenario``, an already validated
+    :class:`engine.scenario.Scenario`, if given) and run the event loop; return the exit
+    status. ``self_test`` runs :mod:`gui.self_test` in the loop and exits with its status."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Optiscope")
     app.setOrganizationName("Optiscope")
     window = MainWindow()
+    if scenario is not None:
+        window.scenarios.show(scenario)
     window.show()
+    outcome = {"status": 0}
     if self_test:
-        QTimer.singleShot(SELF_TEST_MS, window.close)
-    status = app.exec()
+        from gui import self_test as checks
+
+        def run_checks(shown=window) -> None:
+            outcome["status"] = checks.run(app, shown)
+
+        QTimer.singleShot(SELF_TEST_MS, run_checks)
+    status = app.exec() or outcome["status"]
     # Delete widgets (and any pyqtgraph items) before the interpreter tears down
     # (pyqtgraph + PySide6 crashed at shutdown when image items outlived the app).
     window.deleteLater()

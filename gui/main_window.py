@@ -10,6 +10,7 @@ from gui.about import about_html
 from gui.export_actions import Exporter
 from gui.landscape.tab import LandscapeTab
 from gui.palette import DARK, LIGHT, THEMES, Theme
+from gui.scenario_actions import ScenarioActions
 from gui.training.tab import TrainingTab
 
 APP_NAME = "Optiscope"
@@ -64,7 +65,10 @@ class MainWindow(QMainWindow):
         self.theme = THEMES.get(theme, LIGHT)
         self.presenting = False
         self._normal_font: QFont | None = None
+        self.app_name = APP_NAME
         self.exporter = Exporter(self)
+        self.scenarios = ScenarioActions(self)
+        self.setAcceptDrops(True)
         apply_palette(self.theme)
         self.landscape = LandscapeTab(theme=self.theme)
         self.landscape.status_message.connect(self._show_status)
@@ -108,6 +112,7 @@ class MainWindow(QMainWindow):
         self._action("Training results as JSON…", self.training.export_json, menu=export_menu)
         self._action("Training plots as PNG…", self.training.export_png, menu=export_menu)
         file_menu.addSeparator()
+        self.scenarios.build_menus(file_menu, self._action)
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
 
@@ -190,6 +195,23 @@ class MainWindow(QMainWindow):
 
     def _show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_html())
+
+    # --- drag and drop a scenario file ------------------------------------------------------
+    @staticmethod
+    def _dropped_file(event) -> str | None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        files = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        return files[0] if len(files) == 1 else None
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._dropped_file(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        path = self._dropped_file(event)
+        if path:
+            event.acceptProposedAction()
+            self.scenarios.open_path(path)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         # Stop the race clock, cancel training within a batch and wait for its thread, so

@@ -26,13 +26,18 @@ def add_render_command(commands: Any) -> None:
         epilog="Example: render --surface rosenbrock --optimizers sgd,momentum,adam "
         "--start=-1.5,2 --steps 300 --out race.png",
     )
-    render.add_argument("--surface", required=True, help="surface id or expr:f(x, y)")
+    render.add_argument("--scenario", metavar="FILE",
+                        help="draw this scenario's race (surface, racers, start, steps); "
+                        "other options override it")
+    render.add_argument("--surface", help="surface id or expr:f(x, y) (needed without "
+                        "--scenario)")
     render.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="surface parameter, e.g. condition_number=100")
-    render.add_argument("--optimizers", default=DEFAULT_OPTIMIZERS, metavar="ID,ID,...",
+    render.add_argument("--optimizers", default=None, metavar="ID,ID,...",
                         help=f"optimizers with Keras defaults (default {DEFAULT_OPTIMIZERS})")
     render.add_argument("--start", metavar="X,Y", help="start; write --start=-1.5,2")
-    render.add_argument("--steps", type=int, default=500, help="steps to draw (default 500)")
+    render.add_argument("--steps", type=int, default=None,
+                        help="steps to draw (default 500, or the scenario's)")
     render.add_argument("--out", required=True, help="output PNG file")
     render.add_argument("--size", default="1200x800", metavar="WxH", help="image size in pixels")
     render.add_argument("--view", choices=("2d", "3d"), default="2d")
@@ -52,14 +57,48 @@ def parse_size(text: str) -> tuple[int, int]:
     return size
 
 
+def _scenario_race(args: argparse.Namespace):
+    """(surface, racers, start, steps, title) from ``--scenario`` and the options given."""
+    from engine import scenario
+    from engine.race import Racer
+
+    loaded = None
+    if args.scenario is not None:
+        try:
+            loaded = scenario.load(args.scenario)
+        except scenario.ScenarioError as error:
+            raise UsageError(f"--scenario: {error}") from None
+    if args.surface is not None:
+        surface = load_surface(args.surface, parse_assignments(args.param, "--param"))
+    elif loaded is not None:
+        if args.param:
+            raise UsageError("--param: give --surface too, or edit the scenario's surface_params")
+        surface = loaded.surface()
+    else:
+        raise UsageError("--surface: required without --scenario")
+    if args.optimizers is not None or loaded is None:
+        ids = [i.strip() for i in (args.optimizers or DEFAULT_OPTIMIZERS).split(",") if i.strip()]
+        if not ids:
+            raise UsageError("--optimizers: name at least one optimizer id")
+        for optimizer_id in ids:
+            load_optimizer(optimizer_id, {}, id_option="--optimizers")
+        racers = [Racer(f"{i}-{n}", i) for n, i in enumerate(ids, 1)]
+    else:
+        racers = list(loaded.racers)
+    if args.start is not None:
+        start = parse_start(args.start)
+    elif loaded is not None and args.surface is None:
+        start = loaded.start
+    else:
+        start = surface.start
+    steps = args.steps if args.steps is not None else (loaded.steps if loaded else 500)
+    title = loaded.title if loaded is not None else ""
+    return surface, racers, start, steps, title
+
+
 def command_render(args: argparse.Namespace, out: Any) -> None:
-    surface = load_surface(args.surface, parse_assignments(args.param, "--param"))
-    ids = [i.strip() for i in args.optimizers.split(",") if i.strip()]
-    if not ids:
-        raise UsageError("--optimizers: name at least one optimizer id")
-    for optimizer_id in ids:
-        load_optimizer(optimizer_id, {})
-    start = parse_start(args.start) if args.start is not None else surface.start
+    surface, racers, start, steps, title = _scenario_race(args)
+    args.steps = steps
     if not 0 <= args.steps <= MAX_STEPS:
         raise UsageError(f"--steps: must be between 0 and {MAX_STEPS}, got {args.steps}")
     size = parse_size(args.size)
@@ -70,15 +109,15 @@ def command_render(args: argparse.Namespace, out: Any) -> None:
         raise UsageError(f"--out: no such folder {str(target.parent)!r}")
     if args.view == "2d" or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    image = _render(surface, ids, start, args.steps, size, args.view, args.theme)
+    image = _render(surface, racers, start, args.steps, size, args.view, args.theme, title)
     _save_atomically(image, target)
     out.write(f"wrote {target} ({size[0]}x{size[1]}, {args.view}, step {args.steps})\n")
 
 
-def _render(surface, ids, start, steps, size, view_kind, theme_name):
+def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""):
     from PySide6.QtWidgets import QApplication
 
-    from engine.race import Race, Racer
+    from engine.race import Race
     from gui.landscape.surface_view import SurfaceView, TrailData
     from gui.landscape.view3d import Surface3DView, opengl_available
     from gui.palette import THEMES, color_for
@@ -92,11 +131,11 @@ def _render(surface, ids, start, steps, size, view_kind, theme_name):
     race = Race(surface, start, steps)
     seen: dict[str, int] = {}
     colors = {}
-    for optimizer_id in ids:
-        key = race.new_key(optimizer_id)
-        colors[key] = color_for(optimizer_id, seen.get(optimizer_id, 0))
+    for racer in racers:
+        optimizer_id = racer.optimizer_id
+        colors[racer.key] = color_for(optimizer_id, seen.get(optimizer_id, 0))
         seen[optimizer_id] = seen.get(optimizer_id, 0) + 1
-        race.set_racer(Racer(key, optimizer_id))
+        race.set_racer(racer)
     race.ensure(steps)
     if view_kind == "3d":
         widget = Surface3DView(theme=theme)
@@ -115,10 +154,12 @@ def _render(surface, ids, start, steps, size, view_kind, theme_name):
             text = track.racer.label() + ("" if stop is None else f": {status} at {stop}")
             legend.addItem(_legend_sample(colors[key]), text)
         widget.set_trails(trails)
-        widget.getPlotItem().setTitle(f"{surface.name} — step {steps}", color=theme.foreground)
+        heading = f"{title} — " if title else ""
+        widget.getPlotItem().setTitle(f"{heading}{surface.name}, step {steps}",
+                                      color=theme.foreground)
     widget.resize(*size)
     widget.show()
-    for _ in range(3):
+    for _ in range(8):  # axis widths settle after a paint or two (colour bar labels)
         app.processEvents()
     image = widget.grab().toImage()
     if view_kind == "3d":

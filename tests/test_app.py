@@ -27,18 +27,52 @@ def test_main_window_has_the_two_tabs_and_menus(qtbot):
     assert menus == ["&File", "&View", "&Race", "&Help"]
 
 
-def test_app_starts_without_tensorflow_and_exits_cleanly():
+def test_app_starts_without_tensorflow():
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     code = (
-        "import sys, main\n"
-        "status = main.main(['--self-test'])\n"
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gui.main_window import MainWindow\n"
+        "window = MainWindow(); window.show(); app.processEvents()\n"
+        "window.landscape.seek(50); app.processEvents()\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
         "print('loaded:' + ','.join(loaded))\n"
-        "sys.exit(status)\n"
+        "window.close(); window.deleteLater(); app.processEvents()\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
     assert "loaded:\n" in done.stdout
+
+
+def test_self_test_races_trains_exports_and_exits_cleanly():
+    """The packaged app's --self-test, through the real exit path (stderr checked)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "main.py", "--self-test"], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == [
+        "race", "exports", "training", "passed"]
+    assert "race.gif" in done.stdout and "accuracy" in done.stdout
     for bad in ("Traceback", "none_dealloc", "Segmentation", "Destroyed while thread"):
         assert bad not in done.stderr
+
+
+def test_a_failing_self_test_exits_1_with_one_line(tmp_path):
+    """A broken check (no bundled data here) fails the self-test with a message, not a hang."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    code = (
+        "import sys, main\n"
+        "from gui import self_test\n"
+        "def broken(window):\n"
+        "    raise self_test.SelfTestError('race: broken on purpose')\n"
+        "self_test._race = broken\n"
+        "sys.exit(main.main(['--self-test']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env=env)
+    assert done.returncode == 1
+    assert "self-test failed: race: broken on purpose" in done.stderr
+    assert "Traceback" not in done.stderr

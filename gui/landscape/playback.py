@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import scenario
+
 BASE_STEPS_PER_SECOND = 60.0  #: steps per second at 1×
-SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
-MAX_BUDGET = 100_000
+SPEEDS = scenario.SPEEDS  # scenario files name one of these speeds
+MAX_BUDGET = scenario.MAX_STEPS
 
 
 class PlaybackBar(QWidget):

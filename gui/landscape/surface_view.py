@@ -100,6 +100,9 @@ class SurfaceView(pg.PlotWidget):
         plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMap=theme.colormap)
         self.colorbar.setImageItem(self.image, insert_in=plot)
+        # pyqtgraph fixes the colour bar's axis at 45 px, which puts its label over 4-digit
+        # tick values: let the axis size itself to its ticks and label.
+        self.colorbar.axis.setWidth(None)
         self.contours: list[pg.IsocurveItem] = []
         self.minima = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("#000", width=1.2),
                                          brush=pg.mkBrush("#ffffff"))

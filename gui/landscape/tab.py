@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import surfaces
+from engine import scenario, surfaces
 from engine.expressions import ExpressionError
 from engine.hyperparams import HyperParamError
 from engine.race import Race, Racer
+from gui.landscape import setup
 from gui.landscape.banner import LessonBanner
 from gui.landscape.lesson_panel import LessonPanel
 from gui.landscape.playback import PlaybackBar
@@ -46,9 +47,9 @@ from gui.maps.view import MapsView
 from gui.palette import LIGHT, Theme, color_for
 from gui.widgets import ERROR_STYLE, error_label, group, scroll_panel
 
-DEFAULT_SURFACE = "ravine"
-DEFAULT_RACERS = ("sgd", "momentum", "rmsprop", "adam")
-DEFAULT_BUDGET = 2000
+# The defaults a scenario file without a landscape section gets are the tab's own.
+DEFAULT_SURFACE, DEFAULT_RACERS = scenario.DEFAULT_SURFACE, scenario.DEFAULT_RACERS
+DEFAULT_BUDGET = scenario.DEFAULT_STEPS
 FRAME_MS = 16
 LOOKAHEAD = 128
 TABLE_EVERY_S = 0.2
@@ -69,6 +70,8 @@ class LandscapeTab(QWidget):
         self._step_float = 0.0
         self.playing = False
         self._last_table = 0.0
+        #: The open scenario's live measure (engine.measures spec), shown in the banner.
+        self.measure_spec: dict | None = None
         self._build()
         for optimizer_id in DEFAULT_RACERS:
             self._add_racer(optimizer_id, refresh=False)
@@ -498,6 +501,9 @@ class LandscapeTab(QWidget):
             self._last_table = now
             self.table.set_rows(rows)
             self.racer_panel.set_step(step)
+            measured = setup.measurement_text(self)
+            if measured is not None:
+                self.banner.set_measure(*measured)
         self.playback.show_step(step, self.race.budget)
 
     def _distances(self, points: np.ndarray) -> np.ndarray | None:
@@ -538,6 +544,14 @@ class LandscapeTab(QWidget):
         self.side_plots.set_theme(theme)
         self.table.set_theme(theme)
         self._render(full=True)
+
+    def capture_setup(self) -> dict:
+        """What a scenario file keeps of this tab (:func:`gui.landscape.setup.capture`)."""
+        return setup.capture(self)
+
+    def apply_setup(self, **kwargs) -> None:
+        """Show a scenario's set-up (:func:`gui.landscape.setup.apply`)."""
+        setup.apply(self, **kwargs)
 
     def set_presentation(self, on: bool) -> None:
         """Thicker lines, bigger axis text, a large banner and the race given the room of

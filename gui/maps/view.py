@@ -147,6 +147,7 @@ class MapsView(QWidget):
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMap="viridis")
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self.colorbar.axis.setWidth(None)  # sized to its ticks and label (pyqtgraph fixes 45 px)
         self.plot.scene().sigMouseMoved.connect(self._hovered)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.sweep_plot = SweepPlot(theme=theme)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from engine import atomic
 from engine.race import Racer
+from gui.landscape.banner import LessonBanner
 from gui.landscape.racer_panel import RacerPanel
 from gui.palette import LIGHT, Theme, color_for
 from gui.training.plots import TrainingPlots
@@ -64,6 +65,8 @@ class TrainingTab(QWidget):
         self._run_meta: dict[int, tuple[int, int]] = {}
         self._started_at = 0.0
         self._n_train: int | None = None  # known once a dataset has loaded
+        #: The open scenario's training measure (engine.measures spec), shown in the banner.
+        self.measure_spec: dict | None = None
         self._build()
         for optimizer_id in DEFAULT_OPTIMIZERS:
             self._add_racer(optimizer_id)
@@ -116,6 +119,8 @@ class TrainingTab(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        self.banner = LessonBanner()
+        top_layout.addWidget(self.banner)
         top_layout.addWidget(self.dataset_label)
         top_layout.addWidget(self.progress)
         top_layout.addWidget(self.plots, 1)
@@ -364,6 +369,41 @@ class TrainingTab(QWidget):
             val_accuracy=history["val_accuracy"][-1] if history.get("val_accuracy") else None,
             test_accuracy=result.test_accuracy, seconds_per_epoch=result.seconds_per_epoch,
             n_params=result.n_params, optimizer_state_bytes=result.optimizer_state_bytes)
+        self._show_measure()
+
+    def _show_measure(self) -> None:
+        from engine import measures
+
+        if not self.measure_spec or self.measure_spec.get("kind") not in measures.TRAINING_KINDS:
+            return
+        result = measures.measure_training(self.measure_spec, self.results)
+        self.banner.set_measure(result.headline, [f"{row.label}: {row.text}"
+                                                  for row in result.rows])
+
+    # --- scenarios ------------------------------------------------------------------------
+    def apply_config(self, config, measure=None, title: str = "", explanation: str = "") -> None:
+        """Show a scenario's :class:`engine.training.TrainConfig` (already validated)."""
+        if self.is_running():
+            self.stop()
+        self.racers.clear()
+        self.colors.clear()
+        for entry in config.optimizers:
+            key = self._add_racer(entry[0])
+            schedule = entry[2] if len(entry) == 3 else config.schedule
+            self.racers[key] = Racer(key, entry[0], dict(entry[1]), schedule=schedule)
+        for spin, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
+                            (self.validation_split, config.validation_split),
+                            (self.seed, config.seed), (self.limit, config.limit or 0)):
+            spin.setValue(value)
+        if config.dataset in ("auto", "bundled"):
+            self.dataset.setCurrentIndex(self.dataset.findData(config.dataset))
+        else:
+            self.dataset_path = config.dataset
+            self.dataset.setItemText(2, f"File: {Path(config.dataset).name}")
+            self.dataset.setCurrentIndex(2)
+        self.measure_spec = dict(measure) if measure else None
+        self.banner.set_content(title if measure or title else "", explanation)
+        self._refresh_racers(select=next(iter(self.racers), None))
 
     @Slot(str)
     def _failed(self, message: str) -> None:

@@ -1,0 +1,417 @@
+"""The number a scenario shows live: one value and one line of text per racer, plus a headline.
+
+A measure spec is a small dict, ``{"kind": ..., **parameters}`` (the ``measure`` section of a
+scenario file, :mod:`engine.scenario`). :func:`measure` reads a :class:`engine.race.Race` as
+it stands at a playback step, so the numbers grow with the animation; :func:`measure_training`
+reads finished MNIST runs. :data:`PARAMETERS` describes each kind's parameters (the scenario
+loader checks them). NumPy only: no Qt here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine import optimizers
+from engine.race import Race, Track
+
+__all__ = ["KINDS", "LANDSCAPE_KINDS", "PARAMETERS", "TRAINING_KINDS", "MeasureParam",
+           "MeasureRow", "Measurement", "measure", "measure_training", "with_defaults"]
+
+REQUIRED = object()  #: marks a parameter without a default
+
+
+@dataclass(frozen=True)
+class MeasureParam:
+    """One parameter of a measure kind.
+
+    ``kind`` is ``"int"``, ``"float"``, ``"point"`` (two finite numbers) or ``"text"``;
+    ``optional`` allows ``None``; ``low``/``high`` bound numbers (``low_open``: excluded).
+    """
+
+    name: str
+    kind: str
+    default: Any = REQUIRED
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    optional: bool = False
+    doc: str = ""
+
+
+LANDSCAPE_KINDS = ("steps_to_converge", "last_steps_spread", "steps_near_point",
+                   "minimum_reached", "final_loss")
+TRAINING_KINDS = ("val_accuracy",)
+KINDS = LANDSCAPE_KINDS + TRAINING_KINDS
+
+PARAMETERS: Mapping[str, tuple[MeasureParam, ...]] = {
+    "steps_to_converge": (
+        MeasureParam("baseline", "int", 0, 0, None,
+                     doc="Index of the racer the headline compares the fastest one with."),
+        MeasureParam("radius", "float", None, 0.0, None, low_open=True, optional=True,
+                     doc="Count 'arrived' at the first step within this distance of `point` "
+                         "(none: the simulator's convergence test)."),
+        MeasureParam("point", "point", None, optional=True,
+                     doc="Target of `radius` (none: the surface's first known minimum)."),
+    ),
+    "last_steps_spread": (
+        MeasureParam("window", "int", 50, 2, 10_000, doc="How many of the last steps."),
+    ),
+    "steps_near_point": (
+        MeasureParam("point", "point", doc="The point, e.g. a saddle."),
+        MeasureParam("radius", "float", 0.5, 0.0, None, low_open=True,
+                     doc="Distance that counts as near."),
+        MeasureParam("label", "text", "", doc="What the point is, e.g. 'the saddle point'."),
+    ),
+    "minimum_reached": (
+        MeasureParam("radius", "float", 0.1, 0.0, None, low_open=True,
+                     doc="Distance to a known minimum that counts as reached."),
+    ),
+    "final_loss": (
+        MeasureParam("window", "int", 1, 1, 10_000,
+                     doc="Steps to look back (1: the loss at the step shown; more: the range "
+                         "of the loss over the last steps, which shows an oscillation)."),
+    ),
+    "val_accuracy": (),
+}
+
+
+def with_defaults(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec`` with every parameter of its kind present (defaults filled in)."""
+    kind = spec["kind"]
+    filled: dict[str, Any] = {"kind": kind}
+    for param in PARAMETERS[kind]:
+        if param.name in spec:
+            filled[param.name] = spec[param.name]
+        elif param.default is not REQUIRED:
+            filled[param.name] = param.default
+        else:
+            raise ValueError(f"{param.name}: {kind} needs it")
+    return filled
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """One racer's (or one training run's) number: ``value`` is None when there is none yet."""
+
+    key: str
+    label: str
+    value: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Every row, in racer order, and one line comparing them."""
+
+    rows: tuple[MeasureRow, ...]
+    headline: str
+
+
+# ------------------------------------------------------------------------------ formatting
+
+
+def fmt(value: float) -> str:
+    """A short number: ``0.031``, ``137``, ``1.2e-5``."""
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}"
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2],
+                  f"{value:.2g}")
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×"
+
+
+def _point_text(point: Sequence[float]) -> str:
+    return f"({fmt(float(point[0]))}, {fmt(float(point[1]))})"
+
+
+# ------------------------------------------------------------------------- landscape kinds
+
+
+def _shown_rows(track: Track, step: int, first: int = 0) -> np.ndarray:
+    """Row indices shown at playback steps ``first .. step`` (a converged racer stays put;
+    a diverged one has no rows after its last finite point)."""
+    stop_row = min(track.last_index(), track.computed)
+    status, stop = track.status_at(step)
+    last = min(step, stop - 1) if status == "diverged" else step
+    if last < first:
+        return np.zeros(0, dtype=np.int64)
+    return np.minimum(np.arange(first, last + 1), max(stop_row, 0))
+
+
+def _finished(race: Race, track: Track, step: int) -> bool:
+    """True when nothing will change for this racer after ``step``."""
+    return step >= race.budget or track.status_at(step)[0] != "running"
+
+
+def _stopped_text(track: Track, step: int) -> str | None:
+    status, stop = track.status_at(step)
+    return f"diverged at step {stop}" if status == "diverged" else None
+
+
+def _steps_to_converge(spec, race, step, tracks):
+    radius, point = spec["radius"], spec["point"]
+    if radius is not None and point is None:
+        if not race.surface.minima:
+            raise ValueError(f"point: needed with radius ({race.surface.name} has no known "
+                             f"minimum)")
+        point = race.surface.minima[0].point
+    where = f"within {fmt(radius)} of {_point_text(point)}" if radius is not None else ""
+    rows = []
+    for track in tracks:
+        value, text = None, _stopped_text(track, step)
+        if radius is None:
+            status, stop = track.status_at(step)
+            if status == "converged":
+                value, text = stop, f"converged in {stop} steps"
+        else:
+            points = track.stepper.paths[_shown_rows(track, step), 0]
+            near = np.flatnonzero(np.hypot(points[:, 0] - point[0], points[:, 1] - point[1])
+                                  <= radius)
+            if near.size:
+                value, text = int(near[0]), f"{where} after {int(near[0])} steps"
+        if text is None:
+            goal = where or "converged"
+            text = (f"not {goal} in {race.budget} steps" if _finished(race, track, step)
+                    else f"not {goal} yet")
+        rows.append((track, value, text))
+    verb = f"got {where}" if radius is not None else "converged"
+    return rows, lambda built: _converge_headline(built, spec["baseline"], verb)
+
+
+def _converge_headline(rows: Sequence[MeasureRow], baseline: int, verb: str) -> str:
+    if not rows:
+        return ""
+    base = rows[min(baseline, len(rows) - 1)]
+    arrived = [r for r in rows if r.value is not None]
+    if not arrived:
+        return f"No optimizer has {verb} yet"
+    best = min(arrived, key=lambda r: r.value)
+    if best is base or (base.value is not None and best.value >= base.value):
+        return f"{base.label} {verb} first, in {int(base.value)} steps"
+    if base.value is None:
+        return f"{best.label}: {verb} in {int(best.value)} steps; {base.label}: {base.text}"
+    ratio = base.value / best.value if best.value > 0 else math.inf
+    return f"{best.label}: {_times(ratio)} fewer steps than {base.label}"
+
+
+def _spread(spec, race, step, tracks):
+    window = spec["window"]
+    rows = []
+    for track in tracks:
+        text = _stopped_text(track, step)
+        value = None
+        if text is None:
+            points = track.stepper.paths[_shown_rows(track, step, max(0, step - window + 1)), 0]
+            shifted = points - points[-1]  # exact zeros for a racer at rest
+            centred = shifted - shifted.mean(axis=0)
+            value = float(np.sqrt(np.mean(np.sum(centred * centred, axis=1))))
+            text = f"spread of last {len(points)} steps: {fmt(value)}"
+        rows.append((track, value, text))
+
+    def headline(built: Sequence[MeasureRow]) -> str:
+        valued = [r for r in built if r.value is not None]
+        if len(valued) < 2:
+            return valued[0].text if valued else "No optimizer is still on the surface"
+        most = max(valued, key=lambda r: r.value)
+        least = min(valued, key=lambda r: r.value)
+        text = (f"{most.label}: spread {fmt(most.value)} over the last {window} steps, "
+                f"vs {fmt(least.value)} for {least.label}")
+        if least.value > 0:
+            text += f" ({_times(most.value / least.value)} larger)"
+        return text
+
+    return rows, headline
+
+
+def _near_point(spec, race, step, tracks):
+    point, radius = spec["point"], spec["radius"]
+    name = spec["label"] or _point_text(point)
+    rows = []
+    for track in tracks:
+        points = track.stepper.paths[_shown_rows(track, step), 0]
+        count = int(np.count_nonzero(
+            np.hypot(points[:, 0] - point[0], points[:, 1] - point[1]) <= radius))
+        rows.append((track, count, f"{count} steps within {fmt(radius)} of {name}"))
+
+    def headline(built: Sequence[MeasureRow]) -> str:
+        if len(built) < 2:
+            return built[0].text if built else ""
+        most = max(built, key=lambda r: r.value)
+        least = min(built, key=lambda r: r.value)
+        return (f"{most.label} spent {int(most.value)} steps within {fmt(radius)} of {name}; "
+                f"{least.label} {int(least.value)}")
+
+    return rows, headline
+
+
+def _minimum_reached(spec, race, step, tracks):
+    radius = spec["radius"]
+    minima = race.surface.minima
+    centres = np.array([m.point for m in minima], dtype=np.float64).reshape(-1, 2)
+    rows = []
+    for track in tracks:
+        value, text = None, _stopped_text(track, step)
+        if text is None:
+            x, y = track.stepper.paths[track.at(step), 0]
+            distance = np.hypot(centres[:, 0] - x, centres[:, 1] - y)
+            nearest = int(np.argmin(distance)) if len(centres) else -1
+            if nearest >= 0 and distance[nearest] <= radius:
+                value = nearest + 1
+                verb = "reached" if _finished(race, track, step) else "near"
+                text = f"{verb} minimum #{value} {_point_text(minima[nearest].point)}"
+            elif _finished(race, track, step):
+                text = "ended away from every known minimum"
+            else:
+                text = "on its way"
+        rows.append((track, value, text))
+
+    def headline(built: Sequence[MeasureRow]) -> str:
+        reached = [r for r in built if r.value is not None]
+        if not reached:
+            return "No optimizer has reached a known minimum yet"
+        found = sorted({int(r.value) for r in reached})
+        if len(found) == 1 and len(reached) == len(built):
+            return f"All at minimum #{found[0]} {_point_text(minima[found[0] - 1].point)}"
+        listing = ", ".join(f"{r.label} → #{int(r.value)}" for r in reached)
+        if len(found) == 1:
+            return listing
+        return f"{len(found)} different minima from one start: {listing}"
+
+    return rows, headline
+
+
+def _final_loss(spec, race, step, tracks):
+    window = spec["window"]
+    rows = []
+    for track in tracks:
+        text = _stopped_text(track, step)
+        value = None
+        if text is None:
+            losses = track.stepper.losses[_shown_rows(track, step, max(0, step - window + 1)), 0]
+            value = float(losses.max())
+            if window == 1:
+                final = "final loss" if _finished(race, track, step) else "loss"
+                text = f"{final} {fmt(value)}"
+            else:
+                text = (f"loss over the last {len(losses)} steps: {fmt(float(losses.min()))} "
+                        f"to {fmt(value)}")
+        rows.append((track, value, text))
+
+    def headline(built: Sequence[MeasureRow]) -> str:
+        valued = [r for r in built if r.value is not None]
+        gone = [r for r in built if r.value is None]
+        if len(valued) < 2:
+            parts = [f"{r.label}: {r.text}" for r in built]
+            return "; ".join(parts)
+        best = min(valued, key=lambda r: r.value)
+        worst = max(valued, key=lambda r: r.value)
+        if window == 1:
+            text = f"{best.label}: loss {fmt(best.value)}"
+            if best.value > 0 and worst.value > best.value:
+                text += f", {_times(worst.value / best.value)} lower than {worst.label}"
+        else:
+            text = (f"{worst.label}: loss still reaches {fmt(worst.value)} in the last "
+                    f"{window} steps; {best.label} stays at or below {fmt(best.value)}")
+        return "; ".join([text, *(f"{r.label} {r.text}" for r in gone)])
+
+    return rows, headline
+
+
+_LANDSCAPE = {
+    "steps_to_converge": _steps_to_converge,
+    "last_steps_spread": _spread,
+    "steps_near_point": _near_point,
+    "minimum_reached": _minimum_reached,
+    "final_loss": _final_loss,
+}
+
+
+def measure(spec: Mapping[str, Any], race: Race, step: int) -> Measurement:
+    """The measure ``spec`` for every racer of ``race`` as seen at playback ``step``.
+
+    Parameters
+    ----------
+    spec
+        ``{"kind": one of LANDSCAPE_KINDS, **parameters}``; missing parameters take their
+        defaults (:data:`PARAMETERS`).
+    race
+        The race; it is computed up to ``step`` first if it is not yet.
+    step
+        The playback step (clamped to ``0 .. race.budget``).
+
+    Returns
+    -------
+    Measurement
+        One row per racer, in racer order, and a headline comparing them.
+    """
+    spec = with_defaults(spec)
+    kind = spec["kind"]
+    if kind not in _LANDSCAPE:
+        raise ValueError(f"kind: {kind!r} is not a landscape measure "
+                         f"(valid: {', '.join(LANDSCAPE_KINDS)})")
+    step = max(0, min(int(step), race.budget))
+    race.ensure(step)
+    tracks = list(race.tracks.values())
+    raw, headline = _LANDSCAPE[kind](spec, race, step, tracks)
+    rows = tuple(MeasureRow(t.racer.key, t.racer.label(), None if v is None else float(v), text)
+                 for t, v, text in raw)
+    return Measurement(rows, headline(rows))
+
+
+# -------------------------------------------------------------------------- training kinds
+
+
+def _run_label(result: Any) -> str:
+    spec = optimizers.spec(result.optimizer_id)
+    defaults = spec.defaults()
+    changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+               for k, v in result.params.items() if k in defaults and defaults[k] != v]
+    return spec.name + (f" ({', '.join(changed)})" if changed else "")
+
+
+def measure_training(spec: Mapping[str, Any], results: Sequence[Any]) -> Measurement:
+    """The ``val_accuracy`` measure of finished (or running) MNIST runs.
+
+    ``results`` are :class:`engine.training.RunResult` objects, in run order; the value is
+    the last epoch's validation accuracy (training accuracy without a validation split).
+    """
+    if with_defaults(spec)["kind"] != "val_accuracy":
+        raise ValueError(f"kind: {spec['kind']!r} is not a training measure "
+                         f"(valid: {', '.join(TRAINING_KINDS)})")
+    rows = []
+    for index, result in enumerate(results):
+        history = result.history
+        series = history.get("val_accuracy") or history.get("accuracy") or []
+        name = "val accuracy" if history.get("val_accuracy") else "accuracy"
+        label = _run_label(result)
+        if not series:
+            rows.append(MeasureRow(str(index), label, None,
+                                   result.status if result.status != "completed" else "no epoch"))
+            continue
+        value = float(series[-1])
+        epochs = len(series)
+        text = f"{name} {value:.1%} after {epochs} epoch{'s' if epochs != 1 else ''}"
+        if result.status in ("diverged", "failed", "stopped"):
+            text += f" ({result.status})"
+        rows.append(MeasureRow(str(index), label, value, text))
+    valued = [r for r in rows if r.value is not None]
+    if len(valued) < 2:
+        headline = valued[0].text if valued else "No epoch finished yet"
+    else:
+        best = max(valued, key=lambda r: r.value)
+        worst = min(valued, key=lambda r: r.value)
+        headline = f"{best.label}: {best.text}, vs {worst.value:.1%} for {worst.label}"
+    return Measurement(tuple(rows), headline)
+

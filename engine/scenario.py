@@ -1,0 +1,703 @@
+"""Scenario files: a whole lesson (surface, racers, view, MNIST settings, measure) as JSON.
+
+``load(path)``/``loads(text)`` read a file into a validated, frozen :class:`Scenario` holding
+engine objects (:class:`engine.race.Racer`, schedules, :class:`engine.simulate.GradientNoise`,
+:class:`engine.TrainConfig`); ``dumps``/``save`` write one back (``save`` atomically).
+Every section but ``schema_version`` may be left out and takes the app's defaults. Anything
+wrong is refused with a :class:`ScenarioError` naming the JSON path, e.g.
+``landscape.racers[1].settings.beta_1: must be in [0, 1), got 1``: invalid or truncated JSON
+(with line and column), a wrong type anywhere (``true`` where a number belongs, NaN or
+Infinity), an unknown or repeated key, a newer ``schema_version``, deep nesting, files over
+:data:`MAX_BYTES`, text that is not UTF-8. Custom surfaces (``"expr:..."``) go through the
+safe formula parser of :mod:`engine.expressions`; nothing in a file is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from engine import atomic, measures, optimizers, schedules, simulate, surfaces
+from engine.expressions import ExpressionError
+from engine.hyperparams import HyperParamError
+from engine.race import Race, Racer
+from engine.schedules import Schedule
+from engine.training import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_SEED,
+    MIN_LIMIT,
+    ConfigError,
+    TrainConfig,
+)
+
+__all__ = ["DEFAULT_VIEW", "SCHEMA_VERSION", "Scenario", "ScenarioError", "dumps", "load",
+           "loads", "save", "to_dict"]
+
+SCHEMA_VERSION = 1
+MAX_BYTES = 1_000_000  #: larger files are refused before parsing
+MAX_STEPS = 100_000  #: the landscape tab's largest step budget
+MAX_RACERS = 20
+MAX_TITLE = 200
+MAX_EXPLANATION = 10_000
+DEFAULT_SURFACE = "ravine"  # the landscape tab's defaults
+DEFAULT_STEPS = 2000
+DEFAULT_RACERS = ("sgd", "momentum", "rmsprop", "adam")
+TABS = ("landscape", "training")
+VIEW_MODES = ("2d", "3d")
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)  #: playback speeds the landscape tab offers
+DEFAULT_VIEW: Mapping[str, Any] = MappingProxyType({
+    "mode": "2d", "show_gradient": False, "show_update": False, "show_velocity": False,
+    "show_field": False, "speed": 1.0, "x_range": None, "y_range": None,
+})
+_TOP_KEYS = ("schema_version", "title", "explanation", "tab", "landscape", "training", "measure")
+_LANDSCAPE_KEYS = ("surface", "surface_params", "start", "steps", "racers", "view")
+_RACER_KEYS = ("optimizer", "settings", "start", "schedule", "noise")
+_TRAINING_KEYS = ("optimizers", "epochs", "batch_size", "validation_split", "seed", "dataset",
+                  "limit", "schedule")
+
+
+class ScenarioError(ValueError):
+    """A scenario was refused: ``field`` is the JSON path ("" for the file as a whole),
+    ``source`` the file it came from (or None)."""
+
+    def __init__(self, field: str, message: str, source: str | None = None):
+        super().__init__(": ".join(part for part in (source, field, message) if part))
+        self.field, self.message, self.source = field, message, source
+
+
+def _default_racers() -> tuple[Racer, ...]:
+    return tuple(Racer(f"{o}-{i + 1}", o) for i, o in enumerate(DEFAULT_RACERS))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated lesson set-up; build one with :func:`load`/:func:`loads` or directly.
+
+    The constructor normalises: ``surface_params`` lists every parameter of the surface,
+    ``start`` None becomes the surface's default start, racers are re-keyed ``"<id>-<n>"``
+    in order, ``view`` and ``measure`` get their defaults filled in. It raises for an unknown
+    surface or bad surface parameters; :func:`loads` checks everything else.
+    """
+
+    title: str = "Untitled"
+    explanation: str = ""
+    tab: str = "landscape"
+    surface_id: str = DEFAULT_SURFACE
+    surface_params: Mapping[str, float] = field(default_factory=dict)
+    start: tuple[float, float] | None = None
+    steps: int = DEFAULT_STEPS
+    racers: tuple[Racer, ...] = field(default_factory=_default_racers)
+    view: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_VIEW)
+    training: TrainConfig = field(default_factory=TrainConfig)
+    measure: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        surface = self.surface()
+        fix = object.__setattr__
+        fix(self, "surface_params", MappingProxyType(dict(surface.params)))
+        fix(self, "start", tuple(float(v) for v in (self.start or surface.start)))
+        fix(self, "racers", tuple(
+            replace(r, key=f"{r.optimizer_id}-{i + 1}", settings=MappingProxyType(dict(r.settings)))
+            for i, r in enumerate(self.racers)))
+        view = {**DEFAULT_VIEW, **self.view}
+        for name in ("x_range", "y_range"):
+            view[name] = None if view[name] is None else tuple(map(float, view[name]))
+        fix(self, "view", MappingProxyType(view))
+        fix(self, "training", replace(self.training, optimizers=tuple(
+            (e[0], MappingProxyType(dict(e[1])), *(e[2:3] if len(e) > 2 and e[2] is not None else ()))
+            for e in self.training.optimizers)))
+        if self.measure is not None:
+            spec = measures.with_defaults(self.measure)
+            for param in measures.PARAMETERS[spec["kind"]]:
+                if param.kind == "point" and spec[param.name] is not None:
+                    spec[param.name] = tuple(map(float, spec[param.name]))
+            fix(self, "measure", MappingProxyType(spec))
+
+    def surface(self) -> surfaces.Surface:
+        """The surface the racers run on."""
+        return surfaces.get(self.surface_id, **dict(self.surface_params))
+
+    def race(self) -> Race:
+        """A fresh :class:`Race` with every racer, ``steps`` as its budget (nothing computed)."""
+        race = Race(self.surface(), self.start, self.steps)  # type: ignore[arg-type]
+        for racer in self.racers:
+            race.set_racer(racer)
+        return race
+
+
+# ----------------------------------------------------------------------------- JSON reading
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys given more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object()
+    for key, value in pairs:
+        if key in obj:
+            obj.duplicates += (key,)
+        obj[key] = value
+    return obj
+
+
+class _NonFinite:
+    """A ``NaN``/``Infinity``/``-Infinity`` literal: Python's json accepts them, JSON does not."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, _NonFinite):
+        return value.text
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _key(path: str, name: str) -> str:
+    name = name if len(name) <= 40 else name[:37] + "..."
+    return f"{path}.{name}" if path else name
+
+
+def _fail(path: str, expected: str, value: Any) -> ScenarioError:
+    return ScenarioError(path, f"must be {expected}, got {_describe(value)}")
+
+
+def _object(value: Any, path: str, keys: Sequence[str], required: Sequence[str] = ()) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(path or "top level", "an object {...}", value)
+    if duplicates := getattr(value, "duplicates", ()):
+        raise ScenarioError(_key(path, duplicates[0]), "given twice")
+    for name in value:
+        if name not in keys:
+            raise ScenarioError(_key(path, name), f"unknown key (valid: {', '.join(keys)})")
+    for name in required:
+        if name not in value:
+            raise ScenarioError(_key(path, name), "missing")
+    return value
+
+
+def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if high is None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def _number(value: Any, path: str, low: float | None = None, high: float | None = None,
+            low_open: bool = False, high_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(path, "a number", value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _fail(path, "a finite number", value)
+    if ((low is not None and (number < low or low_open and number == low))
+            or (high is not None and (number > high or high_open and number == high))):
+        raise _fail(path, _interval(low, high, low_open, high_open), value)
+    return number
+
+
+def _whole(value: Any, path: str, low: int | None = None, high: int | None = None) -> int:
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
+        raise _fail(path, "a whole number", value)
+    number = int(value)
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise _fail(path, "a whole number " + _interval(low, high, False, False), value)
+    return number
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(path, "true or false", value)
+    return value
+
+
+def _text(value: Any, path: str, longest: int, empty_ok: bool = True) -> str:
+    if not isinstance(value, str):
+        raise _fail(path, "text", value)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate such as "\ud800": no file could hold it
+            raise ScenarioError(path, "must be valid Unicode text") from None
+    if len(value) > longest:
+        raise ScenarioError(path, f"too long ({len(value)} characters, at most {longest})")
+    if not empty_ok and not value.strip():
+        raise ScenarioError(path, "must not be empty")
+    return value
+
+
+def _choice(value: Any, path: str, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise _fail(path, "one of " + ", ".join(repr(c) for c in choices), value)
+    return value
+
+
+def _list(value: Any, path: str, shortest: int = 0, longest: int = 1000) -> list:
+    if not isinstance(value, list):
+        raise _fail(path, "a list [...]", value)
+    if not shortest <= len(value) <= longest:
+        raise ScenarioError(path, f"needs {shortest} to {longest} entries, got {len(value)}")
+    return value
+
+
+def _pair(value: Any, path: str) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise _fail(path, "a list of two numbers [x, y]", value)
+    return _number(value[0], f"{path}[0]"), _number(value[1], f"{path}[1]")
+
+
+def _range(value: Any, path: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    low, high = _pair(value, path)
+    if not low < high:
+        raise ScenarioError(path, f"must be [low, high] with low < high, got [{low:g}, {high:g}]")
+    return low, high
+
+
+def _start(value: Any, path: str, surface: surfaces.Surface) -> tuple[float, float]:
+    x, y = _pair(value, path)
+    bound = simulate.Tolerances().bound_for(surface)
+    with np.errstate(all="ignore"):
+        point = np.array([x, y])
+        defined = np.isfinite(surface.value(point)) and np.all(np.isfinite(surface.grad(point)))
+    if not defined or max(abs(x), abs(y)) > bound:
+        raise ScenarioError(path, f"the surface is not defined at ({x:g}, {y:g})")
+    return x, y
+
+
+# ------------------------------------------------------------------------------- sections
+
+
+def _surface(section: dict, path: str) -> surfaces.Surface:
+    surface_id = _text(section.get("surface", DEFAULT_SURFACE), f"{path}.surface", 1100)
+    where = f"{path}.surface_params"
+    params = section.get("surface_params", {})
+    _object(params, where, tuple(params) if isinstance(params, dict) else ())  # names: below
+    if surface_id.startswith("expr:"):
+        if params:
+            raise ScenarioError(where, "custom expressions take no parameters")
+        try:
+            return surfaces.get(surface_id)
+        except ExpressionError as error:
+            raise ScenarioError(f"{path}.surface", str(error)) from None
+    if surface_id not in surfaces.ids():
+        raise ScenarioError(f"{path}.surface", f"unknown surface {surface_id!r} (valid: "
+                            f"{', '.join(surfaces.ids())}, or expr:<formula>)")
+    specs = {spec.name: spec for spec in surfaces.PARAMETERS.get(surface_id, ())}
+    values = {}
+    for name, raw in params.items():
+        if name not in specs:
+            valid = f"valid: {', '.join(specs)}" if specs else "it has none"
+            raise ScenarioError(_key(where, name), f"{surface_id} has no such parameter ({valid})")
+        try:
+            values[name] = specs[name].validate(_number(raw, f"{where}.{name}"))
+        except ScenarioError:
+            raise
+        except ValueError as error:
+            raise ScenarioError(f"{where}.{name}", str(error).removeprefix(f"{name} ")) from None
+    return surfaces.get(surface_id, **values)
+
+
+def _optimizer(value: Any, path: str) -> optimizers.OptimizerSpec:
+    try:
+        return optimizers.spec(_text(value, path, 100))
+    except optimizers.UnknownOptimizerError as error:
+        raise ScenarioError(path, str(error)) from None
+
+
+def _settings(spec: optimizers.OptimizerSpec, value: Any, path: str) -> Mapping[str, Any]:
+    settings = _object(value, path, [h.name for h in spec.hyperparams])
+    for name, raw in settings.items():
+        kind = spec.param(name).kind
+        if kind == "bool":
+            _bool(raw, f"{path}.{name}")
+        elif not (kind == "optional_float" and raw is None):
+            _number(raw, f"{path}.{name}")
+    try:
+        config = spec.validate(**settings)
+    except HyperParamError as error:
+        raise ScenarioError(f"{path}.{error.field}", error.message) from None
+    return MappingProxyType({name: config[name] for name in settings})
+
+
+_SCHEDULE_READERS: dict[str, Callable[[Any, str], Any]] = {
+    "float": _number,
+    "int": _whole,
+    "bool": _bool,
+    "optional_float": lambda v, p: None if v is None else _number(v, p),
+    "ints": lambda v, p: tuple(_whole(x, f"{p}[{i}]") for i, x in enumerate(_list(v, p))),
+    "floats": lambda v, p: tuple(_number(x, f"{p}[{i}]") for i, x in enumerate(_list(v, p))),
+}
+
+
+def _schedule(value: Any, path: str) -> Schedule | None:
+    if value is None:
+        return None
+    section = _object(value, path, ("id", "params"), required=("id",))
+    schedule_id = _choice(section["id"], f"{path}.id", tuple(schedules.SCHEDULES))
+    specs = schedules.SCHEDULES[schedule_id].params
+    params = _object(section.get("params", {}), f"{path}.params", [p.name for p in specs])
+    typed = {p.name: _SCHEDULE_READERS[p.kind](params[p.name], f"{path}.params.{p.name}")
+             for p in specs if p.name in params}
+    try:
+        return schedules.schedule_from(schedule_id, **typed)
+    except HyperParamError as error:
+        raise ScenarioError(f"{path}.params.{error.field}", error.message) from None
+
+
+def _noise(value: Any, path: str) -> simulate.GradientNoise | None:
+    if value is None:
+        return None
+    section = _object(value, path, ("scale", "seed"), required=("scale",))
+    return simulate.GradientNoise(_number(section["scale"], f"{path}.scale", 0.0),
+                                  _whole(section.get("seed", 0), f"{path}.seed", 0, 2**64 - 1))
+
+
+def _racers(value: Any, path: str, surface: surfaces.Surface) -> tuple[Racer, ...]:
+    racers = []
+    for i, raw in enumerate(_list(value, path, 1, MAX_RACERS)):
+        where = f"{path}[{i}]"
+        section = _object(raw, where, _RACER_KEYS, required=("optimizer",))
+        spec = _optimizer(section["optimizer"], f"{where}.optimizer")
+        start = section.get("start")
+        racers.append(Racer(
+            f"{spec.id}-{i + 1}", spec.id,
+            _settings(spec, section.get("settings", {}), f"{where}.settings"),
+            None if start is None else _start(start, f"{where}.start", surface),
+            _schedule(section.get("schedule"), f"{where}.schedule"),
+            _noise(section.get("noise"), f"{where}.noise"),
+        ))
+    return tuple(racers)
+
+
+def _view(value: Any, path: str) -> dict[str, Any]:
+    view = {**DEFAULT_VIEW, **_object(value, path, tuple(DEFAULT_VIEW))}
+    view["mode"] = _choice(view["mode"], f"{path}.mode", VIEW_MODES)
+    for name in ("show_gradient", "show_update", "show_velocity", "show_field"):
+        _bool(view[name], f"{path}.{name}")
+    speed = _number(view["speed"], f"{path}.speed")
+    if speed not in SPEEDS:
+        raise _fail(f"{path}.speed", "one of " + ", ".join(f"{s:g}" for s in SPEEDS), speed)
+    view["speed"] = speed
+    for name in ("x_range", "y_range"):
+        view[name] = _range(view[name], f"{path}.{name}")
+    return view
+
+
+def _training(value: Any, path: str) -> TrainConfig:
+    section = _object(value, path, _TRAINING_KEYS)
+    default = TrainConfig()
+    chosen = default.optimizers
+    if "optimizers" in section:
+        chosen = []
+        for i, raw in enumerate(_list(section["optimizers"], f"{path}.optimizers", 1,
+                                      MAX_RACERS)):
+            where = f"{path}.optimizers[{i}]"
+            entry = _object(raw, where, ("optimizer", "settings", "schedule"),
+                            required=("optimizer",))
+            spec = _optimizer(entry["optimizer"], f"{where}.optimizer")
+            settings = _settings(spec, entry.get("settings", {}), f"{where}.settings")
+            own = _schedule(entry.get("schedule"), f"{where}.schedule")
+            chosen.append((spec.id, settings) if own is None else (spec.id, settings, own))
+    limit = section.get("limit")
+    config = TrainConfig(
+        optimizers=tuple(chosen),
+        epochs=_whole(section.get("epochs", default.epochs), f"{path}.epochs", 1,
+                      MAX_EPOCHS),
+        batch_size=_whole(section.get("batch_size", default.batch_size), f"{path}.batch_size",
+                          1, MAX_BATCH_SIZE),
+        validation_split=_number(section.get("validation_split", default.validation_split),
+                                 f"{path}.validation_split", 0.0, 1.0, high_open=True),
+        seed=_whole(section.get("seed", default.seed), f"{path}.seed", 0, MAX_SEED),
+        dataset=_text(section.get("dataset", default.dataset), f"{path}.dataset", 4096,
+                      empty_ok=False),
+        limit=None if limit is None else _whole(limit, f"{path}.limit", MIN_LIMIT),
+        schedule=_schedule(section.get("schedule"), f"{path}.schedule"),
+    )
+    try:
+        config.validate()
+    except ConfigError as error:
+        raise ScenarioError(f"{path}.{error.field}", error.message) from None
+    return config
+
+
+def _measure(value: Any, path: str, tab: str, surface: surfaces.Surface,
+             racers: int) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _fail(path, "an object {...} or null", value)
+    kind = _choice(value.get("kind"), f"{path}.kind", measures.KINDS)
+    params = measures.PARAMETERS[kind]
+    required = [p.name for p in params if p.default is measures.REQUIRED]
+    _object(value, path, ("kind", *(p.name for p in params)), required)
+    wanted = "landscape" if kind in measures.LANDSCAPE_KINDS else "training"
+    if wanted != tab:
+        raise ScenarioError(f"{path}.kind", f"{kind} measures the {wanted} tab, but tab is {tab!r}")
+    spec: dict[str, Any] = {"kind": kind}
+    for param in params:
+        where = f"{path}.{param.name}"
+        raw = value.get(param.name, param.default)
+        if raw is None and param.optional:
+            spec[param.name] = None
+        elif param.kind == "int":
+            spec[param.name] = _whole(raw, where, param.low, param.high)  # type: ignore[arg-type]
+        elif param.kind == "float":
+            spec[param.name] = _number(raw, where, param.low, param.high, param.low_open)
+        elif param.kind == "point":
+            spec[param.name] = _pair(raw, where)
+        else:
+            spec[param.name] = _text(raw, where, 100)
+    if spec.get("baseline", 0) >= racers:
+        raise ScenarioError(f"{path}.baseline", f"must name one of the {racers} racers "
+                            f"(0 to {racers - 1}), got {spec['baseline']}")
+    if kind == "minimum_reached" and not surface.minima:
+        raise ScenarioError(f"{path}.kind", f"minimum_reached needs a surface with known "
+                            f"minima; {surface.name} has none")
+    if kind == "steps_to_converge" and spec["radius"] is not None and spec["point"] is None \
+            and not surface.minima:
+        raise ScenarioError(f"{path}.point", f"needed with radius: {surface.name} has no "
+                            f"known minimum")
+    return spec
+
+
+def _scenario(data: Any) -> Scenario:
+    if not isinstance(data, dict):
+        raise _fail("top level", "a JSON object {...}", data)
+    if "schema_version" not in data:
+        raise ScenarioError("schema_version", f"missing: a scenario file starts with "
+                            f'{{"schema_version": {SCHEMA_VERSION}, ...')
+    version = _whole(data["schema_version"], "schema_version")
+    if version > SCHEMA_VERSION:
+        raise ScenarioError("schema_version", f"made by a newer Optiscope: schema_version "
+                            f"{version}, this version reads {SCHEMA_VERSION}")
+    if version != SCHEMA_VERSION:
+        raise _fail("schema_version", str(SCHEMA_VERSION), version)
+    _object(data, "", _TOP_KEYS)
+    tab = _choice(data.get("tab", "landscape"), "tab", TABS)
+    land = _object(data.get("landscape", {}), "landscape", _LANDSCAPE_KEYS)
+    surface = _surface(land, "landscape")
+    start = land.get("start")
+    racers = (_racers(land["racers"], "landscape.racers", surface) if "racers" in land
+              else _default_racers())
+    config = _training(data.get("training", {}), "training")
+    return Scenario(
+        title=_text(data.get("title", "Untitled"), "title", MAX_TITLE),
+        explanation=_text(data.get("explanation", ""), "explanation", MAX_EXPLANATION),
+        tab=tab,
+        surface_id=surface.id,
+        surface_params=dict(surface.params),
+        start=None if start is None else _start(start, "landscape.start", surface),
+        steps=_whole(land.get("steps", DEFAULT_STEPS), "landscape.steps", 1, MAX_STEPS),
+        racers=racers,
+        view=_view(land.get("view", {}), "landscape.view"),
+        training=config,
+        measure=_measure(data.get("measure"), "measure", tab, surface,
+                         len(racers) if tab == "landscape" else len(config.optimizers)),
+    )
+
+
+def loads(text: str | bytes, source: str | None = None) -> Scenario:
+    """Read a scenario from JSON text (or UTF-8 bytes).
+
+    Parameters
+    ----------
+    text
+        The file's content.
+    source
+        Where it came from (a file name), put in front of error messages.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        For anything refused; the message names the JSON path.
+    """
+    try:
+        if len(text) > MAX_BYTES:
+            raise ScenarioError("", f"larger than {MAX_BYTES // 1_000_000} MB: not a scenario")
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ScenarioError("", f"not UTF-8 text (byte 0x{text[error.start]:02x} at "
+                                    f"offset {error.start})") from None
+        text = text.removeprefix("\ufeff")  # a byte-order mark some editors add
+        if not text.strip():
+            raise ScenarioError("", "empty: expected a JSON object {...}")
+        try:
+            data = json.loads(text, object_pairs_hook=_pairs, parse_constant=_NonFinite)
+        except json.JSONDecodeError as error:
+            raise ScenarioError("", f"invalid JSON at line {error.lineno}, column "
+                                f"{error.colno}: {error.msg}") from None
+        except RecursionError:
+            raise ScenarioError("", "invalid JSON: nested too deeply") from None
+        except ValueError as error:  # e.g. an integer with thousands of digits
+            raise ScenarioError("", f"invalid JSON: {error}") from None
+        return _scenario(data)
+    except ScenarioError as error:
+        if source is None:
+            raise
+        raise ScenarioError(error.field, error.message, source) from None
+
+
+def load(path: str | os.PathLike) -> Scenario:
+    """Read the scenario file at ``path`` (see :func:`loads`).
+
+    Raises
+    ------
+    ScenarioError
+        Also for a missing, unreadable or oversized file, or a folder.
+    """
+    target = Path(path)
+    name = target.name or str(target)
+    try:
+        info = target.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError("", f"{str(target)!r} is a folder, not a scenario file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError("", f"{str(target)!r} is not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise ScenarioError("", f"{str(target)!r} is larger than "
+                                f"{MAX_BYTES // 1_000_000} MB: not a scenario")
+        with open(target, "rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError("", f"no such file: {str(target)!r}") from None
+    except PermissionError:
+        raise ScenarioError("", f"cannot read {str(target)!r}: permission denied") from None
+    except OSError as error:
+        raise ScenarioError("", f"cannot read {str(target)!r}: {error.strerror}") from None
+    return loads(data, source=name)
+
+
+# ----------------------------------------------------------------------------- JSON writing
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copies: mappings as dicts, tuples as lists, NumPy scalars as Python ones."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _schedule_dict(schedule: Schedule | None) -> dict[str, Any] | None:
+    return None if schedule is None else {"id": schedule.id, "params": schedule.config()}
+
+
+def _racer_dict(racer: Racer) -> dict[str, Any]:
+    """A racer entry; its optional keys (own start, schedule, noise) only when set."""
+    entry: dict[str, Any] = {"optimizer": racer.optimizer_id, "settings": racer.settings}
+    if racer.start is not None:
+        entry["start"] = racer.start
+    if racer.schedule is not None:
+        entry["schedule"] = _schedule_dict(racer.schedule)
+    if racer.noise is not None:
+        entry["noise"] = {"scale": racer.noise.scale, "seed": racer.noise.seed}
+    return entry
+
+
+def _training_entry(entry: Sequence[Any]) -> dict[str, Any]:
+    """An MNIST optimizer: ``(id, settings)``, or ``(id, settings, schedule)`` with its own."""
+    item = {"optimizer": entry[0], "settings": entry[1]}
+    if len(entry) > 2 and entry[2] is not None:
+        item["schedule"] = _schedule_dict(entry[2])
+    return item
+
+
+def to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as the plain JSON object :func:`dumps` writes: every field explicit, but
+    a racer's own start, schedule and noise only when it has them."""
+    config = scenario.training
+    return _plain({
+        "schema_version": SCHEMA_VERSION,
+        "title": scenario.title,
+        "explanation": scenario.explanation,
+        "tab": scenario.tab,
+        "landscape": {
+            "surface": scenario.surface_id,
+            "surface_params": scenario.surface_params,
+            "start": scenario.start,
+            "steps": scenario.steps,
+            "racers": [_racer_dict(r) for r in scenario.racers],
+            "view": scenario.view,
+        },
+        "training": {
+            "optimizers": [_training_entry(entry) for entry in config.optimizers],
+            "epochs": config.epochs,
+            "batch_size": config.batch_size,
+            "validation_split": config.validation_split,
+            "seed": config.seed,
+            "dataset": config.dataset,
+            "limit": config.limit,
+            "schedule": _schedule_dict(config.schedule),
+        },
+        "measure": scenario.measure,
+    })
+
+
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_NUMBER_LIST = re.compile(rf"\[\n\s+({_NUMBER}(?:,\n\s+{_NUMBER})*)\n\s*\]")
+
+
+def dumps(scenario: Scenario) -> str:
+    """The scenario as readable, strict JSON: indent 2, short number lists on one line.
+
+    ``loads(dumps(s)) == s`` for every scenario ``s`` that :func:`loads` accepts.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite number (strict JSON has none).
+    """
+    text = json.dumps(to_dict(scenario), indent=2, ensure_ascii=False, allow_nan=False)
+    # Raw newlines never occur inside JSON strings, so this only touches real lists.
+    text = _NUMBER_LIST.sub(lambda m: "[" + ", ".join(re.split(r",\s+", m[1])) + "]", text)
+    return text + "\n"
+
+
+def save(scenario: Scenario, path: str | os.PathLike) -> None:
+    """Write ``dumps(scenario)`` to ``path`` atomically (the old file survives a failure).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written.
+    """
+    atomic.write_text(path, dumps(scenario))

@@ -1,0 +1,114 @@
+"""The Landscape tab's whole set-up, read out and put back (scenario files, presets).
+
+:func:`capture` lists what a scenario file keeps of the tab (surface, start, step budget,
+racers with their settings, schedules and noise, view); :func:`apply` puts a set-up back
+through the same paths a user's clicks take, so every view, table and plot follows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from engine import measures, surfaces
+from engine.race import Racer
+from gui.landscape.playback import SPEEDS
+from gui.palette import color_for
+
+
+def capture(tab) -> dict[str, Any]:
+    """The tab's set-up as keyword arguments of :class:`engine.scenario.Scenario`."""
+    race = tab.race
+    surface = race.surface
+    plot = tab.view.getPlotItem().getViewBox()
+    (x0, x1), (y0, y1) = plot.viewRange()
+    view = {
+        "mode": "3d" if tab.views.currentWidget() is tab.view3d else "2d",
+        "show_gradient": tab.show_descent.isChecked(),
+        "show_update": tab.show_update.isChecked(),
+        "show_velocity": tab.show_velocity.isChecked(),
+        "show_field": tab.show_field.isChecked(),
+        "speed": float(tab.playback.speed.currentData()),
+        "x_range": [x0, x1], "y_range": [y0, y1],
+    }
+    return {
+        "surface_id": surface.id, "surface_params": dict(surface.params),
+        "start": tuple(race.start), "steps": race.budget,
+        "racers": tuple(track.racer for track in race.tracks.values()),
+        "view": view, "measure": tab.measure_spec,
+    }
+
+
+def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int,
+          racers: tuple[Racer, ...], view: Mapping[str, Any],
+          measure: Mapping[str, Any] | None, title: str = "", explanation: str = "") -> None:
+    """Show this set-up in ``tab`` (every value already validated by the scenario loader)."""
+    tab.set_playing(False)
+    _show_surface_controls(tab, surface)
+    tab.playback.budget.blockSignals(True)
+    tab.playback.budget.setValue(int(steps))
+    tab.playback.budget.blockSignals(False)
+    tab.race.set_budget(int(steps))
+    tab.racer_panel.set_budget(int(steps))
+    tab.race.tracks.clear()
+    tab.colors.clear()
+    tab._surface_changed_to(surface)
+    tab.race.set_start(tuple(start))
+    tab.maps.set_surface(surface, tab.race.start)
+    tab._show_start()
+    seen: dict[str, int] = {}
+    for racer in racers:
+        key = tab.race.new_key(racer.optimizer_id)
+        tab.colors[key] = color_for(racer.optimizer_id, seen.get(racer.optimizer_id, 0))
+        seen[racer.optimizer_id] = seen.get(racer.optimizer_id, 0) + 1
+        tab.race.set_racer(Racer(key, racer.optimizer_id, dict(racer.settings), racer.start,
+                                 racer.schedule, racer.noise))
+    for box, name in ((tab.show_descent, "show_gradient"), (tab.show_update, "show_update"),
+                      (tab.show_velocity, "show_velocity"), (tab.show_field, "show_field")):
+        box.setChecked(bool(view.get(name, False)))
+    speed = float(view.get("speed", 1.0))
+    nearest = min(range(len(SPEEDS)), key=lambda i: abs(math.log(SPEEDS[i] / speed)))
+    tab.playback.speed.setCurrentIndex(nearest)
+    tab.views.setCurrentWidget(tab.view3d if view.get("mode") == "3d" and tab.view3d.available
+                               else tab.view)
+    tab.measure_spec = dict(measure) if measure else None
+    tab.banner.set_content(title, explanation)
+    tab.step = 0
+    tab._step_float = 0.0
+    tab._racers_changed(select=next(iter(tab.race.tracks), None))
+    if view.get("x_range") and view.get("y_range"):
+        tab.view.getPlotItem().setRange(xRange=view["x_range"], yRange=view["y_range"],
+                                        padding=0)
+    tab.reset()
+
+
+def _show_surface_controls(tab, surface: surfaces.Surface) -> None:
+    """Surface picker, ravine slider and expression box showing ``surface`` (no signals)."""
+    combo = tab.surface_combo
+    custom = surface.id.startswith("expr:")
+    combo.blockSignals(True)
+    combo.setCurrentIndex(combo.findData("custom" if custom else surface.id))
+    combo.blockSignals(False)
+    if custom:
+        tab.expression.blockSignals(True)
+        tab.expression.setText(surface.id[len("expr:"):])
+        tab.expression.blockSignals(False)
+    condition = dict(surface.params).get("condition_number")
+    if condition is not None:
+        tab.condition_slider.blockSignals(True)
+        tab.condition_slider.setValue(round(10 * math.log10(condition)))
+        tab.condition_slider.blockSignals(False)
+        tab.condition_label.setText(f"{condition:g}")
+
+
+def measurement_text(tab) -> tuple[str, list[str]] | None:
+    """The banner's headline and per-racer lines at the shown step, or None without a
+    measure."""
+    if not tab.measure_spec or tab.measure_spec.get("kind") not in measures.LANDSCAPE_KINDS:
+        return None
+    try:
+        result = measures.measure(tab.measure_spec, tab.race, tab.step)
+    except (KeyError, ValueError):
+        return None
+    return result.headline, [f"{row.label}: {row.text}" for row in result.rows]
