@@ -15,7 +15,6 @@ safe formula parser of :mod:`engine.expressions`; nothing in a file is ever eval
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import stat
@@ -28,8 +27,10 @@ from typing import Any
 import numpy as np
 
 from engine import atomic, measures, optimizers, schedules, simulate, surfaces
+from engine import json_fields as jf
 from engine.expressions import ExpressionError
 from engine.hyperparams import HyperParamError
+from engine.json_fields import ScenarioError
 from engine.race import Race, Racer
 from engine.schedules import Schedule
 from engine.training import (
@@ -65,15 +66,6 @@ _LANDSCAPE_KEYS = ("surface", "surface_params", "start", "steps", "racers", "vie
 _RACER_KEYS = ("optimizer", "settings", "start", "schedule", "noise")
 _TRAINING_KEYS = ("optimizers", "epochs", "batch_size", "validation_split", "seed", "dataset",
                   "limit", "schedule")
-
-
-class ScenarioError(ValueError):
-    """A scenario was refused: ``field`` is the JSON path ("" for the file as a whole),
-    ``source`` the file it came from (or None)."""
-
-    def __init__(self, field: str, message: str, source: str | None = None):
-        super().__init__(": ".join(part for part in (source, field, message) if part))
-        self.field, self.message, self.source = field, message, source
 
 
 def _default_racers() -> tuple[Racer, ...]:
@@ -136,155 +128,8 @@ class Scenario:
         return race
 
 
-# ----------------------------------------------------------------------------- JSON reading
-
-
-class _Object(dict):
-    """A JSON object that remembers the keys given more than once."""
-
-    duplicates: tuple[str, ...] = ()
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object()
-    for key, value in pairs:
-        if key in obj:
-            obj.duplicates += (key,)
-        obj[key] = value
-    return obj
-
-
-class _NonFinite:
-    """A ``NaN``/``Infinity``/``-Infinity`` literal: Python's json accepts them, JSON does not."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, _NonFinite):
-        return value.text
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _key(path: str, name: str) -> str:
-    name = name if len(name) <= 40 else name[:37] + "..."
-    return f"{path}.{name}" if path else name
-
-
-def _fail(path: str, expected: str, value: Any) -> ScenarioError:
-    return ScenarioError(path, f"must be {expected}, got {_describe(value)}")
-
-
-def _object(value: Any, path: str, keys: Sequence[str], required: Sequence[str] = ()) -> dict:
-    if not isinstance(value, dict):
-        raise _fail(path or "top level", "an object {...}", value)
-    if duplicates := getattr(value, "duplicates", ()):
-        raise ScenarioError(_key(path, duplicates[0]), "given twice")
-    for name in value:
-        if name not in keys:
-            raise ScenarioError(_key(path, name), f"unknown key (valid: {', '.join(keys)})")
-    for name in required:
-        if name not in value:
-            raise ScenarioError(_key(path, name), "missing")
-    return value
-
-
-def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
-    if high is None:
-        return f"{'>' if low_open else '>='} {low:g}"
-    if low is None:
-        return f"{'<' if high_open else '<='} {high:g}"
-    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-
-
-def _number(value: Any, path: str, low: float | None = None, high: float | None = None,
-            low_open: bool = False, high_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(path, "a number", value)
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise _fail(path, "a finite number", value)
-    if ((low is not None and (number < low or low_open and number == low))
-            or (high is not None and (number > high or high_open and number == high))):
-        raise _fail(path, _interval(low, high, low_open, high_open), value)
-    return number
-
-
-def _whole(value: Any, path: str, low: int | None = None, high: int | None = None) -> int:
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
-        raise _fail(path, "a whole number", value)
-    number = int(value)
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise _fail(path, "a whole number " + _interval(low, high, False, False), value)
-    return number
-
-
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(path, "true or false", value)
-    return value
-
-
-def _text(value: Any, path: str, longest: int, empty_ok: bool = True) -> str:
-    if not isinstance(value, str):
-        raise _fail(path, "text", value)
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate such as "\ud800": no file could hold it
-            raise ScenarioError(path, "must be valid Unicode text") from None
-    if len(value) > longest:
-        raise ScenarioError(path, f"too long ({len(value)} characters, at most {longest})")
-    if not empty_ok and not value.strip():
-        raise ScenarioError(path, "must not be empty")
-    return value
-
-
-def _choice(value: Any, path: str, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise _fail(path, "one of " + ", ".join(repr(c) for c in choices), value)
-    return value
-
-
-def _list(value: Any, path: str, shortest: int = 0, longest: int = 1000) -> list:
-    if not isinstance(value, list):
-        raise _fail(path, "a list [...]", value)
-    if not shortest <= len(value) <= longest:
-        raise ScenarioError(path, f"needs {shortest} to {longest} entries, got {len(value)}")
-    return value
-
-
-def _pair(value: Any, path: str) -> tuple[float, float]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise _fail(path, "a list of two numbers [x, y]", value)
-    return _number(value[0], f"{path}[0]"), _number(value[1], f"{path}[1]")
-
-
-def _range(value: Any, path: str) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    low, high = _pair(value, path)
-    if not low < high:
-        raise ScenarioError(path, f"must be [low, high] with low < high, got [{low:g}, {high:g}]")
-    return low, high
-
-
 def _start(value: Any, path: str, surface: surfaces.Surface) -> tuple[float, float]:
-    x, y = _pair(value, path)
+    x, y = jf.pair(value, path)
     bound = simulate.Tolerances().bound_for(surface)
     with np.errstate(all="ignore"):
         point = np.array([x, y])
@@ -298,10 +143,10 @@ def _start(value: Any, path: str, surface: surfaces.Surface) -> tuple[float, flo
 
 
 def _surface(section: dict, path: str) -> surfaces.Surface:
-    surface_id = _text(section.get("surface", DEFAULT_SURFACE), f"{path}.surface", 1100)
+    surface_id = jf.text(section.get("surface", DEFAULT_SURFACE), f"{path}.surface", 1100)
     where = f"{path}.surface_params"
     params = section.get("surface_params", {})
-    _object(params, where, tuple(params) if isinstance(params, dict) else ())  # names: below
+    jf.obj(params, where, tuple(params) if isinstance(params, dict) else ())  # names: below
     if surface_id.startswith("expr:"):
         if params:
             raise ScenarioError(where, "custom expressions take no parameters")
@@ -317,9 +162,9 @@ def _surface(section: dict, path: str) -> surfaces.Surface:
     for name, raw in params.items():
         if name not in specs:
             valid = f"valid: {', '.join(specs)}" if specs else "it has none"
-            raise ScenarioError(_key(where, name), f"{surface_id} has no such parameter ({valid})")
+            raise ScenarioError(jf.key(where, name), f"{surface_id} has no such parameter ({valid})")
         try:
-            values[name] = specs[name].validate(_number(raw, f"{where}.{name}"))
+            values[name] = specs[name].validate(jf.number(raw, f"{where}.{name}"))
         except ScenarioError:
             raise
         except ValueError as error:
@@ -329,19 +174,19 @@ def _surface(section: dict, path: str) -> surfaces.Surface:
 
 def _optimizer(value: Any, path: str) -> optimizers.OptimizerSpec:
     try:
-        return optimizers.spec(_text(value, path, 100))
+        return optimizers.spec(jf.text(value, path, 100))
     except optimizers.UnknownOptimizerError as error:
         raise ScenarioError(path, str(error)) from None
 
 
 def _settings(spec: optimizers.OptimizerSpec, value: Any, path: str) -> Mapping[str, Any]:
-    settings = _object(value, path, [h.name for h in spec.hyperparams])
+    settings = jf.obj(value, path, [h.name for h in spec.hyperparams])
     for name, raw in settings.items():
         kind = spec.param(name).kind
         if kind == "bool":
-            _bool(raw, f"{path}.{name}")
+            jf.boolean(raw, f"{path}.{name}")
         elif not (kind == "optional_float" and raw is None):
-            _number(raw, f"{path}.{name}")
+            jf.number(raw, f"{path}.{name}")
     try:
         config = spec.validate(**settings)
     except HyperParamError as error:
@@ -350,22 +195,22 @@ def _settings(spec: optimizers.OptimizerSpec, value: Any, path: str) -> Mapping[
 
 
 _SCHEDULE_READERS: dict[str, Callable[[Any, str], Any]] = {
-    "float": _number,
-    "int": _whole,
-    "bool": _bool,
-    "optional_float": lambda v, p: None if v is None else _number(v, p),
-    "ints": lambda v, p: tuple(_whole(x, f"{p}[{i}]") for i, x in enumerate(_list(v, p))),
-    "floats": lambda v, p: tuple(_number(x, f"{p}[{i}]") for i, x in enumerate(_list(v, p))),
+    "float": jf.number,
+    "int": jf.whole,
+    "bool": jf.boolean,
+    "optional_float": lambda v, p: None if v is None else jf.number(v, p),
+    "ints": lambda v, p: tuple(jf.whole(x, f"{p}[{i}]") for i, x in enumerate(jf.list_of(v, p))),
+    "floats": lambda v, p: tuple(jf.number(x, f"{p}[{i}]") for i, x in enumerate(jf.list_of(v, p))),
 }
 
 
 def _schedule(value: Any, path: str) -> Schedule | None:
     if value is None:
         return None
-    section = _object(value, path, ("id", "params"), required=("id",))
-    schedule_id = _choice(section["id"], f"{path}.id", tuple(schedules.SCHEDULES))
+    section = jf.obj(value, path, ("id", "params"), required=("id",))
+    schedule_id = jf.choice(section["id"], f"{path}.id", tuple(schedules.SCHEDULES))
     specs = schedules.SCHEDULES[schedule_id].params
-    params = _object(section.get("params", {}), f"{path}.params", [p.name for p in specs])
+    params = jf.obj(section.get("params", {}), f"{path}.params", [p.name for p in specs])
     typed = {p.name: _SCHEDULE_READERS[p.kind](params[p.name], f"{path}.params.{p.name}")
              for p in specs if p.name in params}
     try:
@@ -377,16 +222,16 @@ def _schedule(value: Any, path: str) -> Schedule | None:
 def _noise(value: Any, path: str) -> simulate.GradientNoise | None:
     if value is None:
         return None
-    section = _object(value, path, ("scale", "seed"), required=("scale",))
-    return simulate.GradientNoise(_number(section["scale"], f"{path}.scale", 0.0),
-                                  _whole(section.get("seed", 0), f"{path}.seed", 0, 2**64 - 1))
+    section = jf.obj(value, path, ("scale", "seed"), required=("scale",))
+    return simulate.GradientNoise(jf.number(section["scale"], f"{path}.scale", 0.0),
+                                  jf.whole(section.get("seed", 0), f"{path}.seed", 0, 2**64 - 1))
 
 
 def _racers(value: Any, path: str, surface: surfaces.Surface) -> tuple[Racer, ...]:
     racers = []
-    for i, raw in enumerate(_list(value, path, 1, MAX_RACERS)):
+    for i, raw in enumerate(jf.list_of(value, path, 1, MAX_RACERS)):
         where = f"{path}[{i}]"
-        section = _object(raw, where, _RACER_KEYS, required=("optimizer",))
+        section = jf.obj(raw, where, _RACER_KEYS, required=("optimizer",))
         spec = _optimizer(section["optimizer"], f"{where}.optimizer")
         start = section.get("start")
         racers.append(Racer(
@@ -400,29 +245,29 @@ def _racers(value: Any, path: str, surface: surfaces.Surface) -> tuple[Racer, ..
 
 
 def _view(value: Any, path: str) -> dict[str, Any]:
-    view = {**DEFAULT_VIEW, **_object(value, path, tuple(DEFAULT_VIEW))}
-    view["mode"] = _choice(view["mode"], f"{path}.mode", VIEW_MODES)
+    view = {**DEFAULT_VIEW, **jf.obj(value, path, tuple(DEFAULT_VIEW))}
+    view["mode"] = jf.choice(view["mode"], f"{path}.mode", VIEW_MODES)
     for name in ("show_gradient", "show_update", "show_velocity", "show_field"):
-        _bool(view[name], f"{path}.{name}")
-    speed = _number(view["speed"], f"{path}.speed")
+        jf.boolean(view[name], f"{path}.{name}")
+    speed = jf.number(view["speed"], f"{path}.speed")
     if speed not in SPEEDS:
-        raise _fail(f"{path}.speed", "one of " + ", ".join(f"{s:g}" for s in SPEEDS), speed)
+        raise jf.fail(f"{path}.speed", "one of " + ", ".join(f"{s:g}" for s in SPEEDS), speed)
     view["speed"] = speed
     for name in ("x_range", "y_range"):
-        view[name] = _range(view[name], f"{path}.{name}")
+        view[name] = jf.range_of(view[name], f"{path}.{name}")
     return view
 
 
 def _training(value: Any, path: str) -> TrainConfig:
-    section = _object(value, path, _TRAINING_KEYS)
+    section = jf.obj(value, path, _TRAINING_KEYS)
     default = TrainConfig()
     chosen = default.optimizers
     if "optimizers" in section:
         chosen = []
-        for i, raw in enumerate(_list(section["optimizers"], f"{path}.optimizers", 1,
+        for i, raw in enumerate(jf.list_of(section["optimizers"], f"{path}.optimizers", 1,
                                       MAX_RACERS)):
             where = f"{path}.optimizers[{i}]"
-            entry = _object(raw, where, ("optimizer", "settings", "schedule"),
+            entry = jf.obj(raw, where, ("optimizer", "settings", "schedule"),
                             required=("optimizer",))
             spec = _optimizer(entry["optimizer"], f"{where}.optimizer")
             settings = _settings(spec, entry.get("settings", {}), f"{where}.settings")
@@ -431,16 +276,16 @@ def _training(value: Any, path: str) -> TrainConfig:
     limit = section.get("limit")
     config = TrainConfig(
         optimizers=tuple(chosen),
-        epochs=_whole(section.get("epochs", default.epochs), f"{path}.epochs", 1,
+        epochs=jf.whole(section.get("epochs", default.epochs), f"{path}.epochs", 1,
                       MAX_EPOCHS),
-        batch_size=_whole(section.get("batch_size", default.batch_size), f"{path}.batch_size",
+        batch_size=jf.whole(section.get("batch_size", default.batch_size), f"{path}.batch_size",
                           1, MAX_BATCH_SIZE),
-        validation_split=_number(section.get("validation_split", default.validation_split),
+        validation_split=jf.number(section.get("validation_split", default.validation_split),
                                  f"{path}.validation_split", 0.0, 1.0, high_open=True),
-        seed=_whole(section.get("seed", default.seed), f"{path}.seed", 0, MAX_SEED),
-        dataset=_text(section.get("dataset", default.dataset), f"{path}.dataset", 4096,
+        seed=jf.whole(section.get("seed", default.seed), f"{path}.seed", 0, MAX_SEED),
+        dataset=jf.text(section.get("dataset", default.dataset), f"{path}.dataset", 4096,
                       empty_ok=False),
-        limit=None if limit is None else _whole(limit, f"{path}.limit", MIN_LIMIT),
+        limit=None if limit is None else jf.whole(limit, f"{path}.limit", MIN_LIMIT),
         schedule=_schedule(section.get("schedule"), f"{path}.schedule"),
     )
     try:
@@ -455,11 +300,11 @@ def _measure(value: Any, path: str, tab: str, surface: surfaces.Surface,
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise _fail(path, "an object {...} or null", value)
-    kind = _choice(value.get("kind"), f"{path}.kind", measures.KINDS)
+        raise jf.fail(path, "an object {...} or null", value)
+    kind = jf.choice(value.get("kind"), f"{path}.kind", measures.KINDS)
     params = measures.PARAMETERS[kind]
     required = [p.name for p in params if p.default is measures.REQUIRED]
-    _object(value, path, ("kind", *(p.name for p in params)), required)
+    jf.obj(value, path, ("kind", *(p.name for p in params)), required)
     wanted = "landscape" if kind in measures.LANDSCAPE_KINDS else "training"
     if wanted != tab:
         raise ScenarioError(f"{path}.kind", f"{kind} measures the {wanted} tab, but tab is {tab!r}")
@@ -470,13 +315,13 @@ def _measure(value: Any, path: str, tab: str, surface: surfaces.Surface,
         if raw is None and param.optional:
             spec[param.name] = None
         elif param.kind == "int":
-            spec[param.name] = _whole(raw, where, param.low, param.high)  # type: ignore[arg-type]
+            spec[param.name] = jf.whole(raw, where, param.low, param.high)  # type: ignore[arg-type]
         elif param.kind == "float":
-            spec[param.name] = _number(raw, where, param.low, param.high, param.low_open)
+            spec[param.name] = jf.number(raw, where, param.low, param.high, param.low_open)
         elif param.kind == "point":
-            spec[param.name] = _pair(raw, where)
+            spec[param.name] = jf.pair(raw, where)
         else:
-            spec[param.name] = _text(raw, where, 100)
+            spec[param.name] = jf.text(raw, where, 100)
     if spec.get("baseline", 0) >= racers:
         raise ScenarioError(f"{path}.baseline", f"must name one of the {racers} racers "
                             f"(0 to {racers - 1}), got {spec['baseline']}")
@@ -492,32 +337,32 @@ def _measure(value: Any, path: str, tab: str, surface: surfaces.Surface,
 
 def _scenario(data: Any) -> Scenario:
     if not isinstance(data, dict):
-        raise _fail("top level", "a JSON object {...}", data)
+        raise jf.fail("top level", "a JSON object {...}", data)
     if "schema_version" not in data:
         raise ScenarioError("schema_version", f"missing: a scenario file starts with "
                             f'{{"schema_version": {SCHEMA_VERSION}, ...')
-    version = _whole(data["schema_version"], "schema_version")
+    version = jf.whole(data["schema_version"], "schema_version")
     if version > SCHEMA_VERSION:
         raise ScenarioError("schema_version", f"made by a newer Optiscope: schema_version "
                             f"{version}, this version reads {SCHEMA_VERSION}")
     if version != SCHEMA_VERSION:
-        raise _fail("schema_version", str(SCHEMA_VERSION), version)
-    _object(data, "", _TOP_KEYS)
-    tab = _choice(data.get("tab", "landscape"), "tab", TABS)
-    land = _object(data.get("landscape", {}), "landscape", _LANDSCAPE_KEYS)
+        raise jf.fail("schema_version", str(SCHEMA_VERSION), version)
+    jf.obj(data, "", _TOP_KEYS)
+    tab = jf.choice(data.get("tab", "landscape"), "tab", TABS)
+    land = jf.obj(data.get("landscape", {}), "landscape", _LANDSCAPE_KEYS)
     surface = _surface(land, "landscape")
     start = land.get("start")
     racers = (_racers(land["racers"], "landscape.racers", surface) if "racers" in land
               else _default_racers())
     config = _training(data.get("training", {}), "training")
     return Scenario(
-        title=_text(data.get("title", "Untitled"), "title", MAX_TITLE),
-        explanation=_text(data.get("explanation", ""), "explanation", MAX_EXPLANATION),
+        title=jf.text(data.get("title", "Untitled"), "title", MAX_TITLE),
+        explanation=jf.text(data.get("explanation", ""), "explanation", MAX_EXPLANATION),
         tab=tab,
         surface_id=surface.id,
         surface_params=dict(surface.params),
         start=None if start is None else _start(start, "landscape.start", surface),
-        steps=_whole(land.get("steps", DEFAULT_STEPS), "landscape.steps", 1, MAX_STEPS),
+        steps=jf.whole(land.get("steps", DEFAULT_STEPS), "landscape.steps", 1, MAX_STEPS),
         racers=racers,
         view=_view(land.get("view", {}), "landscape.view"),
         training=config,
@@ -558,7 +403,7 @@ def loads(text: str | bytes, source: str | None = None) -> Scenario:
         if not text.strip():
             raise ScenarioError("", "empty: expected a JSON object {...}")
         try:
-            data = json.loads(text, object_pairs_hook=_pairs, parse_constant=_NonFinite)
+            data = json.loads(text, object_pairs_hook=jf.object_pairs, parse_constant=jf.NonFinite)
         except json.JSONDecodeError as error:
             raise ScenarioError("", f"invalid JSON at line {error.lineno}, column "
                                 f"{error.colno}: {error.msg}") from None
