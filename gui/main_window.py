@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QColor, QFont, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
+from gui import threads
 from gui.about import about_html
 from gui.export_actions import Exporter
 from gui.landscape.tab import LandscapeTab
@@ -218,6 +219,7 @@ class MainWindow(QMainWindow):
         # nothing outlives the window ("QThread: Destroyed while thread is still running").
         self.landscape.shutdown()
         self.training.shutdown()
+        threads.wait_all()
         if self.presenting:
             self.set_presentation(False)
         self.settings.setValue("geometry", self.saveGeometry())

@@ -40,6 +40,8 @@ def _no_leaked_qthreads(request):
 
     from gui import threads
 
+    # A thread whose work just ended may take a moment to wind down; a leak does not end.
+    threads.wait_all(10_000)
     alive = [t for t in threads.live_threads() if isinstance(t, QThread) and t.isRunning()]
     if alive:
         pytest.fail(f"{len(alive)} QThread(s) still running after the test: {alive}")

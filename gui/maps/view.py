@@ -241,16 +241,11 @@ class MapsView(QWidget):
         self.worker.computed.connect(self._computed)
         self.worker.failed.connect(self._failed)
         self.worker.finished.connect(self._finished)
-        self.thread = threads.new_thread()
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        self.worker.finished.connect(self.thread.quit)
-        self.worker.finished.connect(self.worker.deleteLater)
+        self.thread = threads.start_worker(self.worker)
         self.compute_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
         self.progress.setFormat("computing… %p%")
-        self.thread.start()
 
     def _sweep_job(self, surface: Surface, start: tuple[float, float], steps: int):
         """A job sweeping each racer's learning rate, its other settings kept."""
@@ -281,9 +276,7 @@ class MapsView(QWidget):
     def shutdown(self) -> None:
         """Cancel and wait for a map in progress (window close)."""
         self.cancel()
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait(30000)
+        threads.wait_all(30000)  # also a thread whose work just ended
 
     @Slot(float)
     def _progressed(self, fraction: float) -> None:

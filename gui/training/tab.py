@@ -33,12 +33,13 @@ from PySide6.QtWidgets import (
 
 from engine import atomic
 from engine.race import Racer
+from gui import threads
 from gui.landscape.banner import LessonBanner
 from gui.landscape.racer_panel import RacerPanel
 from gui.palette import LIGHT, Theme, color_for
 from gui.training.plots import TrainingPlots
 from gui.training.results import TrainingResults, TrainingRow
-from gui.training.worker import TrainingWorker, start_worker
+from gui.training.worker import TrainingWorker
 from gui.widgets import error_label, group, scroll_panel
 
 DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
@@ -279,7 +280,7 @@ class TrainingTab(QWidget):
         self.worker.failed.connect(self._failed)
         self.worker.finished.connect(self._finished)
         self._started_at = time.monotonic()
-        self.thread = start_worker(self.worker)
+        self.thread = threads.start_worker(self.worker)
         self._set_running(True)
         self.progress.setValue(0)
         self.progress.setFormat("loading data and TensorFlow…")
@@ -298,9 +299,7 @@ class TrainingTab(QWidget):
         """Cancel any run and wait for its thread (window close)."""
         if self.worker is not None:
             self.worker.cancel()
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait(timeout_ms)
+        threads.wait_all(timeout_ms)  # also a thread whose work just ended
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)

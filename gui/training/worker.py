@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import threading
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
-
-from gui import threads
+from PySide6.QtCore import QObject, Signal, Slot
 
 
 class TrainingWorker(QObject):
@@ -90,17 +88,3 @@ class _SignalReporter:
 
     def run_finished(self, index, result) -> None:
         self.worker.run_finished.emit(index, result)
-
-
-def start_worker(worker: TrainingWorker) -> QThread:
-    """Move ``worker`` to a new thread (:func:`gui.threads.new_thread`) and start it.
-
-    The thread quits when the worker finishes; both are deleted later.
-    """
-    thread = threads.new_thread()
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
-    worker.finished.connect(worker.deleteLater)
-    thread.start()
-    return thread

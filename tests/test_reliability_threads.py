@@ -1,0 +1,106 @@
+"""Thread stress and shutdown: start/stop cycles, closes at random moments, the real exit path.
+
+Every test here ends with no QThread alive (the autouse fixture in conftest.py fails any
+test that leaves one running), no Qt warning (pytest-qt fails on those), and subprocess runs
+end with status 0 and a clean stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gui import threads
+
+ROOT = Path(__file__).resolve().parents[1]
+BAD_OUTPUT = ("Destroyed while thread", "Traceback", "none_dealloc", "Segmentation",
+              "Fatal Python error", "QObject::")
+pytestmark = [pytest.mark.gui, pytest.mark.keras]
+
+
+@pytest.fixture
+def tab(qtbot):
+    from gui.training.tab import TrainingTab
+
+    widget = TrainingTab()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.dataset.setCurrentIndex(widget.dataset.findData("bundled"))
+    for key in list(widget.racers)[1:]:
+        widget._racer_removed(key)  # SGD alone: each cycle is about loading and stopping
+    widget.limit.setValue(300)
+    widget.epochs.setValue(2)
+    yield widget
+    widget.shutdown()
+
+
+def test_fifty_start_stop_cycles_leave_no_thread_and_a_working_tab(qtbot, tab):
+    rng = random.Random(7)  # stop at varied moments: before data, mid-epoch, after a run
+    outcomes = set()
+    for cycle in range(50):
+        tab.start()
+        assert tab.is_running(), f"cycle {cycle}: {tab.error.text()}"
+        moment = rng.choice(("at once", "first batch", "later"))
+        if moment == "first batch":
+            qtbot.waitUntil(lambda: any(r.status == "running" for r in tab.rows.values())
+                            or tab.worker is None, timeout=60_000)
+        elif moment == "later":
+            qtbot.wait(rng.randint(1, 60))
+        tab.stop()
+        qtbot.waitUntil(lambda: tab.worker is None and tab.thread is None, timeout=60_000)
+        assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
+        outcomes.update(row.status for row in tab.rows.values())
+        # The work is over; its thread winds down (what closing the window waits for).
+        assert threads.wait_all(10_000), f"cycle {cycle}: a thread is still running"
+    assert outcomes <= {"stopped", "completed", "waiting"}
+    assert "stopped" in outcomes
+    # After all that, a full run still works.
+    tab.start()
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=120_000)
+    assert [r.status for r in tab.results] == ["completed"]
+
+
+_CLOSE_AT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gui.main_window import MainWindow
+window = MainWindow(); window.show()
+training = window.training
+training.dataset.setCurrentIndex(training.dataset.findData("bundled"))
+training.limit.setValue(1000); training.batch_size.setValue(16)
+window.tabs.setCurrentWidget(training)
+training.start()
+window.landscape.set_playing(True)   # the race animates too
+QTimer.singleShot(int(sys.argv[1]), window.close)
+app.exec()
+print("thread running:", training.is_running())
+"""
+
+
+@pytest.mark.parametrize("delay_ms", [0, 150, 700, 1800, 3500])
+def test_closing_the_window_at_any_moment_of_training_exits_cleanly(delay_ms):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", _CLOSE_AT, str(delay_ms)], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "thread running: False" in done.stdout
+    for bad in BAD_OUTPUT:
+        assert bad not in done.stderr, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_the_real_exit_path_is_clean_run_after_run(run):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "main.py", "--self-test"], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.rstrip().endswith("self-test: passed")
+    for bad in BAD_OUTPUT:
+        assert bad not in done.stderr, done.stderr[-2000:]
