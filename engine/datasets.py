@@ -11,10 +11,13 @@ is the fallback. Nothing here imports TensorFlow unless a download is attempted.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import sys
 import threading
 import time
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -111,18 +114,27 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
     Raises
     ------
     DatasetError
-        For a missing, unreadable, corrupt or truncated file, a pickled (object) array (never
-        unpickled), a missing array, a wrong dtype, shape or length, or values out of range.
+        For a missing, unreadable, corrupt or truncated file (or a folder, pipe or device), a
+        member that is not .npy data or whose header is malformed or claims another size than
+        it holds, a pickled (object) array (never unpickled), a missing array, a wrong dtype,
+        shape or length, or values out of range.
     """
     name = os.fspath(path)
     arrays = {}
     try:
-        handle = open(name, "rb")  # np.load leaks its own handle when the zip is corrupt
+        # Our own handle: np.load leaks its handle when the zip is corrupt. Non-blocking, so a
+        # named pipe is refused below instead of waiting forever for a writer.
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise DatasetError(f"{name}: no such file") from None
     except OSError as error:
         raise DatasetError(f"{name}: cannot read the file ({error.strerror or error})") from None
-    with handle:
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise DatasetError(f"{name}: cannot read the file ({what})")
+    with os.fdopen(fd, "rb") as handle:
         if handle.read(4) not in _ZIP_MAGIC:
             raise DatasetError(f"{name}: not an .npz archive (expected Keras's mnist.npz format)")
         handle.seek(0)
@@ -267,6 +279,34 @@ def _download(timeout: float, cancel: threading.Event | None) -> tuple[Dataset |
 
 
 def _read_member(archive: Any, key: str, name: str) -> np.ndarray:
+    """``archive[key]``, once its .npy header is known to be sound and to match its size.
+
+    np.load would hand back a member that is not .npy data as raw bytes, let a malformed
+    header escape as SyntaxError, and allocate whatever shape a header claims.
+    """
+    member = f"{key}.npy" if f"{key}.npy" in archive.zip.namelist() else key
+    with archive.zip.open(member) as stream:
+        try:
+            version = np.lib.format.read_magic(stream)
+        except ValueError:
+            raise DatasetError(f"{name}: {key} is not .npy data") from None
+        try:
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            elif version in ((2, 0), (3, 0)):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+            else:
+                raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
+        except (ValueError, SyntaxError, tokenize.TokenError) as error:
+            raise DatasetError(f"{name}: {key} has a corrupt .npy header ({_short(error)})"
+                               ) from None
+        stored = archive.zip.getinfo(member).file_size - stream.tell()
+    if dtype.hasobject:
+        raise DatasetError(f"{name}: {key} is an object array (pickled data is refused)")
+    declared = math.prod(shape) * dtype.itemsize
+    if declared != stored:
+        raise DatasetError(f"{name}: {key} declares shape {shape} of {dtype} ({declared:,} "
+                           f"bytes) but holds {stored:,} bytes")
     try:
         return archive[key]
     except ValueError as error:

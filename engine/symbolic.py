@@ -78,17 +78,22 @@ ZERO, ONE, TWO = Const(0.0), Const(1.0), Const(2.0)
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
 
 
+def _negative(value: float) -> bool:
+    """True for numbers below zero and for -0.0 (``x/-0`` is not ``x/0``)."""
+    return math.copysign(1.0, value) < 0
+
+
 def _precedence(node: Node) -> int:
     if isinstance(node, Binary):
         return _PRECEDENCE[node.op]
-    if isinstance(node, Unary) or (isinstance(node, Const) and node.value < 0):
+    if isinstance(node, Unary) or (isinstance(node, Const) and _negative(node.value)):
         return 3
     return 5
 
 
 def _number(value: float) -> str:
     if value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
+        return "-0" if value == 0 and _negative(value) else str(int(value))
     return repr(float(value))
 
 
@@ -262,6 +267,11 @@ def differentiate(node: Node, var: str) -> Node:
 # ------------------------------------------------------------------- evaluation
 
 
+def _const_key(value: float) -> tuple:
+    """The sharing key of a constant: -0.0 equals 0.0 as a dict key, but not as a divisor."""
+    return ("c", float(value), _negative(value))
+
+
 class Program:
     """The value and gradient trees as one list of NumPy steps; shared parts are computed once."""
 
@@ -276,7 +286,7 @@ class Program:
         if kind == 3 and all(self.steps[a][0] == 0 for a in args):  # constant: fold now
             with np.errstate(all="ignore"):
                 value = np.float64(payload(*(self.steps[a][1] for a in args)))
-            return self._emit(("c", float(value)), 0, value)
+            return self._emit(_const_key(value), 0, value)
         if key not in self._keys:
             self._keys[key] = len(self.steps)
             self.steps.append((kind, payload, args))
@@ -286,7 +296,7 @@ class Program:
         if id(node) in self._ids:
             return self._ids[id(node)]
         if isinstance(node, Const):
-            slot = self._emit(("c", node.value), 0, np.float64(node.value))
+            slot = self._emit(_const_key(node.value), 0, np.float64(node.value))
         elif isinstance(node, Var):
             slot = self._emit(("v", node.name), 1 if node.name == "x" else 2, None)
         elif isinstance(node, Unary):
