@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from gui.main_window import MainWindow
 
 SELF_TEST_MS = 500
+
+
+def icon_path() -> Path:
+    """The app icon, from the source tree or a PyInstaller bundle (``sys._MEIPASS``)."""
+    root = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
+    return root / "resources" / "icons" / "optiscope.png"
 
 
 def run_app(self_test: bool = False, scenario=None) -> int:
@@ -19,6 +27,8 @@ def run_app(self_test: bool = False, scenario=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Optiscope")
     app.setOrganizationName("Optiscope")
+    if icon_path().is_file():
+        app.setWindowIcon(QIcon(str(icon_path())))
     window = MainWindow()
     if scenario is not None:
         window.scenarios.show(scenario)

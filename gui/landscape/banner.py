@@ -48,7 +48,7 @@ class LessonBanner(QFrame):
         self.measure.setWordWrap(True)
         self.measure.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.measure)
-        self._points = 0
+        self._large = False
         self.set_large(False)
         self.hide()
 
@@ -59,24 +59,42 @@ class LessonBanner(QFrame):
         self.toggle.setEnabled(bool(explanation))
         self.measure.setText("")
         self.setVisible(bool(title))
+        self._fit()
 
     def set_measure(self, headline: str, lines: list[str]) -> None:
-        """The live number(s): a headline and one line per racer."""
+        """The live number(s): a headline and one line per racer (the headline alone when
+        large: the per-racer numbers are in the results table too)."""
         parts = [f"<b>{escape(headline)}</b>"] if headline else []
-        parts += [escape(line) for line in lines]
-        self.measure.setText(" &nbsp;·&nbsp; ".join(parts))
+        if not self._large or not headline:
+            parts += [escape(line) for line in lines]
+        text = " &nbsp;·&nbsp; ".join(parts)
+        if text != self.measure.text():
+            self.measure.setText(text)
+            self._fit()
+
+    def _fit(self) -> None:
+        """Never clip a wrapped line: the banner is as tall as its text needs at its width."""
+        layout = self.layout()
+        if self.width() > 0 and layout.hasHeightForWidth():
+            self.setMinimumHeight(layout.totalHeightForWidth(self.width()))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit()
 
     @Slot(bool)
     def set_explanation_visible(self, visible: bool) -> None:
         self.explanation.setVisible(visible and bool(self.explanation.text()))
         if self.toggle.isChecked() != visible:
             self.toggle.setChecked(visible)
+        self._fit()
 
     def toggle_explanation(self) -> None:
         self.set_explanation_visible(not self.explanation.isVisible())
 
     def set_large(self, large: bool) -> None:
         """Presentation mode: text readable from the back of a room."""
+        self._large = large
         base = QFont().pointSize()
         base = base if base > 0 else 10
         sizes = (int(base * 2.0), int(base * 1.6), int(base * 1.6)) if large else (
@@ -87,3 +105,4 @@ class LessonBanner(QFrame):
             font.setPointSize(size)
             font.setBold(bold)
             label.setFont(font)
+        self._fit()
