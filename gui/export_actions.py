@@ -30,6 +30,32 @@ class Exporter:
         """The 2-D race view (map, trails, axes, colour bar) as PNG or SVG."""
         return exports.save_picture(self.window.landscape.view.getPlotItem(), path, width)
 
+    def shown_item(self):
+        """The plot on screen: the MNIST curves, the Maps heat map or sweep, the 2-D race
+        view; None for the 3-D view (an OpenGL picture, PNG only)."""
+        window = self.window
+        if window.tabs.currentWidget() is window.training:
+            return window.training.plots.graphics.ci
+        tab = window.landscape
+        current = tab.views.currentWidget()
+        if current is tab.maps:
+            shown = tab.maps.stack.currentWidget()
+            return (tab.maps.sweep_plot.plot if shown is tab.maps.sweep_plot
+                    else tab.maps.plot).getPlotItem()
+        if current is tab.view3d:
+            return None
+        return tab.view.getPlotItem()
+
+    def shown_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
+        """Whatever plot is on screen (:meth:`shown_item`) as PNG or SVG."""
+        item = self.shown_item()
+        if item is not None:
+            return exports.save_picture(item, path, width)
+        target = Path(path)
+        if target.suffix.lower() != ".png":
+            raise exports.ExportError(f"{target.name}: the 3-D view exports as PNG only")
+        return exports.save_image(self.window.landscape.view3d.grab().toImage(), target)
+
     def side_plots_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
         return exports.save_picture(self.window.landscape.side_plots.graphics.ci, path, width)
 
@@ -88,14 +114,14 @@ class Exporter:
                                             DEFAULT_WIDTH, 16, exports.MAX_WIDTH, 100)
             if not ok:
                 return
-        save = self.view_picture if which == "race view" else self.side_plots_picture
+        save = self.shown_picture if which == "view on screen" else self.side_plots_picture
         try:
             self._done(save(path, width))
         except exports.ExportError as error:
             self._failed(error)
 
     def export_view(self) -> None:
-        self._picture("race view")
+        self._picture("view on screen")
 
     def export_side_plots(self) -> None:
         self._picture("side plots")

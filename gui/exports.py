@@ -71,6 +71,18 @@ def save_picture(item, path: str | Path, width: int | None = None) -> Path:
     return target
 
 
+def save_image(image: QImage, path: str | Path) -> Path:
+    """A QImage (e.g. a widget's ``grab()``) to PNG, atomically."""
+    target = _check_target(path, (".png",))
+    try:
+        with atomic.replacing(target, suffix=".png") as temporary:
+            if image.isNull() or not image.save(temporary, "PNG"):
+                raise ExportError(f"{target.name}: the picture could not be written")
+    except OSError as error:
+        raise ExportError(f"{target}: {error.strerror or error}") from None
+    return target
+
+
 def _render_svg(item, filename: str) -> None:
     from PySide6.QtCore import QRectF, QSize
     from PySide6.QtGui import QPainter

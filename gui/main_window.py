@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.file_menu = file_menu
         export_menu = file_menu.addMenu("&Export")
-        self._action("Race view as PNG or SVG…", self.exporter.export_view, "Ctrl+E",
+        self._action("View on screen as PNG or SVG…", self.exporter.export_view, "Ctrl+E",
                      export_menu)
         self._action("Side plots as PNG or SVG…", self.exporter.export_side_plots,
                      menu=export_menu)

@@ -179,3 +179,23 @@ def test_theme_and_geometry_are_remembered(qtbot, settings):
     # The offscreen screen is 800 px wide: Qt clamps a restored width to it, not a height.
     assert second.size().height() == size.height() == 560
     second.close()
+
+
+def test_the_view_on_screen_exports_whichever_plot_is_shown(window, tmp_path):
+    tab = window.landscape
+    assert window.exporter.shown_item() is tab.view.getPlotItem()
+    tab.views.setCurrentWidget(tab.maps)
+    assert window.exporter.shown_item() is tab.maps.plot.getPlotItem()
+    tab.maps.mode.setCurrentIndex(tab.maps.mode.findData("sweep"))
+    assert window.exporter.shown_item() is tab.maps.sweep_plot.plot.getPlotItem()
+    svg = window.exporter.shown_picture(tmp_path / "sweep.svg")
+    assert ElementTree.parse(svg).getroot().tag.endswith("svg")
+    window.tabs.setCurrentWidget(window.training)
+    assert window.exporter.shown_item() is window.training.plots.graphics.ci
+    png = window.exporter.shown_picture(tmp_path / "training.png", width=900)
+    assert QImage(str(png)).width() == 900
+    window.tabs.setCurrentWidget(tab)
+    tab.views.setCurrentWidget(tab.view3d)
+    assert window.exporter.shown_item() is None
+    with pytest.raises(exports.ExportError, match="PNG only"):
+        window.exporter.shown_picture(tmp_path / "view.svg")
