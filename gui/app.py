@@ -32,6 +32,8 @@ def run_app(self_test: bool = False, scenario=None) -> int:
     window = MainWindow()
     if scenario is not None:
         window.scenarios.show(scenario)
+    elif not self_test:  # the self-test checks the defaults, not the user's last set-up
+        window.scenarios.reopen_last()
     window.show()
     outcome = {"status": 0}
     if self_test:

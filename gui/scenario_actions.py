@@ -61,6 +61,22 @@ class ScenarioActions:
                                      else window.landscape)
         window.setWindowTitle(f"{loaded.title} — {window.app_name}")
 
+    def reopen_last(self) -> bool:
+        """At start-up: the scenario open when the app last closed, if it still loads (a
+        status-bar line, never a dialog, when it does not)."""
+        last = self.window.settings.value("last_scenario")
+        if not last or not Path(str(last)).is_file():
+            return False
+        try:
+            loaded = scenario.load(str(last))
+        except scenario.ScenarioError as error:
+            self.window.statusBar().showMessage(f"Last scenario not reopened: {error}")
+            return False
+        self.show(loaded)
+        self.path = Path(str(last))
+        self.window.statusBar().showMessage(f"Reopened {self.path.name}: {loaded.title}")
+        return True
+
     def open_preset(self, path: str | Path) -> bool:
         """Open a shipped preset (not added to the recent files; Save asks for a file)."""
         return self.open_path(path, remember=False)

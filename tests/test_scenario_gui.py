@@ -165,3 +165,24 @@ def test_render_draws_a_scenario_headless(tmp_path):
                  "--size", "640x400")
     assert done.returncode == 0, done.stderr
     assert QImage(str(tmp_path / "r.png")).size().width() == 640
+
+
+def test_the_last_scenario_is_reopened_at_start_and_a_broken_one_is_skipped(qtbot, tmp_path):
+    from gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(settings=settings)
+    qtbot.addWidget(first)
+    first.landscape.surface_combo.setCurrentIndex(
+        first.landscape.surface_combo.findData("booth"))
+    saved = first.scenarios.save_to(tmp_path / "last.json")
+    second = MainWindow(settings=settings)
+    qtbot.addWidget(second)
+    assert second.scenarios.reopen_last()
+    assert second.landscape.race.surface.id == "booth"
+    saved.write_text("{ broken")
+    third = MainWindow(settings=settings)
+    qtbot.addWidget(third)
+    assert not third.scenarios.reopen_last()
+    assert third.landscape.race.surface.id == "ravine"
+    assert "not reopened" in third.statusBar().currentMessage()
