@@ -131,6 +131,8 @@ def save_animation(frames: Iterable[QImage], count: int, path: str | Path, fps: 
     if not 0.5 <= fps <= 60:
         raise ExportError(f"fps: must be between 0.5 and 60, got {fps:g}")
     gif = target.suffix.lower() == ".gif"
+    if not gif:
+        _check_ffmpeg(target)
     options = ({"duration": 1000.0 / fps, "loop": 0} if gif else
                {"fps": fps, "codec": "libx264", "quality": 7, "macro_block_size": 2,
                 "ffmpeg_log_level": "error"})
@@ -151,6 +153,22 @@ def save_animation(frames: Iterable[QImage], count: int, path: str | Path, fps: 
     except OSError as error:
         raise ExportError(f"{target}: {error.strerror or error}") from None
     return target
+
+
+def _check_ffmpeg(target: Path) -> None:
+    """MP4 needs an ffmpeg program: imageio-ffmpeg's own, or one on the PATH (a package built
+    without it, ``make package PACKAGE_FFMPEG=system``)."""
+    import shutil
+
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        exe = None
+    if not exe or not (Path(exe).is_file() or shutil.which(exe)):
+        raise ExportError(f"{target.name}: MP4 export needs ffmpeg, and none was found here "
+                          "(install ffmpeg, or export a GIF)")
 
 
 def frame_steps(last_step: int, count: int) -> list[int]:

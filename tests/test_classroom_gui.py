@@ -199,3 +199,10 @@ def test_the_view_on_screen_exports_whichever_plot_is_shown(window, tmp_path):
     assert window.exporter.shown_item() is None
     with pytest.raises(exports.ExportError, match="PNG only"):
         window.exporter.shown_picture(tmp_path / "view.svg")
+
+
+def test_mp4_without_any_ffmpeg_is_refused_with_a_clear_message(window, tmp_path, monkeypatch):
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "no-ffmpeg-here"))
+    with pytest.raises(exports.ExportError, match="needs ffmpeg.*GIF"):
+        window.exporter.race_animation(tmp_path / "race.mp4", frames=3)
+    assert list(tmp_path.iterdir()) == []
