@@ -186,3 +186,17 @@ def test_the_last_scenario_is_reopened_at_start_and_a_broken_one_is_skipped(qtbo
     assert not third.scenarios.reopen_last()
     assert third.landscape.race.surface.id == "ravine"
     assert "not reopened" in third.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize("path", presets.preset_paths(), ids=lambda p: p.stem)
+def test_every_preset_renders_headless(qtbot, tmp_path, path):
+    import main
+    from PySide6.QtGui import QImage
+
+    target = tmp_path / f"{path.stem}.png"
+    assert main.main(["render", "--scenario", str(path), "--out", str(target),
+                      "--size", "400x300"]) == 0
+    image = QImage(str(target))
+    assert (image.width(), image.height()) == (400, 300)
+    colours = {image.pixel(x, y) for x in range(0, 400, 7) for y in range(0, 300, 7)}
+    assert len(colours) > 50  # a drawn map, not a blank
