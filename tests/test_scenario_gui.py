@@ -190,8 +190,9 @@ def test_the_last_scenario_is_reopened_at_start_and_a_broken_one_is_skipped(qtbo
 
 @pytest.mark.parametrize("path", presets.preset_paths(), ids=lambda p: p.stem)
 def test_every_preset_renders_headless(qtbot, tmp_path, path):
-    import main
     from PySide6.QtGui import QImage
+
+    import main
 
     target = tmp_path / f"{path.stem}.png"
     assert main.main(["render", "--scenario", str(path), "--out", str(target),
