@@ -147,8 +147,12 @@ class MainWindow(QMainWindow):
         self._action(f"&About {APP_NAME}", self._show_about, menu=help_menu)
 
     def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
         self.settings.setValue("theme", theme.name)
+        self._theme_before = theme  # also what presentation mode gives back
+        self._apply_theme(theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
         apply_palette(theme)
         self.landscape.set_theme(theme)
         self.training.set_theme(theme)
@@ -171,6 +175,13 @@ class MainWindow(QMainWindow):
             return
         self.presenting = on
         app = QApplication.instance()
+        # Projectors wash out dark backgrounds: present in the light theme (black text,
+        # white ground, outlined trails), and give the user's theme back afterwards.
+        if on:
+            self._theme_before = self.theme
+            self._apply_theme(LIGHT)
+        else:
+            self._apply_theme(getattr(self, "_theme_before", self.theme))
         if on:
             self._normal_font = QFont(app.font())
             big = QFont(self._normal_font)

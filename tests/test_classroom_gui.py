@@ -39,10 +39,14 @@ def window(qtbot, settings):
 def test_presentation_mode_enlarges_type_and_lines_and_gives_the_race_the_room(window):
     from PySide6.QtWidgets import QApplication
 
+    from gui.palette import DARK, LIGHT
+
     app = QApplication.instance()
     before = app.font().pointSizeF()
     tab = window.landscape
+    window.set_theme(DARK)
     window.presentation_action.trigger()  # F5
+    assert window.theme is LIGHT  # projectors wash out dark backgrounds
     assert window.presenting and window.isFullScreen()
     assert app.font().pointSizeF() == pytest.approx(before * 1.5)
     assert tab.controls.isHidden()
@@ -56,6 +60,7 @@ def test_presentation_mode_enlarges_type_and_lines_and_gives_the_race_the_room(w
     assert not window.presenting and not window.isFullScreen()
     assert app.font().pointSizeF() == pytest.approx(before)
     assert not tab.controls.isHidden() and tab.view.line_scale == 1.0
+    assert window.theme is DARK
 
 
 def test_keyboard_changes_the_playback_speed(window):
