@@ -51,7 +51,8 @@ def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int
     tab.playback.budget.blockSignals(False)
     tab.race.set_budget(int(steps))
     tab.racer_panel.set_budget(int(steps))
-    tab.race.tracks.clear()
+    for key in list(tab.race.tracks):
+        tab.race.remove(key)
     tab.colors.clear()
     tab._surface_changed_to(surface)
     tab.race.set_start(tuple(start))
