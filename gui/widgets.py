@@ -9,9 +9,11 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
+    QSplitter,
     QTableWidget,
     QVBoxLayout,
     QWidget,
@@ -29,6 +31,22 @@ def scroll_panel(content: QWidget) -> QScrollArea:
                            + scroll.verticalScrollBar().sizeHint().width() + 4)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return scroll
+
+
+def controls_beside(owner: QWidget, controls: QScrollArea, *views: QWidget,
+                    sizes: tuple[int, ...]) -> QSplitter:
+    """Lay ``owner`` out as a tab: the control panel (never collapsed) beside ``views``, the
+    first of which takes the extra width; ``sizes`` are the views' starting widths."""
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    for widget in (controls, *views):
+        splitter.addWidget(widget)
+    splitter.setStretchFactor(1, 1)
+    splitter.setSizes([controls.minimumWidth(), *sizes])
+    splitter.setCollapsible(0, False)
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addWidget(splitter)
+    return splitter
 
 
 def group(title: str, widget: QWidget) -> QGroupBox:

@@ -45,7 +45,7 @@ from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
 from gui.palette import LIGHT, Theme, color_for
-from gui.widgets import ERROR_STYLE, error_label, group, scroll_panel
+from gui.widgets import ERROR_STYLE, controls_beside, error_label, group, scroll_panel
 
 # The defaults a scenario file without a landscape section gets are the tab's own.
 DEFAULT_SURFACE, DEFAULT_RACERS = scenario.DEFAULT_SURFACE, scenario.DEFAULT_RACERS
@@ -141,16 +141,7 @@ class LandscapeTab(QWidget):
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(scroll)
-        splitter.addWidget(middle)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([scroll.minimumWidth(), 820, 380])
-        splitter.setCollapsible(0, False)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        controls_beside(self, scroll, middle, right, sizes=(820, 380))
 
     def _surface_box(self) -> QGroupBox:
         box = QGroupBox("Surface")

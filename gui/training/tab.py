@@ -40,7 +40,7 @@ from gui.palette import LIGHT, Theme, color_for
 from gui.training.plots import TrainingPlots
 from gui.training.results import TrainingResults, TrainingRow
 from gui.training.worker import TrainingWorker
-from gui.widgets import error_label, group, scroll_panel
+from gui.widgets import controls_beside, error_label, group, scroll_panel
 
 DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
 DATASETS = (("Auto (cache, download, bundled)", "auto"), ("Bundled MNIST subset", "bundled"),
@@ -132,15 +132,7 @@ class TrainingTab(QWidget):
         right.setStretchFactor(0, 4)
         right.setStretchFactor(1, 1)
         right.setSizes([640, 200])
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(scroll)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([scroll.minimumWidth(), 1100])
-        splitter.setCollapsible(0, False)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        controls_beside(self, scroll, right, sizes=(1100,))
 
     def _settings_box(self) -> QGroupBox:
         box = QGroupBox("Training (the lesson's MLP: 784 → 128 relu → 10 softmax)")
