@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,8 +41,7 @@ def test_app_starts_without_tensorflow():
         "print('loaded:' + ','.join(loaded))\n"
         "window.close(); window.deleteLater(); app.processEvents()\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, env=env)
+    done = procs.run([sys.executable, "-c", code], timeout=120, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
     assert "loaded:\n" in done.stdout
 
@@ -49,8 +49,7 @@ def test_app_starts_without_tensorflow():
 def test_self_test_races_trains_exports_and_exits_cleanly():
     """The packaged app's --self-test, through the real exit path (stderr checked)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "main.py", "--self-test"], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT, env=env)
+    done = procs.run([sys.executable, "main.py", "--self-test"], timeout=300, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert [line.split(":")[1].strip() for line in lines] == [
@@ -71,8 +70,7 @@ def test_a_failing_self_test_exits_1_with_one_line(tmp_path):
         "self_test._race = broken\n"
         "sys.exit(main.main(['--self-test']))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, env=env)
+    done = procs.run([sys.executable, "-c", code], timeout=120, cwd=ROOT, env=env)
     assert done.returncode == 1
     assert "self-test failed: race: broken on purpose" in done.stderr
     assert "Traceback" not in done.stderr

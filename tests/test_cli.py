@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from engine import optimizers, simulate, surfaces
 from engine.cli import run_command
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,8 +136,7 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(argv, field, capsys):
 
 
 def _main(*argv):
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *argv], capture_output=True,
-                          text=True, timeout=120, cwd=ROOT)
+    return procs.run([sys.executable, str(ROOT / "main.py"), *argv], timeout=120, cwd=ROOT)
 
 
 def test_main_help_lists_the_subcommands():
@@ -170,7 +169,6 @@ def test_headless_commands_load_neither_qt_nor_tensorflow():
         "('tensorflow', 'keras', 'PySide6', 'pyqtgraph')]\n"
         "print(','.join(bad))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+    done = procs.run([sys.executable, "-c", code], timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""

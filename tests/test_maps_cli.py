@@ -6,7 +6,6 @@ import csv
 import importlib.util
 import io
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from engine import maps, optimizers, simulate, surfaces
 from engine.cli import UsageError, build_parser, run_parsed
 from engine.maps_cli import add_maps_commands
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -178,16 +178,15 @@ def test_bad_input_is_one_line_naming_the_field(argv, field, capsys, tmp_path):
 
 def test_main_py_writes_a_map_and_refuses_bad_input(tmp_path):
     target = tmp_path / "m.npz"
-    done = subprocess.run([sys.executable, "-W", "error", str(ROOT / "main.py"), "map",
-                           "--surface", "booth", "--optimizer", "adam", "--grid", "8",
-                           "--steps", "30", "--out", str(target)],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = procs.run([sys.executable, "-W", "error", str(ROOT / "main.py"), "map",
+                      "--surface", "booth", "--optimizer", "adam", "--grid", "8",
+                      "--steps", "30", "--out", str(target)], timeout=60, cwd=tmp_path)
     assert done.returncode == 0 and target.exists(), done.stderr
     with np.load(target) as data:
         assert data["status"].dtype == np.int8
         assert set(np.unique(data["status"])) <= {simulate.RUNNING, simulate.CONVERGED,
                                                   simulate.DIVERGED}
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "map", "--surface", "booth",
-                           "--optimizer", "adam", "--grid", "1", "--out", str(target)],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = procs.run([sys.executable, str(ROOT / "main.py"), "map", "--surface", "booth",
+                      "--optimizer", "adam", "--grid", "1", "--out", str(target)],
+                     timeout=60, cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--grid" in done.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from engine import surfaces
+from tests import procs
 
 pytestmark = pytest.mark.gui
 
@@ -119,9 +119,8 @@ print("clean")
 
 def test_closing_a_view_mid_computation_does_not_destroy_its_running_thread():
     """Qt aborts the process when a running QThread is destroyed; the view must not own it."""
-    done = subprocess.run([sys.executable, "-c", _DESTROYED_WHILE_RUNNING], capture_output=True,
-                          text=True, timeout=180,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    done = procs.run([sys.executable, "-c", _DESTROYED_WHILE_RUNNING], timeout=180,
+                     env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "clean" in done.stdout
     assert "Destroyed while thread" not in done.stderr

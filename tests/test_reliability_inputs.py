@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox
 
 from engine import optimizers
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_TEXT = ("nan", "NaN", "inf", "-inf", "1e999", "1e-999", "", "abc", "--1", "1..2")
@@ -123,8 +123,7 @@ def test_the_command_line_refuses_the_same_values_with_exit_2(setting, field):
     for argv in (["trajectory", "--surface", "rosenbrock", "--optimizer", "adam", "--set", setting],
                  ["map", "--surface", "rosenbrock", "--optimizer", "adam", "--set", setting,
                   "--grid", "8", "--steps", "5", "--out", "unused.npz"]):
-        done = subprocess.run([sys.executable, "main.py", *argv], capture_output=True, text=True,
-                              timeout=60, cwd=ROOT, env=env)
+        done = procs.run([sys.executable, "main.py", *argv], timeout=60, cwd=ROOT, env=env)
         assert done.returncode == 2, (argv, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and field in lines[0] and "Traceback" not in done.stderr

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from gui import threads
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD_OUTPUT = ("Destroyed while thread", "Traceback", "none_dealloc", "Segmentation",
@@ -87,8 +87,7 @@ print("thread running:", training.is_running())
 @pytest.mark.parametrize("delay_ms", [0, 150, 700, 1800, 3500])
 def test_closing_the_window_at_any_moment_of_training_exits_cleanly(delay_ms):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-c", _CLOSE_AT, str(delay_ms)], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT, env=env)
+    done = procs.run([sys.executable, "-c", _CLOSE_AT, str(delay_ms)], timeout=300, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "thread running: False" in done.stdout
     for bad in BAD_OUTPUT:
@@ -98,8 +97,7 @@ def test_closing_the_window_at_any_moment_of_training_exits_cleanly(delay_ms):
 @pytest.mark.parametrize("run", range(3))
 def test_the_real_exit_path_is_clean_run_after_run(run):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "main.py", "--self-test"], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT, env=env)
+    done = procs.run([sys.executable, "main.py", "--self-test"], timeout=300, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.rstrip().endswith("self-test: passed")
     for bad in BAD_OUTPUT:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,8 +17,8 @@ def _main(*argv, env_extra=None):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *argv], capture_output=True,
-                          text=True, timeout=120, cwd=ROOT, env=env)
+    return procs.run([sys.executable, str(ROOT / "main.py"), *argv], timeout=120, cwd=ROOT,
+                     env=env)
 
 
 def test_render_writes_a_png_of_the_race(tmp_path):

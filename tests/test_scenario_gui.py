@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from engine import presets, scenario
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.gui
@@ -142,8 +142,7 @@ def test_recent_files_menu_lists_and_reopens(window, tmp_path):
 
 def _main(*argv):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, "main.py", *argv], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, env=env)
+    return procs.run([sys.executable, "main.py", *argv], timeout=120, cwd=ROOT, env=env)
 
 
 def test_command_line_scenario_refusals_exit_2_with_one_line(tmp_path):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from engine.schedules import (
     schedule_from,
     values,
 )
+from tests import procs
 
 STEPS = 501  # steps 0..500
 
@@ -270,6 +270,7 @@ def test_schedules_import_no_tensorflow():
     code = ("import sys; from engine import schedules; s = schedules.schedule_from("
             "'cosine_decay'); schedules.values(s, 10); print('tensorflow' in sys.modules)")
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(root)}, check=True)
+    out = procs.run([sys.executable, "-c", code], cwd=root, timeout=120,
+                    env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

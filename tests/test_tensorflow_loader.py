@@ -6,13 +6,12 @@ collide and the process dies with a segmentation fault while TensorFlow loads.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,10 +34,9 @@ print("trained after OpenGL")
 
 
 @pytest.mark.keras
-@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (make test installs it)")
 def test_tensorflow_loads_after_an_opengl_context():
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", SCRIPT], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT, env=env)
+    with procs.xvfb() as display:
+        done = procs.run([sys.executable, "-c", SCRIPT], timeout=300, cwd=ROOT,
+                         env=procs.xcb_env(display, TF_CPP_MIN_LOG_LEVEL="3"))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "trained after OpenGL" in done.stdout

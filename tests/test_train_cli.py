@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from engine import train_cli
 from engine.cli import UsageError
 from engine.training import RunResult
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_KEYS = {"optimizer", "params", "history", "test_accuracy", "seconds_per_epoch",
@@ -29,8 +29,7 @@ def _strict_json(text):
 
 
 def _main(*argv, timeout=300):
-    return subprocess.run([sys.executable, "main.py", *argv], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return procs.run([sys.executable, "main.py", *argv], cwd=ROOT, timeout=timeout)
 
 
 @pytest.mark.keras
@@ -95,8 +94,7 @@ def test_bad_arguments_exit_2_with_one_line_before_tensorflow_is_imported(tmp_pa
     names = {"corrupt": str(corrupt), "missing": str(tmp_path / "absent.npz"),
              "nofolder": str(tmp_path / "no" / "out.json"), "folder": str(tmp_path)}
     argvs = [[arg.format(**names) for arg in argv] for argv, _ in _CASES]
-    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(argvs)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = procs.run([sys.executable, "-c", _PROBE, json.dumps(argvs)], cwd=ROOT, timeout=120)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     probe = json.loads(done.stdout)
     assert probe["heavy"] == []

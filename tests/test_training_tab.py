@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,8 +102,7 @@ def test_closing_the_window_during_training_exits_cleanly():
         "print('thread running:', t.is_running())\n"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT, env=env)
+    done = procs.run([sys.executable, "-c", script], timeout=300, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "thread running: False" in done.stdout
     for bad in ("Destroyed while thread", "Traceback", "none_dealloc", "Segmentation"):

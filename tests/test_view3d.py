@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -16,6 +14,7 @@ from PySide6.QtWidgets import QLabel
 from engine import surfaces
 from gui.landscape.view3d import Z_RATIO, Surface3DView, _densify, _height_map, opengl_available
 from gui.palette import DARK
+from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,25 +151,19 @@ def test_module_imports_without_loading_pyqtgraph_opengl():
         "import sys, gui.landscape.view3d; "
         "assert 'pyqtgraph.opengl' not in sys.modules; assert 'OpenGL' not in sys.modules"
     )
-    done = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = procs.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
 def test_renders_under_xvfb(tmp_path):
-    xvfb_run = shutil.which("xvfb-run")
-    if xvfb_run is None:
-        pytest.skip("xvfb-run not found: install xvfb (make system-deps) for the OpenGL test")
     script = tmp_path / "render3d.py"
     script.write_text(XVFB_SCRIPT)
     shot = tmp_path / "view3d.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [xvfb_run, "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-W", "error",
-         "-X", "faulthandler", str(script), str(shot)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )
+    with procs.xvfb("1280x1024x24") as display:
+        env = procs.xcb_env(display)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        done = procs.run([sys.executable, "-W", "error", "-X", "faulthandler", str(script),
+                          str(shot)], cwd=ROOT, env=env, timeout=180)
     report = f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     assert done.returncode == 0, report
     for bad in ("Traceback", "none_dealloc", "Segmentation", "Fatal Python error"):

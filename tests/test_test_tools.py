@@ -1,0 +1,101 @@
+"""The test suite's own safety nets: bounded child processes, Xvfb without xvfb-run, and the
+summary ``make test`` prints when a run crashes or hangs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests import crash_summary, procs
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def test_a_timeout_kills_the_grandchildren_that_hold_the_pipes(tmp_path):
+    pid_file = tmp_path / "pid"
+    # The grandchild keeps stdout open: subprocess.run(timeout=...) would wait on it for ever.
+    script = f"sleep 600 & echo $! > {pid_file}; wait"
+    with pytest.raises(pytest.fail.Exception, match="did not finish in 1 s"):
+        procs.run(["bash", "-c", script], timeout=1)
+    grandchild = int(pid_file.read_text())
+    assert not _alive(grandchild)
+
+
+def test_a_child_gets_no_stdin_and_its_output_back():
+    done = procs.run([sys.executable, "-c", "import sys; print(repr(sys.stdin.read()));"
+                      "sys.stderr.write('e'); sys.exit(3)"], timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "''\n", "e")
+    done = procs.run([sys.executable, "-c", "print(input())"], timeout=60, input="typed\n")
+    assert done.stdout == "typed\n"
+
+
+@pytest.fixture
+def sigusr1_ignored():
+    """As under a runner that ignores SIGUSR1: xvfb-run then waits for ever."""
+    previous = signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    yield
+    signal.signal(signal.SIGUSR1, previous)
+
+
+def test_xvfb_starts_even_with_sigusr1_ignored(sigusr1_ignored):
+    code = ("from PySide6.QtWidgets import QApplication, QLabel\n"
+            "app = QApplication([]); label = QLabel('x'); label.show(); app.processEvents()\n"
+            "print(app.platformName(), label.isVisible())\n")
+    with procs.xvfb() as display:
+        assert display.startswith(":")
+        done = procs.run([sys.executable, "-c", code], timeout=120, env=procs.xcb_env(display))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["xcb", "True"]
+
+
+def _pytest_log(tmp_path, body: str, *args: str) -> str:
+    test = tmp_path / "test_it.py"
+    test.write_text(textwrap.dedent(body))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    done = procs.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                      "-o", "addopts=", "-o", "filterwarnings=", "--rootdir", str(tmp_path),
+                      *args, str(test)], timeout=120, cwd=tmp_path, env=env)
+    assert done.returncode != 0
+    return done.stdout + done.stderr
+
+
+def test_the_summary_names_the_hung_test_and_the_line(tmp_path):
+    log = _pytest_log(tmp_path, """
+        import time
+
+        def wait_for_ever():
+            time.sleep(600)
+
+        def test_hangs():
+            wait_for_ever()
+        """, "--timeout", "2", "--timeout-method", "thread")
+    lines = crash_summary.summary(log, root=tmp_path)
+    assert lines[0] == "a test hung and was stopped after the timeout"
+    assert "  test_it.py:8 in test_hangs" in lines
+    assert "  test_it.py:5 in wait_for_ever" in lines
+    assert not any("_pytest" in line or "pluggy" in line or "<" in line for line in lines)
+
+
+def test_the_summary_names_a_fatal_error_and_nothing_for_a_plain_failure(tmp_path):
+    log = _pytest_log(tmp_path, """
+        import os
+
+        def test_crashes():
+            os.abort()
+        """)
+    lines = crash_summary.summary(log, root=tmp_path)
+    assert lines[0].startswith("Fatal Python error: Aborted")
+    assert "  test_it.py:5 in test_crashes" in lines
+    plain = _pytest_log(tmp_path, "def test_fails():\n    assert 1 == 2\n")
+    assert crash_summary.summary(plain, root=tmp_path) == []
