@@ -36,7 +36,7 @@ run: $(STAMP) system-deps
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then $(BIN)/python main.py; \
 	elif command -v xvfb-run >/dev/null; then \
 		echo "No display: running under Xvfb (nothing will be visible)."; \
-		xvfb-run -a $(BIN)/python main.py; \
+		env --default-signal=USR1 xvfb-run -a $(BIN)/python main.py; \
 	else QT_QPA_PLATFORM=offscreen $(BIN)/python main.py; fi
 
 lint: $(STAMP)

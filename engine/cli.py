@@ -255,13 +255,14 @@ def build_parser(extensions: Sequence[Callable[[Any], None]] = ()) -> ArgumentPa
 
 
 def run_parsed(args: argparse.Namespace, out: io.TextIOBase | None = None) -> int:
-    """Run the handler of parsed ``args``; return the exit status (2 for bad input)."""
+    """Run the handler of parsed ``args``; return the exit status: 2 for bad input, else what
+    the handler returns (``None`` is 0)."""
     try:
-        args.handler(args, out or sys.stdout)
+        status = args.handler(args, out or sys.stdout)
     except UsageError as error:
         sys.stderr.write(f"optiscope: error: {error}\n")
         return 2
-    return 0
+    return int(status or 0)
 
 
 def run_command(argv: Sequence[str], out: io.TextIOBase | None = None) -> int:

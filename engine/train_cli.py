@@ -225,8 +225,12 @@ def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def command_train(args: argparse.Namespace, out: Any) -> None:
-    """Check every argument, then train and print (and write ``--json``)."""
+def command_train(args: argparse.Namespace, out: Any) -> int:
+    """Check every argument, then train and print (and write ``--json``).
+
+    Returns the exit status: 0 when every run ended (diverging is a result), 1 when a run
+    failed (one line on stderr names it), 130 when Ctrl+C stopped training (after reporting).
+    """
     config = build_config(args)
     target = json_target(args.json) if args.json else None
     data = None
@@ -251,6 +255,17 @@ def command_train(args: argparse.Namespace, out: Any) -> None:
         except OSError as error:
             raise UsageError(f"--json: cannot write {str(target)!r} ({error})") from None
         out.write(f"wrote {target}\n")
+    return exit_status(results, cancelled=cancel.is_set())
+
+
+def exit_status(results: Sequence[RunResult], cancelled: bool = False) -> int:
+    """1 (and one line on stderr) when a run failed, 130 when stopped by Ctrl+C, else 0."""
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        names = ", ".join(f"{r.optimizer_id} ({r.error})" for r in failed)
+        sys.stderr.write(f"optiscope: training failed for {' '.join(names.split())}\n")
+        return 1
+    return 130 if cancelled else 0
 
 
 def _number(value: float | None, spec: str) -> str:

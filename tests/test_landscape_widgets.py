@@ -297,3 +297,58 @@ def test_widgets_show_a_real_race(qtbot, side, table, lesson):
     for widget in (side, table, lesson):
         assert not widget.grab().isNull()
     assert len(side.plots["distance"].listDataItems()) == 2
+
+
+@pytest.mark.parametrize("surface_id", ["rosenbrock", "himmelblau", "saddle", "beale"])
+def test_contours_are_one_item_lying_on_their_levels(qtbot, surface_id):
+    """One cached item for all levels (one blit per frame), and every traced point lies on a
+    level: bilinear interpolation of the traced grid at the point gives the level back."""
+    from gui.landscape.surface_view import (
+        CONTOUR_GRID,
+        CONTOUR_LEVELS,
+        SurfaceView,
+        display_values,
+        surface_grid,
+    )
+
+    view = SurfaceView()
+    qtbot.addWidget(view)
+    surface = surfaces.get(surface_id)
+    view.set_surface(surface, resolution=64)
+    item = view.contours
+    assert item.cacheMode() == item.CacheMode.DeviceCoordinateCache
+    assert len(item.levels) == CONTOUR_LEVELS
+    path = item.path()
+    points = np.array([(path.elementAt(k).x, path.elementAt(k).y)
+                       for k in range(path.elementCount())])
+    assert len(points) > CONTOUR_LEVELS * 10
+    x0, x1, y0, y1 = surface.domain
+    assert points[:, 0].min() >= x0 - 1e-9 and points[:, 0].max() <= x1 + 1e-9
+    assert points[:, 1].min() >= y0 - 1e-9 and points[:, 1].max() <= y1 + 1e-9
+    _, _, values = surface_grid(surface, CONTOUR_GRID)
+    shown, _ = display_values(surface, values)
+    n = CONTOUR_GRID - 1
+    fi, fj = (points[:, 0] - x0) / (x1 - x0) * n, (points[:, 1] - y0) / (y1 - y0) * n
+    i, j = np.minimum(fi.astype(int), n - 1), np.minimum(fj.astype(int), n - 1)
+    a, b = fi - i, fj - j
+    at = (shown[i, j] * (1 - a) * (1 - b) + shown[i + 1, j] * a * (1 - b)
+          + shown[i, j + 1] * (1 - a) * b + shown[i + 1, j + 1] * a * b)
+    gap = np.min(np.abs(at[:, None] - item.levels[None, :]), axis=1)
+    # Half a cell off (pyqtgraph's pixel-centre convention) gives gaps of ~0.3 level spacings.
+    assert np.max(gap) < 0.01 * (item.levels[1] - item.levels[0])
+
+
+def test_the_heat_map_centres_each_sample_on_its_point(qtbot):
+    from gui.landscape.surface_view import SurfaceView
+
+    view = SurfaceView()
+    qtbot.addWidget(view)
+    surface = surfaces.get("himmelblau")
+    view.set_surface(surface, resolution=5)
+    x0, x1, y0, y1 = surface.domain
+    rect = view.image.mapRectToParent(view.image.boundingRect())
+    cell_x, cell_y = (x1 - x0) / 4, (y1 - y0) / 4
+    assert rect.left() == pytest.approx(x0 - cell_x / 2)
+    assert rect.right() == pytest.approx(x1 + cell_x / 2)
+    assert rect.top() == pytest.approx(y0 - cell_y / 2)
+    assert rect.bottom() == pytest.approx(y1 + cell_y / 2)

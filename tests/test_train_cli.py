@@ -150,3 +150,30 @@ def test_first_ctrl_c_sets_cancel_and_the_handler_is_restored(capsys):
         assert cancel.wait(5)
     assert signal.getsignal(signal.SIGINT) is before
     assert "stopping after the current batch" in capsys.readouterr().err
+
+
+def test_exit_status_is_1_with_one_line_for_a_failed_run_and_0_for_divergence(capsys):
+    failed = RunResult("adam", {}, status="failed", error="out of memory\nwhile allocating")
+    diverged = RunResult("sgd", {}, status="diverged")
+    assert train_cli.exit_status([diverged, RunResult("rmsprop", {})]) == 0
+    assert capsys.readouterr().err == ""
+    assert train_cli.exit_status([diverged, failed]) == 1
+    err = capsys.readouterr().err
+    assert err == "optiscope: training failed for adam (out of memory while allocating)\n"
+    assert train_cli.exit_status([diverged], cancelled=True) == 130
+
+
+def test_the_train_command_returns_the_status_of_its_runs(monkeypatch, capsys):
+    import main
+    from engine import training
+
+    def fake_train(config, reporter=None, cancel=None, dataset=None):
+        return [RunResult(entry[0], {}, status="failed", error="boom")
+                for entry in config.optimizers]
+
+    monkeypatch.setattr(training, "train", fake_train)
+    status = main.main(["train", "--optimizers", "sgd", "--dataset", "bundled", "--epochs", "1"])
+    assert status == 1
+    captured = capsys.readouterr()
+    assert captured.err == "optiscope: training failed for sgd (boom)\n"
+    assert "failed" in captured.out.splitlines()[-1]
