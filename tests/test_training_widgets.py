@@ -346,3 +346,18 @@ def test_human_size_uses_binary_multiples():
     sizes = (0, 1023, 1024, 411_546, 1024**2 - 1, 3 * 1024**3)
     assert [human_size(n) for n in sizes] == ["0 B", "1023 B", "1.0 KB", "401.9 KB", "1.0 MB",
                                               "3.0 GB"]
+
+
+def test_a_session_fixes_the_epoch_axis_and_clear_lets_it_fit_again(plots, qtbot):
+    plots.set_epochs(5)
+    plots.start_run("adam", "Adam", ADAM, 10)
+    _feed(plots, "adam", epochs=1)
+    for name in ("accuracy", "loss"):  # the loss plot follows through the link
+        x0, x1 = plots.plots[name].viewRange()[0]
+        assert x0 == pytest.approx(0.0, abs=0.11) and 5.0 <= x1 <= 5.2
+    plots.clear()
+    plots.start_run("adam", "Adam", ADAM, 10)
+    _feed(plots, "adam", epochs=2)
+    qtbot.wait(50)
+    x0, x1 = plots.plots["accuracy"].viewRange()[0]
+    assert x1 < 3.0  # fits two epochs, no longer five

@@ -229,10 +229,21 @@ class TrainingPlots(QWidget):
         self._style_run(self._runs[key])
         self._render_legend()
 
+    def set_epochs(self, epochs: int | None) -> None:
+        """Fix the epoch axis to ``[0, epochs]`` for a session of that many epochs (None: fit
+        the data): the curves grow across a frame that shows the whole session from the first
+        batch, and the axis is not re-laid out at every update."""
+        plot = self.plots["accuracy"]  # the loss plot's x axis is linked to it
+        if epochs is None:
+            plot.enableAutoRange(x=True)
+        else:
+            plot.setXRange(0.0, float(epochs), padding=0.02)
+
     def clear(self) -> None:
-        """Remove every run, curve and epoch line."""
+        """Remove every run, curve and epoch line; the epoch axis fits the data again."""
         for plot in self.plots.values():
             plot.clear()  # every item in the plots is a run's curve or an epoch line
+        self.set_epochs(None)
         self._runs.clear()
         self._boundaries.clear()
         self._render_legend()

@@ -259,6 +259,7 @@ class TrainingTab(QWidget):
         self._run_meta = {}
         self.results = []
         self.plots.clear()
+        self.plots.set_epochs(config.epochs)
         self.rows = {key: TrainingRow(key, self.racers[key].label(), self.colors[key], "waiting",
                                       None, None, None, None, None, None)
                      for key in self._run_keys}
