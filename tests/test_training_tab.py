@@ -46,6 +46,9 @@ def test_a_short_run_trains_each_optimizer_and_fills_the_table(qtbot, tab):
     timer.setInterval(10)
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start()
+    formats = []
+    set_format = tab.progress.setFormat
+    tab.progress.setFormat = lambda text: (formats.append(text), set_format(text))
     tab.start_button.click()
     assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
     qtbot.waitUntil(lambda: not tab.is_running() and tab.start_button.isEnabled(),
@@ -58,6 +61,11 @@ def test_a_short_run_trains_each_optimizer_and_fills_the_table(qtbot, tab):
     assert adam.optimizer_state_bytes > sgd.optimizer_state_bytes
     assert 0.0 <= adam.test_accuracy <= 1.0
     assert "bundled" in tab.dataset_label.text().lower()
+    # Each run says it started before its first batch: the text never names a finished run
+    # while the next one is setting up.
+    starts = [i for i, text in enumerate(formats) if ": starting (epoch 1/1)" in text]
+    assert [formats[i].split(":")[0] for i in starts] == ["SGD", "Adam"]
+    assert formats[-1] == "done"
     # The event loop kept ticking while Keras trained.
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     assert len(ticks) > 20 and max(gaps) < 1.0

@@ -324,6 +324,7 @@ class TrainingTab(QWidget):
         self._run_meta[index] = (epochs, batches)
         self.plots.start_run(key, self.racers[key].label(), self.colors[key], batches)
         self._update_row(key, status="running")
+        self.progress.setFormat(f"{self.racers[key].label()}: starting (epoch 1/{epochs})")
 
     @Slot(int, int, int, float, float)
     def _batch_finished(self, index: int, epoch: int, batch: int, accuracy: float,
