@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a headless command, or the GUI when no command is given."""
-    from engine.cli import UsageError, build_parser, run_parsed
-    from engine.maps_cli import add_maps_commands
-    from engine.train_cli import add_train_command
+    from engine.cli.main import UsageError, build_parser, run_parsed
+    from engine.cli.maps import add_maps_commands
+    from engine.cli.train import add_train_command
     from gui.render import add_render_command
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_parsed(args)
     opened = None
     if args.scenario is not None:  # checked before any window opens: exit 2 if refused
-        from engine import scenario
+        from engine.files import scenario
 
         try:
             opened = scenario.load(args.scenario)

@@ -26,7 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import optimizers, simulate, surfaces  # noqa: E402
+from engine import optimizers  # noqa: E402
+from engine.landscape import simulate, surfaces  # noqa: E402
 
 
 def best_of(repeats: int, fn) -> float:

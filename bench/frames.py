@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from engine import surfaces  # noqa: E402
-from engine.race import Race, Racer  # noqa: E402
+from engine.landscape import surfaces  # noqa: E402
+from engine.landscape.race import Race, Racer  # noqa: E402
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "nadam")
 SETTINGS = {"sgd": {"learning_rate": 0.001}, "momentum": {"learning_rate": 0.001},

@@ -2,7 +2,7 @@
 
 Prints, from one run on this machine:
 
-1. the engine alone (:func:`engine.maps.start_map`, best of 3), and per point-step;
+1. the engine alone (:func:`engine.landscape.maps.start_map`, best of 3), and per point-step;
 2. the whole command ``python main.py map ... --out FILE.npz`` as a user runs it, wall
    time including interpreter start, imports and the atomic write (best of 3);
 3. the peak Python memory of the engine run (tracemalloc) against the size one
@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.engine import best_of  # noqa: E402
-from engine import maps, optimizers, surfaces  # noqa: E402
+from engine import optimizers  # noqa: E402
+from engine.landscape import maps, surfaces  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Training benchmark: ``engine.training.train`` against a bare ``model.fit``, side by side.
+"""Training benchmark: ``engine.mnist.training.train`` against a bare ``model.fit``, side by side.
 
 Both train the lesson's MLP on the bundled MNIST subset (3,200 training + 800 validation
 images, batch 32, validation every epoch) with the same optimizer, initial weights and data.
@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from engine import datasets, optimizers, training  # noqa: E402
+from engine import optimizers  # noqa: E402
+from engine.mnist import datasets, training  # noqa: E402
 
 
 class EpochTimes(training.NullReporter):
@@ -109,7 +110,7 @@ def main(argv=None) -> int:
     print(f"\n{args.optimizer}, batch {args.batch_size}, {data.info.n_train:,} images "
           f"(validation split 0.2), {os.cpu_count()} cores, epochs 2..{args.epochs}, "
           f"median of {args.repeats}:")
-    print(f"  engine.training.train : {a_mean:.3f} s/epoch mean, {a_best:.3f} fastest, "
+    print(f"  engine.mnist.training.train : {a_mean:.3f} s/epoch mean, {a_best:.3f} fastest, "
           f"whole call {a_wall:.2f} s")
     print(f"  bare model.fit        : {b_mean:.3f} s/epoch mean, {b_best:.3f} fastest, "
           f"whole call {b_wall:.2f} s")

@@ -97,7 +97,7 @@ def main() -> None:
     shot("landscape-schedule-noise")
 
     # 5d. Presets: the lesson's claims with their live numbers; presentation mode.
-    from engine import presets
+    from engine.files import presets
 
     panel.schedule.combo.setCurrentIndex(0)
     panel.noise_scale.setValue(0.0)

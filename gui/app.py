@@ -9,6 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from engine import resources
 from gui.main_window import MainWindow
 
 SELF_TEST_MS = 500
@@ -16,13 +17,12 @@ SELF_TEST_MS = 500
 
 def icon_path() -> Path:
     """The app icon, from the source tree or a PyInstaller bundle (``sys._MEIPASS``)."""
-    root = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
-    return root / "resources" / "icons" / "optiscope.png"
+    return resources.path("icons", "optiscope.png")
 
 
 def run_app(self_test: bool = False, scenario=None) -> int:
     """Open the main window (showing ``scenario``, an already validated
-    :class:`engine.scenario.Scenario`, if given) and run the event loop; return the exit
+    :class:`engine.files.scenario.Scenario`, if given) and run the event loop; return the exit
     status. ``self_test`` runs :mod:`gui.self_test` in the loop and exits with its status."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Optiscope")

@@ -1,4 +1,4 @@
-"""File > Export: the dialogs around :mod:`gui.exports` and :mod:`engine.race_export`.
+"""File > Export: the dialogs around :mod:`gui.exports` and :mod:`engine.files.race_export`.
 
 Each action asks for a file (and a resolution or frame count where it matters), then calls a
 plain method that tests and the self-test call directly. Failures are shown in a message
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
-from engine import atomic, race_export
+from engine.files import atomic, race_export
 from gui import exports
 
 DEFAULT_WIDTH = 1920

@@ -1,7 +1,7 @@
 """Exports: any plot to PNG or SVG, the race as a GIF or MP4, all written atomically.
 
 Every file goes to a temporary name beside the target and replaces it only when complete
-(:func:`engine.atomic.replacing`): an error or a cancel leaves no half-written file and the
+(:func:`engine.files.atomic.replacing`): an error or a cancel leaves no half-written file and the
 old one intact. Animations are drawn frame by frame in the GUI thread (widgets can only be
 painted there), with a progress callback that may cancel between frames.
 """
@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from engine import atomic
+from engine.files import atomic
 
 PICTURE_FORMATS = (".png", ".svg")
 ANIMATION_FORMATS = (".gif", ".mp4")

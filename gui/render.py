@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine import atomic
-from engine.cli import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
+from engine.cli.main import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
+from engine.files import atomic
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
 MAX_STEPS = 100_000
@@ -59,8 +59,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def _scenario_race(args: argparse.Namespace):
     """(surface, racers, start, steps, title) from ``--scenario`` and the options given."""
-    from engine import scenario
-    from engine.race import Racer
+    from engine.files import scenario
+    from engine.landscape.race import Racer
 
     loaded = None
     if args.scenario is not None:
@@ -117,7 +117,7 @@ def command_render(args: argparse.Namespace, out: Any) -> None:
 def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""):
     from PySide6.QtWidgets import QApplication
 
-    from engine.race import Race
+    from engine.landscape.race import Race
     from gui.landscape.surface_view import SurfaceView, TrailData
     from gui.landscape.view3d import Surface3DView, opengl_available
     from gui.palette import THEMES, color_for

@@ -1,6 +1,6 @@
 """File > Open / Save / Save As / Open recent / Presets, and files dropped on the window.
 
-A scenario is read and checked completely (:func:`engine.scenario.load`) before anything on
+A scenario is read and checked completely (:func:`engine.files.scenario.load`) before anything on
 screen changes: a refused file leaves the current set-up untouched and says what is wrong
 with it, naming the field. The recent files and the last scenario live in ``QSettings``.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from engine import presets, scenario
+from engine.files import presets, scenario
 
 MAX_RECENT = 8
 FILTER = "Optiscope scenarios (*.json);;All files (*)"

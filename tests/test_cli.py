@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import optimizers, simulate, surfaces
-from engine.cli import run_command
+from engine import optimizers
+from engine.cli.main import run_command
+from engine.landscape import simulate, surfaces
 from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,8 +162,8 @@ def test_main_trajectory_in_a_subprocess_prints_strict_json():
 
 def test_headless_commands_load_neither_qt_nor_tensorflow():
     code = (
-        "import sys, engine.surfaces, engine.optimizers, engine.simulate, engine.cli\n"
-        "from engine.cli import run_command\n"
+        "import sys, engine.landscape.surfaces, engine.optimizers, engine.landscape.simulate, engine.cli.main\n"
+        "from engine.cli.main import run_command\n"
         "import io; run_command(['trajectory', '--surface', 'bowl', '--optimizer', 'adam',"
         " '--steps', '3'], io.StringIO())\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "

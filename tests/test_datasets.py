@@ -9,8 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from engine import datasets
-from engine.datasets import DatasetError
+from engine.mnist import datasets
+from engine.mnist.datasets import DatasetError
 
 
 def _arrays(n_train=20, n_test=10, **overrides):

@@ -1,4 +1,4 @@
-"""Tests for engine.expressions: safe parsing, exact gradients, refusals with positions."""
+"""Tests for engine.landscape.expressions: safe parsing, exact gradients, refusals with positions."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import engine.expressions as ex
-from engine.expressions import MAX_DEPTH, MAX_LENGTH, Expression, ExpressionError, parse
+import engine.landscape.expressions as ex
+from engine.landscape.expressions import MAX_DEPTH, MAX_LENGTH, Expression, ExpressionError, parse
 
 RNG_SEED = 20240607
 

@@ -101,7 +101,7 @@ def test_correctness_with_golden(name):
     if name == "adamw":
         # Keras's test passes epsilon=2, outside the app's valid range (0, 1]: build the rule
         # directly to reproduce the golden numbers exactly as Keras computes them.
-        from engine import update_rules
+        from engine.optimizers import rules as update_rules
 
         rule = update_rules.adam(learning_rate=1.0, epsilon=2.0, weight_decay=0.5,
                                  clipnorm=None, clipvalue=None, global_clipnorm=None)

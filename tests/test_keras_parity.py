@@ -13,7 +13,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from engine import optimizers, surfaces  # noqa: E402
+from engine import optimizers  # noqa: E402
+from engine.landscape import surfaces  # noqa: E402
 
 pytestmark = pytest.mark.keras
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from engine import surfaces
+from engine.landscape import surfaces
 
 pytestmark = pytest.mark.gui
 

@@ -7,7 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from engine import optimizers, simulate, surfaces
+from engine import optimizers
+from engine.landscape import simulate, surfaces
 from gui.palette import DARK, LIGHT, OPTIMIZER_COLORS
 
 pytestmark = pytest.mark.gui
@@ -64,7 +65,8 @@ def test_cursor_marks_the_step_on_every_plot(side):
 
 
 def test_loss_offset_and_zeros_never_put_non_positive_values_on_a_log_axis(side):
-    from gui.landscape.side_plots import LOG_FLOOR, Series
+    from gui.landscape.side_plots import Series
+    from gui.widgets.log_axis import LOG_FLOOR
 
     loss = np.array([100.0, 10.0, 3.0, 3.0 - 1e-12, 3.0])  # dips below f* by rounding
     zeros = np.zeros(5)
@@ -105,7 +107,7 @@ def test_a_short_run_stays_visible_beside_a_long_downsampled_one(side):
 
 
 def test_log_tick_labels_are_short_and_sparse():
-    from gui.landscape.side_plots import log_tick_label
+    from gui.widgets.log_axis import log_tick_label
 
     labels = [log_tick_label(np.log10(v)) for v in (1e-6, 2e-4, 3e-3, 0.01, 0.5, 7, 100, 5e3)]
     assert labels == ["10⁻⁶", "2·10⁻⁴", "", "0.01", "0.5", "", "100", "5·10³"]

@@ -9,9 +9,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from engine import maps, optimizers, simulate, surfaces, update_rules
-from engine.hyperparams import HyperParamError
-from engine.simulate import CONVERGED, DIVERGED, RUNNING
+from engine import optimizers
+from engine.landscape import maps, simulate, surfaces
+from engine.landscape.simulate import CONVERGED, DIVERGED, RUNNING
+from engine.optimizers import rules as update_rules
+from engine.params import HyperParamError
 
 
 def _single(surface, optimizer, start, steps):

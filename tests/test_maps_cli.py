@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import maps, optimizers, simulate, surfaces
-from engine.cli import UsageError, build_parser, run_parsed
-from engine.maps_cli import add_maps_commands
+from engine import optimizers
+from engine.cli.main import UsageError, build_parser, run_parsed
+from engine.cli.maps import add_maps_commands
+from engine.landscape import maps, simulate, surfaces
 from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]

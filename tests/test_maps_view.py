@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from engine import surfaces
+from engine.landscape import surfaces
 from tests import procs
 
 pytestmark = pytest.mark.gui
@@ -97,7 +97,7 @@ import sys
 from PySide6.QtWidgets import QApplication
 from PySide6.QtCore import QThread
 app = QApplication(sys.argv)
-from engine import surfaces
+from engine.landscape import surfaces
 from gui import threads
 from gui.maps.view import MapsView
 view = MapsView()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import optimizers, simulate, surfaces
-from engine.simulate import CONVERGED, DIVERGED, RUNNING, GradientNoise, Tolerances
+from engine import optimizers
+from engine.landscape import simulate, surfaces
+from engine.landscape.simulate import CONVERGED, DIVERGED, RUNNING, GradientNoise, Tolerances
 
 BOWL = surfaces.get("bowl")
 ROSENBROCK = surfaces.get("rosenbrock")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine import optimizers
-from engine.hyperparams import HyperParamError
+from engine.params import HyperParamError
 
 REQUIRED = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adadelta", "adam",
             "amsgrad", "adamw", "adamax", "nadam", "lion")

@@ -9,12 +9,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine import measures, optimizers, surfaces
-from engine.measures import fmt, measure, measure_training
-from engine.presets import list_presets, load_preset, preset_paths, presets_dir
-from engine.race import Race, Racer
-from engine.scenario import ScenarioError, dumps, load, loads
-from engine.training import RunResult
+from engine import optimizers
+from engine.files.presets import list_presets, load_preset, preset_paths, presets_dir
+from engine.files.scenario import ScenarioError, dumps, load, loads
+from engine.landscape import measures, surfaces
+from engine.landscape.measures import fmt, measure, measure_training
+from engine.landscape.race import Race, Racer
+from engine.mnist.training import RunResult
 
 
 def outcome(name: str, **changes):
@@ -157,7 +158,7 @@ def test_08_mnist_preset_trains_sgd_rmsprop_and_adam_for_five_epochs():
 @pytest.mark.slow
 @pytest.mark.keras
 def test_08_adaptive_optimizers_beat_sgd_on_the_bundled_digits():
-    from engine import datasets, training
+    from engine.mnist import datasets, training
 
     scenario = load_preset("08-mnist-optimizers")
     results = training.train(scenario.training, dataset=datasets.bundled())

@@ -27,7 +27,7 @@ def test_qt_calls_do_not_drop_references_to_none(qtbot):
 
 @pytest.mark.gui
 def test_animating_the_surface_view_keeps_none_alive(qtbot):
-    from engine import surfaces
+    from engine.landscape import surfaces
     from gui.landscape.surface_view import SurfaceView, TrailData
 
     view = SurfaceView()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import optimizers, simulate, surfaces
-from engine.hyperparams import HyperParamError
-from engine.race import Race, Racer
+from engine import optimizers
+from engine.landscape import simulate, surfaces
+from engine.landscape.race import Race, Racer
+from engine.params import HyperParamError
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_labels_show_only_changed_settings():
 
 
 def test_a_racer_with_a_schedule_and_noise_runs_them_step_for_step():
-    from engine import schedules
+    from engine.optimizers import schedules
 
     surface = surfaces.get("ravine")
     schedule = schedules.schedule_from("exponential_decay", initial_learning_rate=0.02,

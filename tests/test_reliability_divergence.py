@@ -15,9 +15,10 @@ import warnings
 import numpy as np
 import pytest
 
-from engine import maps, optimizers, simulate, surfaces
-from engine.cli import run_command
-from engine.simulate import CONVERGED, DIVERGED, RUNNING, Tolerances
+from engine import optimizers
+from engine.cli.main import run_command
+from engine.landscape import maps, simulate, surfaces
+from engine.landscape.simulate import CONVERGED, DIVERGED, RUNNING, Tolerances
 
 RATES = np.geomspace(1e-4, 10.0, 6)
 SLOW_RATES = np.geomspace(1e-4, 10.0, 16)

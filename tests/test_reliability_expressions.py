@@ -1,7 +1,7 @@
 """Fuzzing custom formulas: parsed, never run; accepted or refused with a message, in bounded time.
 
-Generators feed :func:`engine.surfaces.from_expression` (and through it
-:func:`engine.expressions.parse` and :mod:`engine.symbolic`):
+Generators feed :func:`engine.landscape.surfaces.from_expression` (and through it
+:func:`engine.landscape.expressions.parse` and :mod:`engine.landscape.symbolic`):
 
 * random valid formulas over the whole whitelist (small ones, and large ones of up to ~190
   syntax nodes), each with an independent NumPy model: the value must equal the model's bit
@@ -32,8 +32,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine import optimizers, simulate, surfaces
-from engine.expressions import MAX_DEPTH, MAX_LENGTH, MAX_NODES, ExpressionError, parse
+from engine import optimizers
+from engine.landscape import simulate, surfaces
+from engine.landscape.expressions import MAX_DEPTH, MAX_LENGTH, MAX_NODES, ExpressionError, parse
 
 CALL_SECONDS = 2.0
 _SGD = optimizers.get("sgd", learning_rate=0.01)

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import datasets
-from engine.datasets import DatasetError
+from engine.mnist import datasets
+from engine.mnist.datasets import DatasetError
 
 
 def _arrays(n_train: int = 20, n_test: int = 10) -> dict[str, np.ndarray]:

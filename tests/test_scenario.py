@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import optimizers, schedules, surfaces
-from engine.race import Racer
-from engine.scenario import (
+from engine import optimizers
+from engine.files.scenario import (
     DEFAULT_VIEW,
     MAX_BYTES,
     MAX_RACERS,
@@ -23,9 +22,12 @@ from engine.scenario import (
     loads,
     save,
 )
-from engine.schedules import ExponentialDecay
-from engine.simulate import GradientNoise
-from engine.training import TrainConfig
+from engine.landscape import surfaces
+from engine.landscape.race import Racer
+from engine.landscape.simulate import GradientNoise
+from engine.mnist.training import TrainConfig
+from engine.optimizers import schedules
+from engine.optimizers.schedules import ExponentialDecay
 
 PRESET = Path(__file__).resolve().parents[1] / "resources" / "presets" / "01-ravine-momentum.json"
 

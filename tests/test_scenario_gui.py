@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from engine import presets, scenario
+from engine.files import presets, scenario
 from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +70,7 @@ def test_every_preset_opens_from_the_menu_with_its_banner_and_number(window, ind
 
 
 def test_save_then_open_restores_the_whole_set_up(window, tmp_path):
-    from engine import schedules
+    from engine.optimizers import schedules
 
     tab = window.landscape
     tab.surface_combo.setCurrentIndex(tab.surface_combo.findData("himmelblau"))

@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from engine import maps, optimizers, schedules
+from engine import optimizers
+from engine.landscape import maps
+from engine.optimizers import schedules
 
 pytestmark = pytest.mark.gui
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import optimizers, surfaces
-from engine.hyperparams import HyperParamError
-from engine.schedules import (
+from engine import optimizers
+from engine.landscape import surfaces
+from engine.optimizers.schedules import (
     SCHEDULES,
     Constant,
     CosineDecay,
@@ -29,6 +29,7 @@ from engine.schedules import (
     schedule_from,
     values,
 )
+from engine.params import HyperParamError
 from tests import procs
 
 STEPS = 501  # steps 0..500

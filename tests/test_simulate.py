@@ -7,8 +7,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from engine import optimizers, simulate, surfaces
-from engine.simulate import CONVERGED, DIVERGED, RUNNING, Tolerances
+from engine import optimizers
+from engine.landscape import simulate, surfaces
+from engine.landscape.simulate import CONVERGED, DIVERGED, RUNNING, Tolerances
 
 
 def _manual_path(surface, opt, start, steps):

@@ -1,4 +1,4 @@
-"""Tests for engine.surfaces: exact minima, analytic gradients, vectorisation, the registry."""
+"""Tests for engine.landscape.surfaces: exact minima, analytic gradients, vectorisation, the registry."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import expressions, surfaces
-from engine.surfaces import PARAMETERS, Minimum, Surface, UnknownSurfaceError
+from engine.landscape import expressions, surfaces
+from engine.landscape.surfaces import PARAMETERS, Minimum, Surface, UnknownSurfaceError
 
 REQUIRED = {
     "rosenbrock", "beale", "himmelblau", "booth", "matyas", "three_hump_camel",

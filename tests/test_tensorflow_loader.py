@@ -23,7 +23,7 @@ context, surface = QOpenGLContext(), QOffscreenSurface()
 assert context.create(), "no OpenGL context"
 surface.create()
 assert context.makeCurrent(surface)
-from engine import tensorflow_loader
+from engine.optimizers import tensorflow_loader
 tensorflow_loader.load()
 import keras, numpy as np
 model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])

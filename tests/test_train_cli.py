@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import train_cli
-from engine.cli import UsageError
-from engine.training import RunResult
+from engine.cli import train as train_cli
+from engine.cli.main import UsageError
+from engine.mnist.training import RunResult
 from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +165,7 @@ def test_exit_status_is_1_with_one_line_for_a_failed_run_and_0_for_divergence(ca
 
 def test_the_train_command_returns_the_status_of_its_runs(monkeypatch, capsys):
     import main
-    from engine import training
+    from engine.mnist import training
 
     def fake_train(config, reporter=None, cancel=None, dataset=None):
         return [RunResult(entry[0], {}, status="failed", error="boom")

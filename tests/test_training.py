@@ -9,11 +9,11 @@ import threading
 import numpy as np
 import pytest
 
-from engine import training
-from engine.hyperparams import HyperParamError
+from engine.cli.train import run_json
+from engine.mnist import training
+from engine.mnist.training import ConfigError, EpochLog, NullReporter, RunResult, TrainConfig
 from engine.optimizers import UnknownOptimizerError
-from engine.train_cli import run_json
-from engine.training import ConfigError, EpochLog, NullReporter, RunResult, TrainConfig
+from engine.params import HyperParamError
 
 
 class Recorder(NullReporter):
@@ -216,7 +216,7 @@ def test_configure_threads_is_idempotent_after_tensorflow_started():
 
 @pytest.mark.keras
 def test_a_schedule_drives_the_keras_learning_rate_batch_by_batch(monkeypatch):
-    from engine import schedules
+    from engine.optimizers import schedules
 
     seen = []
     real = training.optimizer_state_bytes

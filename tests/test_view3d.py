@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from engine import surfaces
+from engine.landscape import surfaces
 from gui.landscape.view3d import Z_RATIO, Surface3DView, _densify, _height_map, opengl_available
 from gui.palette import DARK
 from tests import procs
@@ -39,7 +39,7 @@ XVFB_SCRIPT = textwrap.dedent(
     qInstallMessageHandler(on_message)
     app = QApplication(sys.argv[:1])
 
-    from engine import surfaces
+    from engine.landscape import surfaces
     from gui.landscape.view3d import Z_RATIO, Surface3DView, _densify, _height_map, opengl_available
 
     ok, reason = opengl_available()

@@ -16,8 +16,8 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QTextBrowser
 
+from engine.landscape.surfaces import Surface
 from engine.optimizers import OptimizerSpec
-from engine.surfaces import Surface
 from gui.palette import color_for
 
 #: A few sentences per registry id, in plain words, and the one-line verdict of the lesson.

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import scenario
+from engine.files import scenario
 
 BASE_STEPS_PER_SECOND = 60.0  #: steps per second at 1×
 SPEEDS = scenario.SPEEDS  # scenario files name one of these speeds

@@ -11,14 +11,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from engine import measures, surfaces
-from engine.race import Racer
+from engine.landscape import measures, surfaces
+from engine.landscape.race import Racer
 from gui.landscape.playback import SPEEDS
 from gui.palette import color_for
 
 
 def capture(tab) -> dict[str, Any]:
-    """The tab's set-up as keyword arguments of :class:`engine.scenario.Scenario`."""
+    """The tab's set-up as keyword arguments of :class:`engine.files.scenario.Scenario`."""
     race = tab.race
     surface = race.surface
     plot = tab.view.getPlotItem().getViewBox()

@@ -18,8 +18,8 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.palette import LIGHT, Theme
+from gui.widgets.log_axis import LOG_FLOOR, DecadeAxis
 
-LOG_FLOOR = 1e-16  #: smallest value drawn on a log axis (zero and below are clipped to it)
 NO_MINIMUM_TEXT = "no known minimum"
 _ANY_MAGNITUDE = ((0.0, float("inf")),)
 _DOWNSAMPLE_FROM = 1000  #: steps from which a curve is drawn downsampled (peak per pixel)
@@ -29,25 +29,6 @@ _PLOTS = (  # attribute of Series, title, y-axis label
     ("distance", "Distance to the nearest known minimum", "distance"),
 )
 _TITLES = {name: title for name, title, _ in _PLOTS}
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def log_tick_label(exponent_value: float) -> str:
-    """Label of the log-axis tick at 10**``exponent_value``.
-
-    ``0.01`` … ``100`` are written out, ``10⁻⁶`` or ``5·10³`` beyond; minor ticks other than
-    2·10ⁿ and 5·10ⁿ get "", so labels on a short plot keep apart.
-    """
-    exponent = int(np.floor(exponent_value + 1e-9))
-    mantissa = round(10 ** (exponent_value - exponent))
-    if mantissa == 10:
-        exponent, mantissa = exponent + 1, 1
-    if mantissa not in (1, 2, 5):
-        return ""
-    if -2 <= exponent <= 2:
-        return f"{mantissa * 10.0 ** exponent:g}"
-    power = "10" + str(exponent).translate(_SUPERSCRIPT)
-    return power if mantissa == 1 else f"{mantissa}·{power}"
 
 
 def _pen(color: str, width: float = 1.0):
@@ -55,13 +36,6 @@ def _pen(color: str, width: float = 1.0):
     # steps took 180 ms to paint (1 px: 9 ms), too slow for an animation frame; presentation
     # mode accepts that cost for readability.
     return pg.mkPen(color, width=width)
-
-
-class DecadeAxis(pg.AxisItem):
-    """Log-axis labels by :func:`log_tick_label` (pyqtgraph's overlap on short plots)."""
-
-    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
-        return [log_tick_label(v) for v in np.asarray(values, dtype=float)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem
 
-from engine.surfaces import Surface
+from engine.landscape.surfaces import Surface
 from gui.palette import LIGHT, Theme
 
 GRID = 512  #: heat-map resolution per side

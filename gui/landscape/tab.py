@@ -1,6 +1,6 @@
 """The Landscape tab: optimizers racing on a 2-D loss surface, with live controls.
 
-The race is computed by :class:`engine.race.Race` in chunks ahead of playback; a ``QTimer``
+The race is computed by :class:`engine.landscape.race.Race` in chunks ahead of playback; a ``QTimer``
 in the GUI thread advances the shown step and pulls what it needs (the pyqtgraph
 ``isocurve.py`` pattern). Changing a hyperparameter or the start recomputes the affected
 paths from the start and playback goes on.
@@ -30,15 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import scenario, surfaces
-from engine.expressions import ExpressionError
-from engine.hyperparams import HyperParamError
-from engine.race import Race, Racer
+from engine.files import scenario
+from engine.landscape import surfaces
+from engine.landscape.expressions import ExpressionError
+from engine.landscape.race import Race, Racer
+from engine.params import HyperParamError
 from gui.landscape import setup
-from gui.landscape.banner import LessonBanner
 from gui.landscape.lesson_panel import LessonPanel
 from gui.landscape.playback import PlaybackBar
-from gui.landscape.racer_panel import RacerPanel
 from gui.landscape.results_table import ResultRow, ResultsTable
 from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
@@ -46,6 +45,8 @@ from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
 from gui.palette import LIGHT, Theme, color_for
 from gui.widgets import ERROR_STYLE, controls_beside, error_label, group, scroll_panel
+from gui.widgets.banner import LessonBanner
+from gui.widgets.racer_panel import RacerPanel
 
 # The defaults a scenario file without a landscape section gets are the tab's own.
 DEFAULT_SURFACE, DEFAULT_RACERS = scenario.DEFAULT_SURFACE, scenario.DEFAULT_RACERS
@@ -70,7 +71,7 @@ class LandscapeTab(QWidget):
         self._step_float = 0.0
         self.playing = False
         self._last_table = 0.0
-        #: The open scenario's live measure (engine.measures spec), shown in the banner.
+        #: The open scenario's live measure (engine.landscape.measures spec), shown in the banner.
         self.measure_spec: dict | None = None
         self._build()
         for optimizer_id in DEFAULT_RACERS:

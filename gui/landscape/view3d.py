@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QVector3D
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from engine.surfaces import Surface
+from engine.landscape.surfaces import Surface
 from gui.palette import LIGHT, Theme
 
 __all__ = ["Surface3DView", "opengl_available"]

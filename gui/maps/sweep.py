@@ -1,8 +1,8 @@
 """The learning-rate sweep as a plot: final loss against learning rate, one curve per racer.
 
 Each racer of the race is swept over the same log grid of learning rates from the race's
-start, with its other settings kept (:func:`engine.maps.lr_sweep`). The tuned rate of each
-(one fair rule, :data:`engine.maps.CRITERION`) is starred and the racer's current rate
+start, with its other settings kept (:func:`engine.landscape.maps.lr_sweep`). The tuned rate of each
+(one fair rule, :data:`engine.landscape.maps.CRITERION`) is starred and the racer's current rate
 ringed; rates that diverged sit on a row of crosses above the curves. One click applies
 every tuned rate to the race; another puts back Keras's default rates. Clicking a point
 races that racer at that rate.
@@ -17,9 +17,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from engine import maps, optimizers, simulate
-from gui.landscape.side_plots import LOG_FLOOR, DecadeAxis
+from engine import optimizers
+from engine.landscape import maps, simulate
 from gui.palette import LIGHT, Theme
+from gui.widgets.log_axis import LOG_FLOOR, DecadeAxis
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A heat map of steps to converge over start points (or over two hyperparameters from a
 fixed start), or the race's learning-rate sweep (:mod:`gui.maps.sweep`), computed by
-:mod:`engine.maps` in a worker thread with progress and cancel. Hovering reads a cell out;
+:mod:`engine.landscape.maps` in a worker thread with progress and cancel. Hovering reads a cell out;
 clicking it sends that start (or those settings, or that rate) to the race.
 """
 
@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import maps, optimizers, simulate
-from engine.race import Racer
-from engine.surfaces import Surface
+from engine import optimizers
+from engine.landscape import maps, simulate
+from engine.landscape.race import Racer
+from engine.landscape.surfaces import Surface
 from gui import threads
 from gui.maps.sweep import SweepLine, SweepPlot
 from gui.palette import LIGHT, Theme

@@ -17,9 +17,9 @@ from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from engine import atomic
-from gui.landscape.side_plots import LOG_FLOOR, log_tick_label
+from engine.files import atomic
 from gui.palette import LIGHT, Theme
+from gui.widgets.log_axis import LOG_FLOOR, log_tick_label
 
 MAX_SMOOTHING = 0.99  #: the largest EMA factor :meth:`TrainingPlots.set_smoothing` accepts
 _PLOTS = (("accuracy", "Accuracy", "accuracy"), ("loss", "Loss", "loss"))

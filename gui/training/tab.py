@@ -31,16 +31,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import atomic
-from engine.race import Racer
+from engine.files import atomic
+from engine.landscape.race import Racer
 from gui import threads
-from gui.landscape.banner import LessonBanner
-from gui.landscape.racer_panel import RacerPanel
 from gui.palette import LIGHT, Theme, color_for
 from gui.training.plots import TrainingPlots
 from gui.training.results import TrainingResults, TrainingRow
 from gui.training.worker import TrainingWorker
 from gui.widgets import controls_beside, error_label, group, scroll_panel
+from gui.widgets.banner import LessonBanner
+from gui.widgets.racer_panel import RacerPanel
 
 DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
 DATASETS = (("Auto (cache, download, bundled)", "auto"), ("Bundled MNIST subset", "bundled"),
@@ -66,7 +66,7 @@ class TrainingTab(QWidget):
         self._run_meta: dict[int, tuple[int, int]] = {}
         self._started_at = 0.0
         self._n_train: int | None = None  # known once a dataset has loaded
-        #: The open scenario's training measure (engine.measures spec), shown in the banner.
+        #: The open scenario's training measure (engine.landscape.measures spec), shown in the banner.
         self.measure_spec: dict | None = None
         self._build()
         for optimizer_id in DEFAULT_OPTIMIZERS:
@@ -170,7 +170,7 @@ class TrainingTab(QWidget):
     def _schedule_steps_changed(self, *_args) -> None:
         """The schedule plot spans the whole session: epochs × batches per epoch (estimated
         with 60,000 samples until a dataset has loaded)."""
-        from engine.training import fit_samples
+        from engine.mnist.training import fit_samples
 
         samples = self.limit.value() or self._n_train or 60000
         if self._n_train:
@@ -230,8 +230,8 @@ class TrainingTab(QWidget):
 
     # --- running ---------------------------------------------------------------------------
     def config(self):
-        """The :class:`engine.training.TrainConfig` the controls describe."""
-        from engine.training import TrainConfig
+        """The :class:`engine.mnist.training.TrainConfig` the controls describe."""
+        from engine.mnist.training import TrainConfig
 
         source = self.dataset.currentData()
         if source == "file":
@@ -365,7 +365,7 @@ class TrainingTab(QWidget):
         self._show_measure()
 
     def _show_measure(self) -> None:
-        from engine import measures
+        from engine.landscape import measures
 
         if not self.measure_spec or self.measure_spec.get("kind") not in measures.TRAINING_KINDS:
             return
@@ -375,7 +375,7 @@ class TrainingTab(QWidget):
 
     # --- scenarios ------------------------------------------------------------------------
     def apply_config(self, config, measure=None, title: str = "", explanation: str = "") -> None:
-        """Show a scenario's :class:`engine.training.TrainConfig` (already validated)."""
+        """Show a scenario's :class:`engine.mnist.training.TrainConfig` (already validated)."""
         if self.is_running():
             self.stop()
         self.racers.clear()

@@ -1,4 +1,4 @@
-"""The training worker: ``engine.training.train`` in a ``QThread``, reporting through signals.
+"""The training worker: ``engine.mnist.training.train`` in a ``QThread``, reporting through signals.
 
 One worker per training session (Qt's worker-object pattern): the thread body calls the
 plain engine function with a reporter that turns each report into a queued signal, so the
@@ -16,20 +16,20 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 
 class TrainingWorker(QObject):
-    """Runs one :class:`engine.training.TrainConfig` when its thread starts.
+    """Runs one :class:`engine.mnist.training.TrainConfig` when its thread starts.
 
     Signals
     -------
     dataset_loaded(object)
-        The :class:`engine.datasets.DatasetInfo` in use.
+        The :class:`engine.mnist.datasets.DatasetInfo` in use.
     run_started(int, str, int, int)
         Run index, optimizer id, epochs, batches per epoch.
     batch_finished(int, int, int, float, float)
         Run index, epoch, batch, training accuracy, training loss.
     epoch_finished(int, object)
-        Run index and its :class:`engine.training.EpochLog`.
+        Run index and its :class:`engine.mnist.training.EpochLog`.
     run_finished(int, object)
-        Run index and its :class:`engine.training.RunResult`.
+        Run index and its :class:`engine.mnist.training.RunResult`.
     failed(str)
         A message for the user when the session could not run (bad file, ...).
     finished()
@@ -58,7 +58,7 @@ class TrainingWorker(QObject):
         try:
             # TensorFlow's C++ start-up chatter is not for the user's terminal.
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            from engine import training
+            from engine.mnist import training
 
             training.configure_threads(cores_for_gui=1)
             training.train(self.config, reporter=_SignalReporter(self), cancel=self.cancel_event)

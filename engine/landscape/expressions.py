@@ -2,7 +2,7 @@
 
 User text is only *parsed* (``ast.parse(..., mode="eval")``), never run: the Python syntax tree
 is checked against a small whitelist and converted into this module's own tree of frozen
-dataclasses (:mod:`engine.symbolic`), which is differentiated symbolically and evaluated with
+dataclasses (:mod:`engine.landscape.symbolic`), which is differentiated symbolically and evaluated with
 NumPy ufuncs.
 
 Accepted: int/float literals, ``x``, ``y``, ``pi``, ``e``, ``+ - * / **``, unary ``-``/``+``,
@@ -25,7 +25,7 @@ from functools import cached_property
 
 import numpy as np
 
-from engine.symbolic import (
+from engine.landscape.symbolic import (
     FUNCTIONS,
     UFUNCS,
     Binary,

@@ -2,7 +2,7 @@
 
 Each :class:`OptimizerSpec` knows its id, the Keras class it mirrors and that class's
 argument names, defaults and valid ranges, the update rule as a formula, its lesson text,
-its NumPy implementation (:mod:`engine.update_rules`) and how to build the real Keras
+its NumPy implementation (:mod:`engine.optimizers.rules`) and how to build the real Keras
 optimizer. ``get(id, **keras_kwargs)`` validates the arguments and returns an
 :class:`Optimizer` whose ``init``/``update`` run the Keras rule on ``(N, 2)`` arrays.
 """
@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from engine import tensorflow_loader, update_rules
-from engine.hyperparams import (
+from engine.optimizers import rules as update_rules
+from engine.optimizers import tensorflow_loader
+from engine.params import (
     HyperParam,
     HyperParamError,
     base_options,

@@ -6,21 +6,18 @@ teaching order. In a PyInstaller build the folder is looked up under ``sys._MEIP
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from engine import scenario
-from engine.scenario import Scenario, ScenarioError
+from engine import resources
+from engine.files import scenario
+from engine.files.scenario import Scenario, ScenarioError
 
 __all__ = ["list_presets", "load_preset", "preset_paths", "presets_dir"]
 
 
 def presets_dir() -> Path:
     """The folder holding the preset files (the frozen app's copy when there is one)."""
-    frozen_root = getattr(sys, "_MEIPASS", None)  # PyInstaller's unpack folder
-    if frozen_root is not None and (Path(frozen_root) / "resources" / "presets").is_dir():
-        return Path(frozen_root) / "resources" / "presets"
-    return Path(__file__).resolve().parents[1] / "resources" / "presets"
+    return resources.path("presets")
 
 
 def preset_paths() -> list[Path]:

@@ -1,6 +1,6 @@
 """Strict readers for JSON values, each naming the JSON path of what it refuses.
 
-Used by :mod:`engine.scenario`: ``number(value, "landscape.steps", 1, 100)`` returns the value
+Used by :mod:`engine.files.scenario`: ``number(value, "landscape.steps", 1, 100)`` returns the value
 or raises :class:`ScenarioError` with the path and what was expected. JSON's own looseness is
 closed off: booleans are not numbers, ``NaN``/``Infinity`` literals are refused, objects
 with a key given twice or an unknown key are refused.

@@ -21,10 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from engine import atomic, maps, optimizers, simulate
-from engine.cli import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
-from engine.hyperparams import HyperParamError
-from engine.train_cli import parse_settings
+from engine import optimizers
+from engine.cli.main import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
+from engine.cli.train import parse_settings
+from engine.files import atomic
+from engine.landscape import maps, simulate
+from engine.params import HyperParamError
 
 MAX_MAP_STEPS = 100_000
 DEFAULT_SWEEP = "sgd,momentum,adam"

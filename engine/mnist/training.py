@@ -20,9 +20,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine import datasets, optimizers, schedules, tensorflow_loader
-from engine.datasets import Dataset, DatasetInfo
-from engine.schedules import Schedule
+from engine import optimizers
+from engine.mnist import datasets
+from engine.mnist.datasets import Dataset, DatasetInfo
+from engine.optimizers import schedules, tensorflow_loader
+from engine.optimizers.schedules import Schedule
 
 HISTORY_KEYS = ("accuracy", "val_accuracy", "loss", "val_loss")
 STATUSES = ("completed", "stopped", "failed", "diverged")
@@ -53,7 +55,7 @@ class TrainConfig:
     (or ``(id, kwargs, schedule)`` triples: a per-optimizer learning-rate schedule or None);
     ``epochs``, ``batch_size``, ``validation_split`` as in ``keras.Model.fit``; ``seed`` fixes
     the initial weights and batch order; ``dataset`` is ``"auto"``, ``"bundled"`` or a path
-    (:func:`engine.datasets.resolve`); ``limit`` keeps the first N training samples."""
+    (:func:`engine.mnist.datasets.resolve`); ``limit`` keeps the first N training samples."""
 
     optimizers: tuple[tuple[str, Mapping[str, Any]], ...] = (
         ("sgd", MappingProxyType({})), ("rmsprop", MappingProxyType({})),
@@ -262,7 +264,7 @@ def train(
         history kept) and no further optimizer runs.
     dataset
         Data to use instead of resolving ``config.dataset`` (which may raise
-        :class:`~engine.datasets.DatasetError`).
+        :class:`~engine.mnist.datasets.DatasetError`).
 
     Returns
     -------

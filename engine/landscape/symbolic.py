@@ -2,7 +2,7 @@
 and compiled NumPy evaluation.
 
 Trees are frozen dataclasses (:class:`Const`, :class:`Var`, :class:`Unary`, :class:`Binary`,
-:class:`Call`), built only by :mod:`engine.expressions` from checked user text.
+:class:`Call`), built only by :mod:`engine.landscape.expressions` from checked user text.
 :func:`differentiate` applies the textbook rules with light simplification; :class:`Program`
 evaluates the value and gradient trees as one list of NumPy steps, computing shared parts once.
 """

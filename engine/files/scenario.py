@@ -1,7 +1,7 @@
 """Scenario files: a whole lesson (surface, racers, view, MNIST settings, measure) as JSON.
 
 ``load(path)``/``loads(text)`` read a file into a validated, frozen :class:`Scenario` holding
-engine objects (:class:`engine.race.Racer`, schedules, :class:`engine.simulate.GradientNoise`,
+engine objects (:class:`engine.landscape.race.Racer`, schedules, :class:`engine.landscape.simulate.GradientNoise`,
 :class:`engine.TrainConfig`); ``dumps``/``save`` write one back (``save`` atomically).
 Every section but ``schema_version`` may be left out and takes the app's defaults. Anything
 wrong is refused with a :class:`ScenarioError` naming the JSON path, e.g.
@@ -9,7 +9,7 @@ wrong is refused with a :class:`ScenarioError` naming the JSON path, e.g.
 (with line and column), a wrong type anywhere (``true`` where a number belongs, NaN or
 Infinity), an unknown or repeated key, a newer ``schema_version``, deep nesting, files over
 :data:`MAX_BYTES`, text that is not UTF-8. Custom surfaces (``"expr:..."``) go through the
-safe formula parser of :mod:`engine.expressions`; nothing in a file is ever evaluated.
+safe formula parser of :mod:`engine.landscape.expressions`; nothing in a file is ever evaluated.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from engine import atomic, measures, optimizers, schedules, simulate, surfaces
-from engine import json_fields as jf
-from engine.expressions import ExpressionError
-from engine.hyperparams import HyperParamError
-from engine.json_fields import ScenarioError
-from engine.race import Race, Racer
-from engine.schedules import Schedule
-from engine.training import (
+from engine import optimizers
+from engine.files import atomic
+from engine.files import json_fields as jf
+from engine.files.json_fields import ScenarioError
+from engine.landscape import measures, simulate, surfaces
+from engine.landscape.expressions import ExpressionError
+from engine.landscape.race import Race, Racer
+from engine.mnist.training import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_SEED,
@@ -41,6 +41,9 @@ from engine.training import (
     ConfigError,
     TrainConfig,
 )
+from engine.optimizers import schedules
+from engine.optimizers.schedules import Schedule
+from engine.params import HyperParamError
 
 __all__ = ["DEFAULT_VIEW", "SCHEMA_VERSION", "Scenario", "ScenarioError", "dumps", "load",
            "loads", "save", "to_dict"]

@@ -1,7 +1,7 @@
 """The number a scenario shows live: one value and one line of text per racer, plus a headline.
 
 A measure spec is a small dict, ``{"kind": ..., **parameters}`` (the ``measure`` section of a
-scenario file, :mod:`engine.scenario`). :func:`measure` reads a :class:`engine.race.Race` as
+scenario file, :mod:`engine.files.scenario`). :func:`measure` reads a :class:`engine.landscape.race.Race` as
 it stands at a playback step, so the numbers grow with the animation; :func:`measure_training`
 reads finished MNIST runs. :data:`PARAMETERS` describes each kind's parameters (the scenario
 loader checks them). NumPy only: no Qt here.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
-from engine.race import Race, Track
+from engine.landscape.race import Race, Track
 
 __all__ = ["KINDS", "LANDSCAPE_KINDS", "PARAMETERS", "TRAINING_KINDS", "MeasureParam",
            "MeasureRow", "Measurement", "measure", "measure_training", "with_defaults"]
@@ -384,7 +384,7 @@ def _run_label(result: Any) -> str:
 def measure_training(spec: Mapping[str, Any], results: Sequence[Any]) -> Measurement:
     """The ``val_accuracy`` measure of finished (or running) MNIST runs.
 
-    ``results`` are :class:`engine.training.RunResult` objects, in run order; the value is
+    ``results`` are :class:`engine.mnist.training.RunResult` objects, in run order; the value is
     the last epoch's validation accuracy (training accuracy without a validation split).
     """
     if with_defaults(spec)["kind"] != "val_accuracy":

@@ -1,6 +1,6 @@
 """The race model: several optimizers on one surface, computed ahead of playback in chunks.
 
-A :class:`Race` owns one :class:`engine.simulate.Stepper` per racer (one start each, with
+A :class:`Race` owns one :class:`engine.landscape.simulate.Stepper` per racer (one start each, with
 gradients and velocities recorded for the internals view). The GUI asks ``ensure(step)``
 before showing a step; a changed setting rebuilds only the racer it touches, from the start,
 so playback can go on while the path is recomputed. NumPy only: no Qt here.
@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from engine import optimizers, schedules, simulate
-from engine.schedules import Schedule
-from engine.surfaces import Surface
+from engine import optimizers
+from engine.landscape import simulate
+from engine.landscape.surfaces import Surface
+from engine.optimizers import schedules
+from engine.optimizers.schedules import Schedule
 
 CHUNK = 256  #: steps computed per racer per ``ensure`` call, ahead of what is shown
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import stat
-import sys
 import threading
 import time
 import tokenize
@@ -27,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from engine import tensorflow_loader
+from engine import resources
+from engine.optimizers import tensorflow_loader
 
 __all__ = [
     "BUNDLED_PATH",
@@ -49,14 +49,7 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _POLL_SECONDS = 0.05
 
 
-def _resources() -> Path:
-    frozen_root = getattr(sys, "_MEIPASS", None)  # PyInstaller's unpack folder
-    if frozen_root is not None and (Path(frozen_root) / "resources").is_dir():
-        return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parents[1] / "resources"
-
-
-BUNDLED_PATH = _resources() / "mnist_subset.npz"
+BUNDLED_PATH = resources.path("mnist_subset.npz")
 
 
 class DatasetError(ValueError):

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine import optimizers
-from engine.hyperparams import HyperParam, HyperParamError
-from engine.race import Racer
-from engine.simulate import GradientNoise
-from gui.schedule_editor import ScheduleEditor
+from engine.landscape.race import Racer
+from engine.landscape.simulate import GradientNoise
+from engine.params import HyperParam, HyperParamError
 from gui.widgets import group, swatch
+from gui.widgets.schedule_editor import ScheduleEditor
 
 MAX_NOISE = 100.0
 

@@ -2,7 +2,7 @@
 
 Used for a racer (the race's steps) and for MNIST training (the optimizer's batch steps).
 "None" keeps the optimizer's constant ``learning_rate``; otherwise one of Keras's schedules
-(:data:`engine.schedules.SCHEDULES`) with its arguments under Keras's names, each checked by
+(:data:`engine.optimizers.schedules.SCHEDULES`) with its arguments under Keras's names, each checked by
 the engine as it is typed: a refused value is shown inline, naming the field, and the last
 valid schedule stays in force. The small plot shows the rate the optimizer will use at each
 step, with a cursor at the step being shown.
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import schedules
-from engine.schedules import Schedule
+from engine.optimizers import schedules
+from engine.optimizers.schedules import Schedule
 from gui.palette import LIGHT, Theme
 from gui.widgets import error_label
 

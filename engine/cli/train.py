@@ -20,9 +20,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine import atomic, datasets
-from engine.cli import UsageError, load_optimizer
-from engine.training import (
+from engine.cli.main import UsageError, load_optimizer
+from engine.files import atomic
+from engine.mnist import datasets
+from engine.mnist.training import (
     HISTORY_KEYS,
     ConfigError,
     EpochLog,
@@ -239,7 +240,7 @@ def command_train(args: argparse.Namespace, out: Any) -> int:
             data = datasets.resolve(config.dataset)
         except datasets.DatasetError as error:
             raise UsageError(f"--dataset: {error}") from None
-    from engine.training import train  # imports TensorFlow when it runs
+    from engine.mnist.training import train  # imports TensorFlow when it runs
 
     reporter = _PrintReporter(out, config)
     cancel = threading.Event()

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from engine import optimizers, simulate, surfaces
-from engine.expressions import ExpressionError
-from engine.hyperparams import HyperParamError
+from engine import optimizers
+from engine.landscape import simulate, surfaces
+from engine.landscape.expressions import ExpressionError
+from engine.params import HyperParamError
 
 MAX_TRAJECTORY_STEPS = 1_000_000
 

@@ -12,7 +12,7 @@ import io
 import json
 from typing import Any
 
-from engine.race import Race
+from engine.landscape.race import Race
 
 CSV_HEADER = ("racer", "optimizer", "step", "x", "y", "loss", "grad_norm", "status")
 

@@ -1,0 +1,1 @@
+"""Files: scenario files, presets, strict JSON fields, atomic writes, race exports."""

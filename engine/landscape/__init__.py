@@ -1,0 +1,1 @@
+"""The landscape: surfaces, custom expressions, the simulation, races, maps and measures."""

@@ -1,0 +1,744 @@
+"""The catalog of 2-D loss surfaces the optimizers race on.
+
+Every :class:`Surface` is a pure, vectorised function of points ``xy`` of shape ``(..., 2)``
+(any leading shape) with its exact analytic gradient, a default view, its known minima, a
+default start and a one-line lesson. ``get(id, **params)`` returns a catalog entry, with
+parameters where :data:`PARAMETERS` lists some; ``from_expression(text)`` wraps a user
+formula (:mod:`engine.landscape.expressions`).
+
+The functions never wrap themselves in ``np.errstate``: for finite points inside the default
+view they do not warn; far outside it they may overflow, and callers silence that.
+
+Minima without a closed form (Himmelblau, six-hump camel, Styblinski–Tang) are stored as the
+double nearest to the true point, found by Newton's method in 60-digit decimal arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from engine.landscape import expressions
+
+__all__ = [
+    "PARAMETERS",
+    "Minimum",
+    "ParamSpec",
+    "Surface",
+    "UnknownSurfaceError",
+    "catalog",
+    "from_expression",
+    "get",
+    "ids",
+]
+
+Field = Callable[[np.ndarray], np.ndarray]
+
+
+class UnknownSurfaceError(ValueError):
+    """A surface id that is not in the catalog."""
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """A known minimum: where it is, its value, and whether it is ``"global"`` or ``"local"``."""
+
+    point: tuple[float, float]
+    value: float
+    kind: str = "global"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A tunable surface parameter: its name, default and inclusive valid range."""
+
+    name: str
+    default: float
+    min: float
+    max: float
+    description: str
+
+    def validate(self, value: object) -> float:
+        """Return ``value`` as a float, or raise ``ValueError`` naming this parameter.
+
+        Parameters
+        ----------
+        value
+            A real number within ``[min, max]``.
+
+        Returns
+        -------
+        float
+            The checked value.
+
+        Raises
+        ------
+        ValueError
+            For a non-number, NaN, infinity or a value outside the range.
+        """
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{self.name} must be a number, got {value!r}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{self.name} must be a finite number, got {number}")
+        if number < self.min:
+            raise ValueError(f"{self.name} must be >= {self.min:g}, got {number:g}")
+        if number > self.max:
+            raise ValueError(f"{self.name} must be <= {self.max:g}, got {number:g}")
+        return number
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2-D test function with its exact gradient and what the app needs to show it.
+
+    Attributes
+    ----------
+    id, name, formula : str
+        Catalog id, display name and the formula as readable text.
+    value, grad : callable
+        ``xy (..., 2) -> (...)`` and ``xy (..., 2) -> (..., 2)``, float64.
+    domain : tuple of float
+        Default view ``(x_min, x_max, y_min, y_max)``.
+    minima : tuple of Minimum
+        Known global minima, then notable local ones; empty when unbounded below.
+    start : tuple of float
+        Default start point, inside the domain and away from stationary points.
+    lesson : str
+        What the surface teaches, in one line.
+    log_scale : bool
+        True when the values span many decades, so a log colour map (of value minus the
+        lowest minimum) shows the shape better.
+    params : tuple of (str, float)
+        The parameters this instance was built with, in :data:`PARAMETERS` order.
+    """
+
+    id: str
+    name: str
+    formula: str
+    value: Field
+    grad: Field
+    domain: tuple[float, float, float, float]
+    minima: tuple[Minimum, ...]
+    start: tuple[float, float]
+    lesson: str
+    log_scale: bool
+    params: tuple[tuple[str, float], ...] = ()
+
+    def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(value(xy), grad(xy))``.
+
+        Parameters
+        ----------
+        xy
+            Points of shape ``(..., 2)``.
+
+        Returns
+        -------
+        tuple of ndarray
+            Values of shape ``(...)`` and gradients of shape ``(..., 2)``.
+        """
+        return self.value(xy), self.grad(xy)
+
+
+def _xy(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    points = np.asarray(xy, dtype=np.float64)
+    if points.shape[-1:] != (2,):
+        raise ValueError(f"xy: expected shape (..., 2), got {points.shape}")
+    return points[..., 0], points[..., 1]
+
+
+def _stack(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    return np.stack([gx, gy], axis=-1)
+
+
+# ------------------------------------------------------------------------ classic functions
+
+
+def _rosenbrock(b: float) -> Surface:
+    def value(xy):
+        x, y = _xy(xy)
+        d = y - x * x
+        return (1.0 - x) ** 2 + b * d * d
+
+    def grad(xy):
+        x, y = _xy(xy)
+        bd2 = 2.0 * b * (y - x * x)
+        return _stack(2.0 * (x - 1.0) - 2.0 * x * bd2, bd2)
+
+    return Surface(
+        "rosenbrock", "Rosenbrock", f"(1 − x)² + {b:g}·(y − x²)²", value, grad,
+        (-2.0, 2.0, -1.0, 3.0), (Minimum((1.0, 1.0), 0.0),), (-1.5, 2.0),
+        "A long, curved, flat-bottomed valley: easy to find, hard to follow to the end.",
+        True,
+    )
+
+
+def _beale_value(xy):
+    x, y = _xy(xy)
+    y2 = y * y
+    t1 = 1.5 - x + x * y
+    t2 = 2.25 - x + x * y2
+    t3 = 2.625 - x + x * y2 * y
+    return t1 * t1 + t2 * t2 + t3 * t3
+
+
+def _beale_grad(xy):
+    x, y = _xy(xy)
+    y2 = y * y
+    y3 = y2 * y
+    t1 = 2.0 * (1.5 - x + x * y)
+    t2 = 2.0 * (2.25 - x + x * y2)
+    t3 = 2.0 * (2.625 - x + x * y3)
+    gx = t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y3 - 1.0)
+    gy = x * (t1 + 2.0 * y * t2 + 3.0 * y2 * t3)
+    return _stack(gx, gy)
+
+
+def _himmelblau_value(xy):
+    x, y = _xy(xy)
+    t1 = x * x + y - 11.0
+    t2 = x + y * y - 7.0
+    return t1 * t1 + t2 * t2
+
+
+def _himmelblau_grad(xy):
+    x, y = _xy(xy)
+    t1 = 2.0 * (x * x + y - 11.0)
+    t2 = 2.0 * (x + y * y - 7.0)
+    return _stack(2.0 * x * t1 + t2, t1 + 2.0 * y * t2)
+
+
+def _booth_value(xy):
+    x, y = _xy(xy)
+    t1 = x + 2.0 * y - 7.0
+    t2 = 2.0 * x + y - 5.0
+    return t1 * t1 + t2 * t2
+
+
+def _booth_grad(xy):
+    x, y = _xy(xy)
+    t1 = 2.0 * (x + 2.0 * y - 7.0)
+    t2 = 2.0 * (2.0 * x + y - 5.0)
+    return _stack(t1 + 2.0 * t2, 2.0 * t1 + t2)
+
+
+def _matyas_value(xy):
+    x, y = _xy(xy)
+    return 0.26 * (x * x + y * y) - 0.48 * x * y
+
+
+def _matyas_grad(xy):
+    x, y = _xy(xy)
+    return _stack(0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x)
+
+
+def _three_hump_value(xy):
+    x, y = _xy(xy)
+    x2 = x * x
+    return x2 * (2.0 + x2 * (-1.05 + x2 / 6.0)) + x * y + y * y
+
+
+def _three_hump_grad(xy):
+    x, y = _xy(xy)
+    x2 = x * x
+    return _stack(x * (4.0 + x2 * (-4.2 + x2)) + y, x + 2.0 * y)
+
+
+def _six_hump_value(xy):
+    x, y = _xy(xy)
+    x2 = x * x
+    y2 = y * y
+    return x2 * (4.0 + x2 * (-2.1 + x2 / 3.0)) + x * y + y2 * (4.0 * y2 - 4.0)
+
+
+def _six_hump_grad(xy):
+    x, y = _xy(xy)
+    x2 = x * x
+    return _stack(x * (8.0 + x2 * (-8.4 + 2.0 * x2)) + y, x + y * (16.0 * y * y - 8.0))
+
+
+def _goldstein_price_value(xy):
+    x, y = _xy(xy)
+    s = x + y + 1.0
+    t = 2.0 * x - 3.0 * y
+    a = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
+    b = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+    return (1.0 + s * s * a) * (30.0 + t * t * b)
+
+
+def _goldstein_price_grad(xy):
+    # f = P·Q with P = 1 + s²·a and Q = 30 + t²·b; a has equal partials in x and y.
+    x, y = _xy(xy)
+    s = x + y + 1.0
+    s2 = s * s
+    a = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
+    p = 1.0 + s2 * a
+    p_x = 2.0 * s * a + s2 * (6.0 * (x + y) - 14.0)  # == dP/dy
+    t = 2.0 * x - 3.0 * y
+    t2 = t * t
+    b = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+    q = 30.0 + t2 * b
+    c = 24.0 * x - 36.0 * y  # db/dx = c − 32, db/dy = 48 − 1.5·c
+    q_x = 4.0 * t * b + t2 * (c - 32.0)
+    q_y = -6.0 * t * b + t2 * (48.0 - 1.5 * c)
+    p_x_q = p_x * q
+    return _stack(p_x_q + p * q_x, p_x_q + p * q_y)
+
+
+def _rastrigin(amplitude: float) -> Surface:
+    a = amplitude
+    tau = 2.0 * math.pi
+
+    def value(xy):
+        x, y = _xy(xy)
+        return x * x + y * y + a * ((1.0 - np.cos(tau * x)) + (1.0 - np.cos(tau * y)))
+
+    def grad(xy):
+        x, y = _xy(xy)
+        k = a * tau
+        return _stack(2.0 * x + k * np.sin(tau * x), 2.0 * y + k * np.sin(tau * y))
+
+    return Surface(
+        "rastrigin", "Rastrigin",
+        f"{2 * a:g} + x² − {a:g}·cos(2πx) + y² − {a:g}·cos(2πy)", value, grad,
+        (-5.12, 5.12, -5.12, 5.12), (Minimum((0.0, 0.0), 0.0),), (-4.3, 3.7),
+        "A bowl covered in ripples: a grid of local minima traps plain gradient descent.",
+        False,
+    )
+
+
+_ACKLEY_A, _ACKLEY_B, _ACKLEY_C = 20.0, 0.2, 2.0 * math.pi
+_ACKLEY_K = _ACKLEY_B / math.sqrt(2.0)  # b·√(½(x² + y²)) == K·hypot(x, y)
+
+
+def _ackley_value(xy):
+    x, y = _xy(xy)
+    radial = np.expm1(-_ACKLEY_K * np.hypot(x, y))  # exp(...) − 1, exact near the origin
+    wave = np.expm1(0.5 * (np.cos(_ACKLEY_C * x) + np.cos(_ACKLEY_C * y)) - 1.0)
+    return -_ACKLEY_A * radial - math.e * wave
+
+
+def _ackley_grad(xy):
+    x, y = _xy(xy)
+    r = np.hypot(x, y)
+    safe_r = np.where(r > 0.0, r, 1.0)  # at the origin the cone's gradient is defined as 0
+    radial = (_ACKLEY_A * _ACKLEY_K) * np.exp(-_ACKLEY_K * r)
+    cx = _ACKLEY_C * x
+    cy = _ACKLEY_C * y
+    wave = (0.5 * _ACKLEY_C) * np.exp(0.5 * (np.cos(cx) + np.cos(cy)))
+    return _stack(radial * (x / safe_r) + wave * np.sin(cx),
+                  radial * (y / safe_r) + wave * np.sin(cy))
+
+
+def _styblinski_tang_value(xy):
+    x, y = _xy(xy)
+    x2 = x * x
+    y2 = y * y
+    return 0.5 * (x2 * (x2 - 16.0) + 5.0 * x + y2 * (y2 - 16.0) + 5.0 * y)
+
+
+def _styblinski_tang_grad(xy):
+    x, y = _xy(xy)
+    return _stack(x * (2.0 * x * x - 16.0) + 2.5, y * (2.0 * y * y - 16.0) + 2.5)
+
+
+def _mccormick_value(xy):
+    x, y = _xy(xy)
+    d = x - y
+    return np.sin(x + y) + d * d - 1.5 * x + 2.5 * y + 1.0
+
+
+def _mccormick_grad(xy):
+    x, y = _xy(xy)
+    c = np.cos(x + y)
+    d2 = 2.0 * (x - y)
+    return _stack(c + d2 - 1.5, c - d2 + 2.5)
+
+
+def _levi_value(xy):
+    x, y = _xy(xy)
+    s3x = np.sin(3.0 * math.pi * x)
+    s3y = np.sin(3.0 * math.pi * y)
+    s2y = np.sin(2.0 * math.pi * y)
+    dx = x - 1.0
+    dy = y - 1.0
+    return s3x * s3x + dx * dx * (1.0 + s3y * s3y) + dy * dy * (1.0 + s2y * s2y)
+
+
+def _levi_grad(xy):
+    x, y = _xy(xy)
+    s3y = np.sin(3.0 * math.pi * y)
+    s2y = np.sin(2.0 * math.pi * y)
+    dx = x - 1.0
+    dy = y - 1.0
+    # d/dt sin²(kt) = k·sin(2kt)
+    gx = 3.0 * math.pi * np.sin(6.0 * math.pi * x) + 2.0 * dx * (1.0 + s3y * s3y)
+    gy = (3.0 * math.pi * dx * dx * np.sin(6.0 * math.pi * y) + 2.0 * dy * (1.0 + s2y * s2y)
+          + 2.0 * math.pi * dy * dy * np.sin(4.0 * math.pi * y))
+    return _stack(gx, gy)
+
+
+# ------------------------------------------------------------------ teaching surfaces
+
+
+def _bowl_value(xy):
+    x, y = _xy(xy)
+    return x * x + y * y
+
+
+def _bowl_grad(xy):
+    x, y = _xy(xy)
+    return _stack(2.0 * x, 2.0 * y)
+
+
+def _saddle_value(xy):
+    x, y = _xy(xy)
+    return x * x - y * y
+
+
+def _saddle_grad(xy):
+    x, y = _xy(xy)
+    return _stack(2.0 * x, -2.0 * y)
+
+
+def _monkey_saddle_value(xy):
+    x, y = _xy(xy)
+    return x * (x * x - 3.0 * y * y)
+
+
+def _monkey_saddle_grad(xy):
+    x, y = _xy(xy)
+    return _stack(3.0 * (x * x - y * y), -6.0 * x * y)
+
+
+def _ravine(condition_number: float, angle: float) -> Surface:
+    theta = math.radians(angle)
+    c, s = math.cos(theta), math.sin(theta)
+    k = condition_number
+
+    def value(xy):
+        x, y = _xy(xy)
+        u = c * x + s * y
+        v = c * y - s * x
+        return 0.5 * (u * u + k * v * v)
+
+    def grad(xy):
+        x, y = _xy(xy)
+        u = c * x + s * y
+        kv = k * (c * y - s * x)
+        return _stack(c * u - s * kv, s * u + c * kv)
+
+    if angle == 0.0:
+        formula = f"½·(x² + {k:g}·y²)"
+    else:
+        formula = (f"½·(u² + {k:g}·v²),  u = x·cos θ + y·sin θ,  v = y·cos θ − x·sin θ,  "
+                   f"θ = {angle:g}°")
+    return Surface(
+        "ravine", "Ravine", formula, value, grad, (-10.0, 10.0, -5.0, 5.0),
+        (Minimum((0.0, 0.0), 0.0),), (-9.0, 3.0),
+        "An ill-conditioned bowl: SGD zig-zags across the steep walls, momentum runs along "
+        "the floor.",
+        False,
+    )
+
+
+_PLATEAU_TILT = 1e-3
+
+
+def _plateau_value(xy):
+    x, y = _xy(xy)
+    r2 = x * x + y * y
+    return -np.expm1(-0.5 * r2) + _PLATEAU_TILT * r2
+
+
+def _plateau_grad(xy):
+    x, y = _xy(xy)
+    k = np.exp(-0.5 * (x * x + y * y)) + 2.0 * _PLATEAU_TILT
+    return _stack(k * x, k * y)
+
+
+# ----------------------------------------------------------------------------- catalog
+
+# Double-precision points nearest to the true minima (see the module docstring).
+_HIMMELBLAU_MINIMA = (
+    Minimum((3.0, 2.0), 0.0),
+    Minimum((-2.805118086952745, 3.131312518250573), 0.0),
+    Minimum((-3.779310253377747, -3.2831859912861696), 0.0),
+    Minimum((3.5844283403304917, -1.8481265269644036), 0.0),
+)
+_THREE_HUMP_X = 1.7475523458302888  # √(2.1 + √0.91)
+_SIX_HUMP_MINIMA = (
+    Minimum((0.08984201310031806, -0.7126564030207396), -1.0316284534898774),
+    Minimum((-0.08984201310031806, 0.7126564030207396), -1.0316284534898774),
+    Minimum((-1.703606714969981, 0.7960835686726251), -0.21546382438371764, "local"),
+    Minimum((1.703606714969981, -0.7960835686726251), -0.21546382438371764, "local"),
+    Minimum((1.6071047529201972, 0.5686514548841314), 2.1042503103112584, "local"),
+    Minimum((-1.6071047529201972, -0.5686514548841314), 2.1042503103112584, "local"),
+)
+_ST_LOW, _ST_HIGH = -2.903534027771177, 2.746802770990837  # roots of 4t³ − 32t + 5 = 0
+_STYBLINSKI_TANG_MINIMA = (
+    Minimum((_ST_LOW, _ST_LOW), -78.33233140754282),
+    Minimum((_ST_LOW, _ST_HIGH), -64.19561235905536, "local"),
+    Minimum((_ST_HIGH, _ST_LOW), -64.19561235905536, "local"),
+    Minimum((_ST_HIGH, _ST_HIGH), -50.05889331056788, "local"),
+)
+# sin(x + y) + (x − y)² − 1.5x + 2.5y + 1 is stationary where x − y = 1 and cos(x + y) = −½.
+_MCCORMICK_MINIMA = (
+    Minimum((0.5 - math.pi / 3.0, -0.5 - math.pi / 3.0), -math.sqrt(3.0) / 2.0 - math.pi / 3.0),
+    Minimum((0.5 + 2.0 * math.pi / 3.0, -0.5 + 2.0 * math.pi / 3.0),
+            2.0 * math.pi / 3.0 - math.sqrt(3.0) / 2.0, "local"),
+)
+
+
+def _fixed(surface_id: str, name: str, formula: str, value: Field, grad: Field,
+           domain: tuple[float, float, float, float], minima: tuple[Minimum, ...],
+           start: tuple[float, float], lesson: str, log_scale: bool = False
+           ) -> Callable[[], Surface]:
+    """A builder for a surface without parameters."""
+    surface = Surface(surface_id, name, formula, value, grad, domain, minima, start, lesson,
+                      log_scale)
+    return lambda: surface
+
+
+_BUILDERS: dict[str, Callable[..., Surface]] = {
+    "rosenbrock": _rosenbrock,
+    "beale": _fixed(
+        "beale", "Beale", "(1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",
+        _beale_value, _beale_grad, (-4.5, 4.5, -4.5, 4.5), (Minimum((3.0, 0.5), 0.0),),
+        (1.0, 1.5),
+        "Steep walls and a narrow arm out to (3, 0.5): a step size that suits one region "
+        "overshoots in another.",
+        log_scale=True,
+    ),
+    "himmelblau": _fixed(
+        "himmelblau", "Himmelblau", "(x² + y − 11)² + (x + y² − 7)²",
+        _himmelblau_value, _himmelblau_grad, (-5.0, 5.0, -5.0, 5.0), _HIMMELBLAU_MINIMA,
+        (0.0, 0.0),
+        "Four equally deep minima: the start and the optimizer decide which one wins.",
+        log_scale=True,
+    ),
+    "booth": _fixed(
+        "booth", "Booth", "(x + 2y − 7)² + (2x + y − 5)²", _booth_value, _booth_grad,
+        (-10.0, 10.0, -10.0, 10.0), (Minimum((1.0, 3.0), 0.0),), (-8.0, 6.0),
+        "A tilted elliptical bowl (condition number 9): the gradient points off to the side.",
+    ),
+    "matyas": _fixed(
+        "matyas", "Matyas", "0.26·(x² + y²) − 0.48·xy", _matyas_value, _matyas_grad,
+        (-10.0, 10.0, -10.0, 10.0), (Minimum((0.0, 0.0), 0.0),), (-8.0, -4.0),
+        "A nearly flat diagonal valley: the gradient all but vanishes long before the minimum.",
+    ),
+    "three_hump_camel": _fixed(
+        "three_hump_camel", "Three-hump camel", "2x² − 1.05x⁴ + x⁶/6 + xy + y²",
+        _three_hump_value, _three_hump_grad, (-2.0, 2.0, -2.0, 2.0),
+        (Minimum((0.0, 0.0), 0.0),
+         Minimum((_THREE_HUMP_X, -0.5 * _THREE_HUMP_X), 0.2986384422368598, "local"),
+         Minimum((-_THREE_HUMP_X, 0.5 * _THREE_HUMP_X), 0.2986384422368598, "local")),
+        (-1.6, -1.2),
+        "One global and two local minima: a cautious descent settles in the nearest hollow.",
+    ),
+    "six_hump_camel": _fixed(
+        "six_hump_camel", "Six-hump camel", "(4 − 2.1x² + x⁴/3)·x² + xy + (4y² − 4)·y²",
+        _six_hump_value, _six_hump_grad, (-2.0, 2.0, -1.0, 1.0), _SIX_HUMP_MINIMA,
+        (-1.2, 0.0),
+        "Two global minima, four local ones and saddles between them.",
+    ),
+    "goldstein_price": _fixed(
+        "goldstein_price", "Goldstein–Price",
+        "[1 + (x + y + 1)²·(19 − 14x + 3x² − 14y + 6xy + 3y²)]·"
+        "[30 + (2x − 3y)²·(18 − 32x + 12x² + 48y − 36xy + 27y²)]",
+        _goldstein_price_value, _goldstein_price_grad, (-2.0, 2.0, -2.0, 2.0),
+        (Minimum((0.0, -1.0), 3.0), Minimum((-0.6, -0.4), 30.0, "local"),
+         Minimum((1.8, 0.2), 84.0, "local"), Minimum((1.2, 0.8), 840.0, "local")),
+        (0.0, 0.0),
+        "Values over six decades, and local minima at 30, 84 and 840 around the global 3.",
+        log_scale=True,
+    ),
+    "rastrigin": _rastrigin,
+    "ackley": _fixed(
+        "ackley", "Ackley",
+        "−20·exp(−0.2·√(½(x² + y²))) − exp(½(cos 2πx + cos 2πy)) + 20 + e",
+        _ackley_value, _ackley_grad, (-5.0, 5.0, -5.0, 5.0), (Minimum((0.0, 0.0), 0.0),),
+        (-3.6, 4.3),
+        "A bumpy, nearly flat plain around one deep, sharp funnel.",
+    ),
+    "styblinski_tang": _fixed(
+        "styblinski_tang", "Styblinski–Tang", "½·(x⁴ − 16x² + 5x + y⁴ − 16y² + 5y)",
+        _styblinski_tang_value, _styblinski_tang_grad, (-5.0, 5.0, -5.0, 5.0),
+        _STYBLINSKI_TANG_MINIMA, (4.5, 0.5),
+        "Four basins of different depths: the nearest one is rarely the deepest.",
+    ),
+    "mccormick": _fixed(
+        "mccormick", "McCormick", "sin(x + y) + (x − y)² − 1.5x + 2.5y + 1",
+        _mccormick_value, _mccormick_grad, (-1.5, 4.0, -3.0, 4.0), _MCCORMICK_MINIMA,
+        (-1.0, 3.5),
+        "A tilted valley with a sine wave along it: two basins, the deeper one lower left.",
+    ),
+    "saddle": _fixed(
+        "saddle", "Saddle", "x² − y²", _saddle_value, _saddle_grad, (-2.0, 2.0, -2.0, 2.0), (),
+        (-1.5, 0.01),
+        "A saddle point: the gradient vanishes at the origin, yet it is no minimum.",
+    ),
+    "monkey_saddle": _fixed(
+        "monkey_saddle", "Monkey saddle", "x³ − 3xy²", _monkey_saddle_value,
+        _monkey_saddle_grad, (-2.0, 2.0, -2.0, 2.0), (), (1.5, 0.1),
+        "A flat saddle with three valleys: the gradient fades quadratically near the centre.",
+    ),
+    "ravine": _ravine,
+    "plateau": _fixed(
+        "plateau", "Plateau", f"1 − exp(−(x² + y²)/2) + {_PLATEAU_TILT:g}·(x² + y²)",
+        _plateau_value, _plateau_grad, (-6.0, 6.0, -6.0, 6.0), (Minimum((0.0, 0.0), 0.0),),
+        (-4.5, 3.5),
+        "A wide, almost flat plateau: SGD crawls where gradients vanish, Adam's normalised "
+        "step keeps moving.",
+    ),
+    "bowl": _fixed(
+        "bowl", "Bowl", "x² + y²", _bowl_value, _bowl_grad, (-3.0, 3.0, -3.0, 3.0),
+        (Minimum((0.0, 0.0), 0.0),), (-2.5, 2.0),
+        "The easy case: a round bowl where every gradient points straight at the bottom.",
+    ),
+    "levi": _fixed(
+        "levi", "Lévi N.13", "sin²(3πx) + (x − 1)²·(1 + sin²(3πy)) + (y − 1)²·(1 + sin²(2πy))",
+        _levi_value, _levi_grad, (-4.0, 4.0, -4.0, 4.0), (Minimum((1.0, 1.0), 0.0),),
+        (-3.0, -2.5),
+        "Ripples along both axes over a smooth bowl: many small traps around (1, 1).",
+    ),
+}
+
+PARAMETERS: dict[str, tuple[ParamSpec, ...]] = {
+    "rosenbrock": (
+        ParamSpec("b", 100.0, 1.0, 1000.0, "steepness of the valley walls"),
+    ),
+    "rastrigin": (
+        ParamSpec("amplitude", 10.0, 0.0, 50.0, "height A of the ripples"),
+    ),
+    "ravine": (
+        ParamSpec("condition_number", 50.0, 1.0, 1e4,
+                  "ratio of the largest to the smallest curvature"),
+        ParamSpec("angle", 0.0, -90.0, 90.0,
+                  "direction of the valley floor, in degrees from the x axis"),
+    ),
+}
+
+
+def _build(surface_id: str, values: dict[str, float]) -> Surface:
+    surface = _BUILDERS[surface_id](**values)
+    return replace(surface, params=tuple(values.items())) if values else surface
+
+
+_DEFAULTS: dict[str, Surface] = {
+    surface_id: _build(surface_id, {p.name: p.default for p in PARAMETERS.get(surface_id, ())})
+    for surface_id in _BUILDERS
+}
+
+
+def ids() -> tuple[str, ...]:
+    """Return the catalog ids in display order.
+
+    Returns
+    -------
+    tuple of str
+    """
+    return tuple(_BUILDERS)
+
+
+def catalog() -> tuple[Surface, ...]:
+    """Return every catalog surface with its default parameters, in display order.
+
+    Returns
+    -------
+    tuple of Surface
+    """
+    return tuple(_DEFAULTS.values())
+
+
+def get(surface_id: str, **params: float) -> Surface:
+    """Return a catalog surface, or a custom one for ``"expr:<formula>"``.
+
+    Parameters
+    ----------
+    surface_id
+        A catalog id (see :func:`ids`), or ``"expr:"`` followed by a formula in ``x`` and ``y``.
+    **params
+        Values for the surface's parameters (see :data:`PARAMETERS`); the rest keep their
+        defaults.
+
+    Returns
+    -------
+    Surface
+
+    Raises
+    ------
+    UnknownSurfaceError
+        For an id not in the catalog (the message lists the valid ids).
+    ValueError
+        For an unknown parameter or a value outside its range (the message names it).
+    engine.landscape.expressions.ExpressionError
+        For a refused custom formula.
+    """
+    if not isinstance(surface_id, str):
+        raise UnknownSurfaceError(f"surface id must be text, got {surface_id!r}")
+    if surface_id.startswith("expr:"):
+        if params:
+            raise ValueError(f"custom expressions take no parameters, got {', '.join(params)}")
+        return from_expression(surface_id[len("expr:"):])
+    if surface_id not in _BUILDERS:
+        raise UnknownSurfaceError(
+            f"unknown surface {surface_id!r} (valid: {', '.join(_BUILDERS)}, or expr:<formula>)"
+        )
+    if not params:
+        return _DEFAULTS[surface_id]
+    specs = PARAMETERS.get(surface_id, ())
+    names = [spec.name for spec in specs]
+    for name in params:
+        if name not in names:
+            valid = f"valid: {', '.join(names)}" if names else "it has none"
+            raise ValueError(f"{name}: {surface_id} has no such parameter ({valid})")
+    values = {spec.name: spec.validate(params.get(spec.name, spec.default)) for spec in specs}
+    return _build(surface_id, values)
+
+
+def from_expression(text: str, domain: tuple[float, float, float, float] | None = None
+                    ) -> Surface:
+    """Return a custom surface for a user formula in ``x`` and ``y``.
+
+    Parameters
+    ----------
+    text
+        The formula, e.g. ``"x**2 + 3*y**2"`` (see :mod:`engine.landscape.expressions`).
+    domain
+        The view ``(x_min, x_max, y_min, y_max)``; ``(-3, 3, -3, 3)`` by default. The start is
+        one sixth of the way in from the top-left corner.
+
+    Returns
+    -------
+    Surface
+        With no known minima and a linear colour scale.
+
+    Raises
+    ------
+    engine.landscape.expressions.ExpressionError
+        For a refused formula, unchanged.
+    ValueError
+        For a domain that is not four finite numbers with ``x_min < x_max``, ``y_min < y_max``.
+    """
+    expr = expressions.parse(text)
+    if domain is None:
+        domain = (-3.0, 3.0, -3.0, 3.0)
+    try:
+        x0, x1, y0, y1 = (float(v) for v in domain)
+    except (TypeError, ValueError):
+        raise ValueError(f"domain: expected (x_min, x_max, y_min, y_max), got {domain!r}") from None
+    if not all(math.isfinite(v) for v in (x0, x1, y0, y1)) or not (x0 < x1 and y0 < y1):
+        raise ValueError(
+            f"domain: expected finite x_min < x_max and y_min < y_max, got {domain!r}"
+        )
+    start = (x0 + (x1 - x0) / 6.0, y1 - (y1 - y0) / 6.0)
+    return Surface(
+        "expr:" + text.strip(), "Custom", expr.text, expr.value, expr.grad, (x0, x1, y0, y1),
+        (), start, "Your own function.", False,
+    )

@@ -1,0 +1,1 @@
+"""The MNIST side: datasets and training the lesson's MLP per optimizer."""

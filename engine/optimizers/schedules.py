@@ -1,0 +1,397 @@
+"""Learning-rate schedules: ``keras.optimizers.schedules`` as small NumPy objects.
+
+A schedule is a frozen dataclass called as ``schedule(step) -> float`` with the 0-based
+iteration count, as Keras calls it with ``optimizer.iterations``; pass one to
+:func:`engine.optimizers.get` as ``learning_rate_schedule``. The arithmetic is Keras's,
+operation for operation, in float32: Keras turns a Python-float learning rate into a float32
+tensor and computes in float32 even when ``floatx`` is ``"float64"`` (the optimizer then casts
+the result). :class:`Constant` stays an exact float, as Keras keeps a plain-float learning
+rate in the variables' dtype. ``to_keras()`` builds the real Keras object; ``SCHEDULES`` maps
+ids to classes with their parameter descriptions (``params``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engine.optimizers import tensorflow_loader
+from engine.params import HyperParamError
+
+__all__ = [
+    "SCHEDULES", "Constant", "CosineDecay", "ExponentialDecay", "InverseTimeDecay",
+    "PiecewiseConstantDecay", "Schedule", "ScheduleParam", "describe", "schedule_from", "values",
+]
+
+_F32 = np.float32
+
+
+def _flush(x: np.ndarray) -> np.ndarray:
+    """Subnormal float32 results as 0, as TensorFlow's CPU kernels flush them."""
+    if x.dtype != _F32:
+        return x
+    return np.where(np.abs(x) < np.finfo(_F32).tiny, _F32(0), x)
+
+
+def _powf(base: np.float32, exponents: np.ndarray) -> np.ndarray:
+    """float32 ``base ** exponents`` by the C library's ``powf``, as TensorFlow computes it
+    (NumPy's scalar power calls ``powf``; its vectorized SIMD power may differ in the last bit).
+    """
+    return _flush(np.array([base**e for e in exponents], dtype=_F32).reshape(exponents.shape))
+
+
+def _cosf(x: np.ndarray) -> np.ndarray:
+    """float32 cosine: the float64 cosine rounded, within one float32 ulp of ``cosf``."""
+    return np.cos(x.astype(np.float64)).astype(_F32)
+
+
+@dataclass(frozen=True)
+class ScheduleParam:
+    """One schedule argument as the app exposes it (Keras's argument name).
+
+    ``kind`` is ``"float"``, ``"optional_float"`` (``None`` allowed), ``"int"``, ``"bool"``,
+    ``"ints"`` or ``"floats"`` (tuples, each entry checked against ``low``/``high``).
+    ``low``/``high`` bound the value (``None``: unbounded); ``low_open`` excludes ``low``.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    doc: str = ""
+
+    def range_text(self) -> str:
+        """The valid range as text, e.g. ``in (0, 100]`` or ``>= 1``."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.high is None:
+            text = f"{'>' if self.low_open else '>='} {self.low:g}"
+        else:
+            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+        return text + (" or none" if self.kind == "optional_float" else "")
+
+    def validate(self, value: Any) -> Any:
+        """Coerce and check ``value``; :class:`HyperParamError` names the field."""
+        if self.kind == "bool":
+            text = str(value).strip().lower()  # str(True) == "True"
+            if text in ("true", "false"):
+                return text == "true"
+            raise HyperParamError(self.name, f"must be true or false, got {value!r}")
+        if self.kind == "optional_float" and (value is None or str(value).strip() in ("", "none")):
+            return None
+        if self.kind in ("ints", "floats"):
+            if isinstance(value, str):
+                value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+            if not isinstance(value, list | tuple | np.ndarray):
+                raise HyperParamError(self.name, f"must be a list of numbers, got {value!r}")
+            return tuple(self._number(v, self.kind == "ints") for v in value)
+        return self._number(value, self.kind == "int")
+
+    def _number(self, value: Any, whole: bool) -> float | int:
+        kind = "a whole number" if whole else "a number"
+        if isinstance(value, bool | np.bool_):
+            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
+        try:
+            number = float(value.strip() if isinstance(value, str) else value)
+        except (TypeError, ValueError):
+            raise HyperParamError(self.name, f"must be {kind}, got {value!r}") from None
+        if not math.isfinite(number) or (whole and not number.is_integer()):
+            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
+        too_low = self.low is not None and (number < self.low or self.low_open and number == self.low)
+        if too_low or (self.high is not None and number > self.high):
+            raise HyperParamError(self.name, f"must be {self.range_text()}, got {number:g}")
+        return int(number) if whole else number
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain-dict description for catalogs."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        default = list(self.default) if isinstance(self.default, tuple) else self.default
+        return data | {"default": default, "range": self.range_text()}
+
+
+def _rate(name: str, default: float | None, *, zero_ok: bool = False, optional: bool = False,
+          doc: str = "") -> ScheduleParam:
+    kind = "optional_float" if optional else "float"
+    return ScheduleParam(name, kind, default, 0.0, 100.0, low_open=not zero_ok, doc=doc)
+
+
+def _decay_steps(default: int) -> ScheduleParam:
+    return ScheduleParam("decay_steps", "int", default, 1, None, doc="Steps per decay period.")
+
+
+_STAIRCASE = ScheduleParam("staircase", "bool", False, doc="Decay in whole periods (floor).")
+
+
+class Schedule:
+    """Base of the schedule dataclasses: validation, ``schedule(step)``, config, Keras."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    keras_class: ClassVar[str]
+    params: ClassVar[tuple[ScheduleParam, ...]]
+
+    def __post_init__(self) -> None:
+        for param in self.params:
+            object.__setattr__(self, param.name, param.validate(getattr(self, param.name)))
+        self._check()
+
+    def _check(self) -> None:
+        """Checks that involve more than one field."""
+
+    def __call__(self, step: int) -> float:
+        """The learning rate at 0-based ``step``, as Keras computes it."""
+        return float(_flush(self._rates(np.array([step], dtype=np.int64)))[0])
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """Field values, so that ``schedule_from(s.id, **s.config()) == s``."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    def to_keras(self) -> Any:
+        """The equivalent ``keras.optimizers.schedules`` object (imports Keras)."""
+        tensorflow_loader.load()
+        import keras
+
+        config = {k: list(v) if isinstance(v, tuple) else v for k, v in self.config().items()}
+        return getattr(keras.optimizers.schedules, self.keras_class)(**config)
+
+
+@dataclass(frozen=True)
+class Constant(Schedule):
+    """A constant learning rate (Keras takes a plain float; ``to_keras`` returns it)."""
+
+    learning_rate: float
+
+    id: ClassVar[str] = "constant"
+    title: ClassVar[str] = "Constant"
+    keras_class: ClassVar[str] = ""
+    params: ClassVar[tuple[ScheduleParam, ...]] = (_rate("learning_rate", 0.01, doc="Step size."),)
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        return np.full(steps.shape, self.learning_rate)
+
+    def to_keras(self) -> float:
+        """Keras's optimizers take a constant learning rate as a float."""
+        return self.learning_rate
+
+
+@dataclass(frozen=True)
+class _PeriodDecay(Schedule):
+    """The fields that the exponential and inverse-time decays share."""
+
+    initial_learning_rate: float
+    decay_steps: int
+    decay_rate: float
+    staircase: bool = False
+
+    def _periods(self, steps: np.ndarray) -> np.ndarray:
+        p = steps.astype(_F32) / _F32(self.decay_steps)
+        return np.floor(p) if self.staircase else p
+
+
+@dataclass(frozen=True)
+class ExponentialDecay(_PeriodDecay):
+    """``lr₀ · rate^(step / decay_steps)`` (floored exponent with ``staircase``).
+
+    Keras: ``keras.optimizers.schedules.ExponentialDecay``.
+    """
+
+    id: ClassVar[str] = "exponential_decay"
+    title: ClassVar[str] = "Exponential decay"
+    keras_class: ClassVar[str] = "ExponentialDecay"
+    params: ClassVar[tuple[ScheduleParam, ...]] = (
+        _rate("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
+        _decay_steps(100),
+        ScheduleParam("decay_rate", "float", 0.5, 0.0, 1.0, low_open=True,
+                      doc="Factor applied once per decay period (1 = constant)."),
+        _STAIRCASE,
+    )
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        decay = _powf(_F32(self.decay_rate), self._periods(steps))
+        return _F32(self.initial_learning_rate) * decay
+
+
+@dataclass(frozen=True)
+class InverseTimeDecay(_PeriodDecay):
+    """``lr₀ / (1 + rate · step / decay_steps)`` (floored with ``staircase``).
+
+    Keras: ``keras.optimizers.schedules.InverseTimeDecay``.
+    """
+
+    id: ClassVar[str] = "inverse_time_decay"
+    title: ClassVar[str] = "Inverse time decay"
+    keras_class: ClassVar[str] = "InverseTimeDecay"
+    params: ClassVar[tuple[ScheduleParam, ...]] = (
+        _rate("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
+        _decay_steps(100),
+        ScheduleParam("decay_rate", "float", 1.0, 0.0, 1000.0,
+                      doc="How fast 1/t falls per decay period (0 = constant)."),
+        _STAIRCASE,
+    )
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        denominator = _F32(1) + _F32(self.decay_rate) * self._periods(steps)
+        return _F32(self.initial_learning_rate) / denominator
+
+
+@dataclass(frozen=True)
+class PiecewiseConstantDecay(Schedule):
+    """``values[i]`` for ``boundaries[i-1] < step <= boundaries[i]``; ``values[-1]`` after the
+    last boundary. Keras: ``keras.optimizers.schedules.PiecewiseConstantDecay``.
+    """
+
+    boundaries: tuple[int, ...]
+    values: tuple[float, ...]
+
+    id: ClassVar[str] = "piecewise_constant_decay"
+    title: ClassVar[str] = "Piecewise constant"
+    keras_class: ClassVar[str] = "PiecewiseConstantDecay"
+    params: ClassVar[tuple[ScheduleParam, ...]] = (
+        ScheduleParam("boundaries", "ints", (200, 400), 0, None,
+                      doc="Last step of each piece but the final one, strictly increasing."),
+        ScheduleParam("values", "floats", (0.01, 0.005, 0.001), 0.0, 100.0,
+                      doc="Learning rate of each piece (one more than boundaries)."),
+    )
+
+    def _check(self) -> None:
+        if not self.boundaries:
+            raise HyperParamError("boundaries", "needs at least one boundary")
+        if any(b >= c for b, c in zip(self.boundaries, self.boundaries[1:], strict=False)):
+            raise HyperParamError("boundaries", f"must increase strictly, got {self.boundaries}")
+        if len(self.values) != len(self.boundaries) + 1:
+            raise HyperParamError(
+                "values", f"needs {len(self.boundaries) + 1} entries (one more than "
+                f"boundaries), got {len(self.values)}")
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        # Number of boundaries strictly below the step: Keras's "step <= boundary" pieces.
+        piece = np.searchsorted(np.array(self.boundaries, dtype=np.int64), steps, side="left")
+        return np.array(self.values, dtype=_F32)[piece]
+
+
+@dataclass(frozen=True)
+class CosineDecay(Schedule):
+    """Optional linear warmup ``lr₀ → warmup_target`` over ``warmup_steps``, then a cosine
+    from the peak to ``alpha · peak`` over ``decay_steps``; constant afterwards
+    (Loshchilov & Hutter, 2017, SGDR; warmup: Goyal et al., 2017).
+
+    Keras: ``keras.optimizers.schedules.CosineDecay``.
+    """
+
+    initial_learning_rate: float
+    decay_steps: int
+    alpha: float = 0.0
+    warmup_target: float | None = None
+    warmup_steps: int = 0
+
+    id: ClassVar[str] = "cosine_decay"
+    title: ClassVar[str] = "Cosine decay"
+    keras_class: ClassVar[str] = "CosineDecay"
+    params: ClassVar[tuple[ScheduleParam, ...]] = (
+        _rate("initial_learning_rate", 0.01, zero_ok=True,
+              doc="Learning rate at step 0 (start of the warmup, if any)."),
+        _decay_steps(1000),
+        ScheduleParam("alpha", "float", 0.0, 0.0, 1.0,
+                      doc="Final learning rate as a fraction of the peak."),
+        _rate("warmup_target", None, optional=True,
+              doc="Peak learning rate reached by the warmup (none: no warmup)."),
+        ScheduleParam("warmup_steps", "int", 0, 0, None, doc="Steps of linear warmup."),
+    )
+
+    def _check(self) -> None:
+        if self.warmup_target is None and self.warmup_steps:
+            raise HyperParamError("warmup_steps", "needs a warmup_target (Keras ignores it)")
+        if self.warmup_target is None and self.initial_learning_rate == 0:
+            raise HyperParamError("initial_learning_rate", "must be > 0 without warmup_target")
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        lr0, decay_steps = _F32(self.initial_learning_rate), _F32(self.decay_steps)
+        step = steps.astype(_F32)
+        if self.warmup_target is None:
+            return self._decay(np.minimum(step, decay_steps), decay_steps, lr0)
+        target, warmup_steps = _F32(self.warmup_target), _F32(self.warmup_steps)
+        step = np.minimum(step, decay_steps + warmup_steps)
+        rates = self._decay(step - warmup_steps, decay_steps, target)
+        warming = step < warmup_steps  # never true for warmup_steps == 0
+        if warming.any():
+            rates[warming] = (target - lr0) * (step[warming] / warmup_steps) + lr0
+        return rates
+
+    def _decay(self, step: np.ndarray, decay_steps: np.float32, peak: np.float32) -> np.ndarray:
+        cosine = _F32(0.5) * (_F32(1) + _cosf(_F32(math.pi) * (step / decay_steps)))
+        return peak * (_F32(1 - self.alpha) * cosine + _F32(self.alpha))
+
+
+SCHEDULES: Mapping[str, type[Schedule]] = MappingProxyType({
+    cls.id: cls
+    for cls in (Constant, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, CosineDecay)
+})
+
+
+def schedule_from(schedule_id: str, **params: Any) -> Schedule:
+    """A validated schedule from the registry; missing parameters take their defaults.
+
+    Raises
+    ------
+    ValueError
+        For an unknown id; :class:`HyperParamError` (a ``ValueError`` whose ``field`` names
+        the argument) for an unknown parameter or a refused value.
+    """
+    try:
+        cls = SCHEDULES[schedule_id]
+    except KeyError:
+        raise ValueError(f"unknown schedule {schedule_id!r} "
+                         f"(valid: {', '.join(SCHEDULES)})") from None
+    names = [p.name for p in cls.params]
+    if unknown := sorted(set(params) - set(names)):
+        raise HyperParamError(unknown[0], f"is not a parameter of {schedule_id} "
+                              f"(valid: {', '.join(names)})")
+    return cls(**{p.name: params.get(p.name, p.default) for p in cls.params})
+
+
+def values(schedule: float | Callable[[int], float], steps: int) -> np.ndarray:
+    """The effective learning rate at steps ``0 .. steps-1`` as float64, for plotting.
+
+    ``schedule`` is one of this module's schedules (computed in one vectorized pass), any
+    callable ``step -> learning rate``, or a plain float (constant).
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps: must be a whole number >= 0, got {steps!r}")
+    if isinstance(schedule, Schedule):
+        return _flush(schedule._rates(np.arange(steps, dtype=np.int64))).astype(np.float64)
+    if not callable(schedule):
+        return np.full(steps, float(schedule))
+    return np.array([float(schedule(k)) for k in range(steps)], dtype=np.float64)
+
+
+def describe(schedule: float | Callable[[int], float]) -> str:
+    """One line of text, e.g. ``"0.01 × 0.5^(step / 100)"``."""
+    if not callable(schedule):
+        return f"constant {float(schedule):g}"
+    s: Any = schedule
+    if isinstance(s, Constant):
+        return f"constant {s.learning_rate:g}"
+    if isinstance(s, _PeriodDecay):
+        fraction = f"⌊step / {s.decay_steps}⌋" if s.staircase else f"step / {s.decay_steps}"
+        if isinstance(s, ExponentialDecay):
+            return f"{s.initial_learning_rate:g} × {s.decay_rate:g}^({fraction})"
+        return f"{s.initial_learning_rate:g} / (1 + {s.decay_rate:g} · {fraction})"
+    if isinstance(s, PiecewiseConstantDecay):
+        pieces = [f"{v:g} to step {b}" for b, v in zip(s.boundaries, s.values, strict=False)]
+        return ", ".join(pieces) + f", then {s.values[-1]:g}"
+    if isinstance(s, CosineDecay):
+        peak = s.initial_learning_rate if s.warmup_target is None else s.warmup_target
+        warmup = "" if s.warmup_target is None else (
+            f"warmup {s.initial_learning_rate:g} → {peak:g} over {s.warmup_steps} steps, then ")
+        return warmup + f"cosine {peak:g} → {peak * s.alpha:g} over {s.decay_steps} steps"
+    return f"custom schedule {getattr(s, '__name__', type(s).__name__)}"
