@@ -72,7 +72,7 @@ def pyqtgraph_fps(race: Race, frames: int) -> tuple[float, float]:
     view.viewport().installEventFilter(counter)
     t0 = time.perf_counter()
     for step in range(1, frames + 1):
-        view.set_trails([TrailData(k, t.points(step), colors[k], "running")
+        view.set_trails([TrailData(k, t.points(step), colors[k], "moving")
                          for k, t in race.tracks.items()])
         app.processEvents()
     fps = frames / (time.perf_counter() - t0)

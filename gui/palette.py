@@ -35,6 +35,17 @@ def color_for(optimizer_id: str, duplicate: int = 0) -> str:
     return _EXTRA[index]
 
 
+#: Colours of the outcome words (engine.landscape.status ids), by meaning: green is a good end,
+#: red an error, teal an escape downhill (the good outcome on a saddle), amber "not there
+#: yet", grey "no outcome"; one set readable on a light base, one on a dark base.
+STATUS_COLORS: dict[bool, dict[str, str]] = {
+    False: {"converged": "#1b7a2e", "diverged": "#c62828", "escaped": "#00695c",
+            "not_converged": "#8a5a00", "undefined": "#6b6b6b"},
+    True: {"converged": "#7ddc8f", "diverged": "#ff7b72", "escaped": "#5fd3c4",
+           "not_converged": "#f0b85a", "undefined": "#a0a0a0"},
+}
+
+
 @dataclass(frozen=True)
 class Theme:
     """Colours for one theme (plots and panels)."""

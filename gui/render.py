@@ -117,6 +117,7 @@ def command_render(args: argparse.Namespace, out: Any) -> None:
 def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""):
     from PySide6.QtWidgets import QApplication
 
+    from engine.landscape import status as status_words
     from engine.landscape.race import Race
     from gui.landscape.surface_view import SurfaceView, TrailData
     from gui.landscape.view3d import Surface3DView, opengl_available
@@ -151,7 +152,7 @@ def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""
         for key, track in race.tracks.items():
             status, stop = track.status_at(steps)
             trails.append(TrailData(key, track.points(steps), colors[key], status))
-            text = track.racer.label() + ("" if stop is None else f": {status} at {stop}")
+            text = f"{track.racer.label()}: {status_words.phrase(status, stop, steps)}"
             legend.addItem(_legend_sample(colors[key]), text)
         widget.set_trails(trails)
         heading = f"{title} — " if title else ""

@@ -134,13 +134,13 @@ def test_legend_theme_and_clear(side):
 
 
 # --- results table ------------------------------------------------------------------------------
-def _row(key, status="running", stop=None, loss=0.123456789, point=(1.23456789, -0.5)):
+def _row(key, status="moving", stop=None, loss=0.123456789, point=(1.23456789, -0.5)):
     from gui.landscape.results_table import ResultRow
 
     return ResultRow(key, key.title(), OPTIMIZER_COLORS.get(key, "#808080"),
                      "learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07",
                      status, stop, stop if status == "converged" else None, loss, point,
-                     "global (1, 1)" if status == "converged" else None)
+                     "global (1, 1)" if status == "converged" else None, 2000)
 
 
 @pytest.fixture
@@ -161,12 +161,18 @@ def _texts(table, row):
 
 def test_rows_show_formatted_results(table):
     table.set_rows([_row("sgd", "diverged", 37, loss=1.5e13),
-                    _row("adam", "converged", 412), _row("rmsprop")])
-    assert table.rowCount() == 3
-    assert _texts(table, 0)[2:] == ["diverged at 37", "—", "1.5e+13", "(1.235, -0.5)", "—"]
+                    _row("adam", "converged", 412), _row("rmsprop"),
+                    _row("nadam", "not_converged"), _row("lion", "escaped", 260)])
+    assert table.rowCount() == 5
+    assert _texts(table, 0)[2:] == ["diverged at step 37", "—", "1.5e+13", "(1.235, -0.5)",
+                                    "—"]
     assert _texts(table, 1)[:1] + _texts(table, 1)[2:] == [
-        "Adam", "converged at 412", "412", "0.123457", "(1.235, -0.5)", "global (1, 1)"]
-    assert _texts(table, 2)[2] == "running"
+        "Adam", "converged at step 412", "412", "0.123457", "(1.235, -0.5)", "global (1, 1)"]
+    assert _texts(table, 2)[2] == "moving"
+    assert _texts(table, 3)[2] == "not converged in 2000 steps"
+    assert _texts(table, 4)[2] == "escaped downhill at step 260"
+    escaped = table.item(4, 2).foreground().color()  # a good outcome: not red
+    assert not (escaped.red() > escaped.green() and escaped.red() > escaped.blue())
     settings = table.item(0, 1)
     assert settings.toolTip() == settings.text()
     assert not table.item(0, 4).flags() & Qt.ItemFlag.ItemIsEditable

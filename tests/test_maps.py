@@ -11,7 +11,7 @@ import pytest
 
 from engine import optimizers
 from engine.landscape import maps, simulate, surfaces
-from engine.landscape.simulate import CONVERGED, DIVERGED, RUNNING
+from engine.landscape.simulate import CONVERGED, DIVERGED, NOT_CONVERGED
 from engine.optimizers import rules as update_rules
 from engine.params import HyperParamError
 
@@ -36,11 +36,11 @@ def test_start_map_cells_are_single_trajectories():
                             chunk_rows=5)
     assert result.status.shape == result.final_loss.shape == (24, 24)
     assert result.status.dtype == np.int8 and result.steps_to_converge.dtype == np.int64
-    assert set(np.unique(result.status)) == {RUNNING, CONVERGED, DIVERGED}
+    assert set(np.unique(result.status)) == {NOT_CONVERGED, CONVERGED, DIVERGED}
     assert np.all(np.isfinite(result.final_loss))
     assert result.xs[0] == -6 and result.xs[-1] == 6 and result.config["momentum"] == 0.9
     rng = np.random.default_rng(3)
-    cells = [tuple(np.argwhere(result.status == s)[0]) for s in (RUNNING, CONVERGED, DIVERGED)]
+    cells = [tuple(np.argwhere(result.status == s)[0]) for s in (NOT_CONVERGED, CONVERGED, DIVERGED)]
     cells += [tuple(c) for c in rng.integers(0, 24, size=(6, 2))]
     for row, col in cells:
         start = (result.xs[col], result.ys[row])
@@ -89,7 +89,7 @@ def test_hyper_map_with_stopping_cells_keeps_the_rest_exact():
     x, y = maps.Axis("learning_rate", 1e-3, 0.9, 12, True), maps.Axis("momentum", 0.0, 0.95, 6)
     result = maps.hyper_map(surface, "momentum", x, y, start, steps=400)
     steps = result.steps_to_converge[result.status == CONVERGED]
-    assert len(np.unique(steps)) > 20 and np.any(result.status == RUNNING)
+    assert len(np.unique(steps)) > 20 and np.any(result.status == NOT_CONVERGED)
     for row, col in [(0, 0), (0, 11), (2, 5), (5, 3), (5, 11), (3, 8)]:
         scalar = optimizers.get("momentum", learning_rate=float(result.xs[col]),
                                 momentum=float(result.ys[row]))
@@ -189,16 +189,16 @@ def _status(*names):
 def test_tuned_rate_follows_the_fair_rule():
     rates = np.array([0.001, 0.01, 0.1, 1.0])
     # Lowest final loss among the rates that did not diverge.
-    status = _status("running", "running", "running", "diverged")
+    status = _status("not_converged", "not_converged", "not_converged", "diverged")
     assert maps.tuned_rate(rates, status, [3.0, 1.0, 2.0, 0.0], [-1] * 4) == 0.01
     # Equal losses (within 1e-12 relative): fewest steps to converge, then the larger rate.
-    status = _status("converged", "converged", "converged", "running")
+    status = _status("converged", "converged", "converged", "not_converged")
     assert maps.tuned_rate(rates, status, [1e-7, 3e-7, 2e-7, 5.0], [90, 40, 40, -1]) == 0.1
     same = 1.0 + 1e-13
-    assert maps.tuned_rate(rates, _status(*["running"] * 4), [1.0, same, 1.0, 2.0],
+    assert maps.tuned_rate(rates, _status(*["not_converged"] * 4), [1.0, same, 1.0, 2.0],
                            [-1] * 4) == 0.1
     # The best run converged: every converged rate ties with it; not converged never ties.
-    status = _status("running", "converged", "converged", "running")
+    status = _status("not_converged", "converged", "converged", "not_converged")
     assert maps.tuned_rate(rates, status, [1e-3, 1e-9, 1e-7, 5e-10], [-1, 80, 30, -1]) == 1.0
     assert maps.tuned_rate(rates, status, [1e-3, 1e-9, 1e-7, 2e-9], [-1, 80, 30, -1]) == 0.1
     assert maps.tuned_rate(rates, _status(*["diverged"] * 4), [1.0] * 4, [-1] * 4) is None

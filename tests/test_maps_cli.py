@@ -185,7 +185,7 @@ def test_main_py_writes_a_map_and_refuses_bad_input(tmp_path):
     assert done.returncode == 0 and target.exists(), done.stderr
     with np.load(target) as data:
         assert data["status"].dtype == np.int8
-        assert set(np.unique(data["status"])) <= {simulate.RUNNING, simulate.CONVERGED,
+        assert set(np.unique(data["status"])) <= {simulate.NOT_CONVERGED, simulate.CONVERGED,
                                                   simulate.DIVERGED}
     done = procs.run([sys.executable, str(ROOT / "main.py"), "map", "--surface", "booth",
                       "--optimizer", "adam", "--grid", "1", "--out", str(target)],

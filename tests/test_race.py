@@ -62,13 +62,46 @@ def test_status_and_internals_as_seen_at_a_step():
     track = race.tracks["m"]
     status, stop = track.status_at(500)
     assert status == "converged" and stop is not None
-    assert track.status_at(stop - 1) == ("running", None)
-    assert len(track.points(500)) == stop + 1
+    assert track.status_at(stop - 1) == ("moving", None)
+    assert track.status_at(0) == ("not_started", None)
+    assert len(track.points(500)) == 501  # a converged racer keeps going to its budget
     np.testing.assert_allclose(track.gradient(3), surface.grad(track.points(3)[-1]))
     np.testing.assert_allclose(track.update(3), track.points(4)[-1] - track.points(3)[-1])
     np.testing.assert_allclose(track.velocity(4), track.update(3), atol=1e-12)
-    assert np.all(track.update(stop) == 0)
     assert race.finished_step() == stop
+
+
+def test_converged_shows_only_once_the_whole_run_is_known():
+    race = Race(surfaces.get("bowl"), (2.0, 1.0), budget=500)
+    race.set_racer(Racer("m", "momentum", {"learning_rate": 0.05}))
+    race.ensure(300, chunk=300)  # inside the tolerance from 147 on, but the run is not over
+    track = race.tracks["m"]
+    assert not track.complete and track.status_at(300) == ("moving", None)
+    assert race.finished_step() == 500
+    while not race.compute_ahead(64):
+        pass
+    assert track.status_at(300) == ("converged", 147) and race.finished_step() == 147
+
+
+def test_a_racer_that_does_not_converge_reads_not_converged_only_at_the_budget():
+    race = Race(surfaces.get("rosenbrock"), (-1.5, 2.0), budget=50)
+    race.set_racer(Racer("s", "sgd", {"learning_rate": 1e-4}))
+    race.ensure(50)
+    track = race.tracks["s"]
+    assert track.status_at(49) == ("moving", None)
+    assert track.status_at(50) == ("not_converged", None)
+
+
+def test_escaping_the_saddle_downhill_is_its_own_outcome():
+    race = Race(surfaces.get("saddle"), (-1.5, 0.01), budget=2000)
+    race.set_racer(Racer("s", "sgd", {"learning_rate": 0.01}))
+    race.set_racer(Racer("big", "sgd", {"learning_rate": 1.05}))  # oscillates uphill in x
+    race.ensure(2000)
+    escaped, k = race.tracks["s"].status_at(2000)
+    assert escaped == "escaped" and 200 < k < 400  # y grows 1.02× a step from 0.01 to 2
+    last = race.tracks["s"].points(2000)[-1]
+    assert abs(last[1]) <= 2 and abs(last[1]) > 1.9  # stops at its last point on the map
+    assert race.tracks["big"].status_at(2000)[0] == "diverged"
 
 
 def test_labels_show_only_changed_settings():

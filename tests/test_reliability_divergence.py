@@ -18,7 +18,13 @@ import pytest
 from engine import optimizers
 from engine.cli.main import run_command
 from engine.landscape import maps, simulate, surfaces
-from engine.landscape.simulate import CONVERGED, DIVERGED, RUNNING, Tolerances
+from engine.landscape.simulate import (
+    CONVERGED,
+    DIVERGED,
+    ESCAPED,
+    NOT_CONVERGED,
+    Tolerances,
+)
 
 RATES = np.geomspace(1e-4, 10.0, 6)
 SLOW_RATES = np.geomspace(1e-4, 10.0, 16)
@@ -47,8 +53,8 @@ def _check_result(surface: surfaces.Surface, result: simulate.RunResult, starts:
     assert result.paths.shape == (steps + 1, n, 2), label
     for name in ("paths", "losses", "grad_norms", "final_point", "final_loss"):
         assert np.all(np.isfinite(getattr(result, name))), f"{label}: non-finite {name}"
-    assert set(np.unique(result.status)) <= {RUNNING, CONVERGED, DIVERGED}, label
-    running = result.status == RUNNING
+    assert set(np.unique(result.status)) <= {NOT_CONVERGED, CONVERGED, DIVERGED, ESCAPED}, label
+    running = result.status == NOT_CONVERGED
     assert np.all(result.stop_step[running] == -1), label
     assert np.all((result.stop_step[~running] >= 0) & (result.stop_step[~running] <= steps)), label
     np.testing.assert_array_equal(result.paths[0], starts, err_msg=label)
@@ -68,9 +74,9 @@ def _check_result(surface: surfaces.Surface, result: simulate.RunResult, starts:
         assert len(kept) == last + 1, where
         # After the trajectory stopped, its rows repeat the stopping point.
         assert np.all(result.paths[last:, i] == result.paths[max(last, 0), i]), where
-        if result.status[i] == DIVERGED:
+        if result.status[i] in (DIVERGED, ESCAPED):
             stop = int(result.stop_step[i])
-            assert stop >= 1, f"{where}: a start inside the view diverged at step 0"
+            assert stop >= 1, f"{where}: a start inside the view stopped at step 0"
             np.testing.assert_array_equal(result.final_point[i], kept[-1], err_msg=where)
             assert np.all(np.abs(kept) <= bound), where
         elif result.status[i] == CONVERGED:
@@ -107,7 +113,7 @@ def test_every_optimizer_and_rate_gives_finite_results(surface_id):
         statuses += _sweep(surface, optimizer_id, RATES, starts, STEPS)
     # The sweep reaches both ends: SGD at lr=10 leaves every view but the plateau's (its
     # gradient is bounded by about 0.6).
-    assert RUNNING in statuses and (DIVERGED in statuses or surface_id == "plateau")
+    assert NOT_CONVERGED in statuses and (DIVERGED in statuses or surface_id == "plateau")
 
 
 def test_sgd_at_the_largest_rate_diverges_on_the_classic_surfaces():
@@ -129,10 +135,10 @@ def test_custom_formulas_that_overflow_or_are_undefined_stay_finite(formula):
         _sweep(surface, optimizer_id, RATES[::2], starts, 100)
 
 
-def test_a_start_where_the_formula_is_undefined_diverges_at_step_0_without_nan():
+def test_a_start_where_the_formula_is_undefined_is_undefined_without_nan():
     surface = surfaces.from_expression("log(x) + y**2")
     result = simulate.run(surface, optimizers.get("adam"), [(-1.0, 1.0), (1.0, 1.0)], 10)
-    assert [result.status_name(0), int(result.stop_step[0])] == ["diverged", 0]
+    assert [result.status_name(0), int(result.stop_step[0])] == ["undefined", 0]
     assert len(result.path(0)) == 0 and len(result.path(1)) == 11
     for name in ("paths", "losses", "grad_norms", "final_point", "final_loss"):
         assert np.all(np.isfinite(getattr(result, name))), name
@@ -157,7 +163,7 @@ def _trajectory(*argv: str) -> dict:
 def test_cli_trajectory_json_is_strict_when_the_run_diverges(optimizer_id):
     data = _trajectory("--surface", "rosenbrock", "--optimizer", optimizer_id,
                        "--set", "learning_rate=10", "--start=-1.5,2", "--steps", "300")
-    assert data["status"] in ("diverged", "running", "converged")
+    assert data["status"] in ("diverged", "not_converged", "converged", "escaped")
     n = len(data["points"])
     assert n == len(data["losses"]) == len(data["grad_norms"])
     if data["status"] == "diverged":
@@ -178,13 +184,13 @@ def test_cli_trajectory_sgd_at_rate_10_on_rosenbrock_diverges_with_strict_json()
 def test_cli_trajectory_on_overflowing_formulas_is_strict_json(formula):
     data = _trajectory("--surface", f"expr:{formula}", "--optimizer", "sgd",
                        "--set", "learning_rate=10", "--start=0.5,0.5", "--steps", "200")
-    assert data["status"] in ("diverged", "running", "converged")
+    assert data["status"] in ("diverged", "not_converged", "converged", "escaped")
     assert math.isfinite(data["final_loss"])
 
 
 def _check_map_arrays(status, steps_to_converge, final_loss, label):
     assert np.all(np.isfinite(final_loss)), f"{label}: non-finite final loss"
-    assert set(np.unique(status)) <= {RUNNING, CONVERGED, DIVERGED}, label
+    assert set(np.unique(status)) <= {NOT_CONVERGED, CONVERGED, DIVERGED, ESCAPED}, label
     assert np.all((steps_to_converge >= 0) == (status == CONVERGED)), label
 
 

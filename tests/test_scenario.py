@@ -316,7 +316,7 @@ REFUSALS = [
      "landscape.surface_params.steepness", "bowl has no such parameter (it has none)"),
     ({"landscape": {"surface": "expr:log(x)", "start": [-1, 1]}}, "landscape.start",
      "the surface is not defined at (-1, 1)"),
-    ({"landscape": {"start": [1e9, 0]}}, "landscape.start", "not defined"),
+    ({"landscape": {"start": [1e9, 0]}}, "landscape.start", "outside the box"),
     ({"landscape": {"start": [1, 2, 3]}}, "landscape.start", "a list of two numbers"),
     ({"landscape": {"start": "1,2"}}, "landscape.start", "a list of two numbers"),
     ({"landscape": {"start": [1, "2"]}}, "landscape.start[1]", "must be a number, got '2'"),

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
-from engine.landscape import simulate, surfaces
+from engine.landscape import simulate, status, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.params import HyperParamError
 
@@ -148,8 +148,8 @@ def trajectory_data(
 ) -> dict[str, Any]:
     """Run one trajectory and return it as strict-JSON-ready data."""
     result = simulate.run(surface, optimizer, np.array([start]), steps, keep_path=True)
-    status = result.status_name(0)
-    stop = int(result.stop_step[0]) if status != "running" else None
+    outcome = result.status_name(0)
+    stop = int(result.stop_step[0]) if outcome != "not_converged" else None
     minimum_index = int(result.minimum_index[0])
     minimum = None
     if minimum_index >= 0:
@@ -162,8 +162,9 @@ def trajectory_data(
         "config": dict(optimizer.config),
         "start": [float(start[0]), float(start[1])],
         "steps": steps,
-        "status": status,
+        "status": outcome,
         "stop_step": stop,
+        "status_text": status.phrase(outcome, stop, steps),
         "points": result.path(0).tolist(),
         "losses": result.path_losses(0).tolist(),
         "grad_norms": result.grad_norms[: result.last_index(0) + 1, 0].tolist(),
@@ -194,8 +195,7 @@ def command_trajectory(args: argparse.Namespace, out: io.TextIOBase) -> None:
         ):
             writer.writerow([k, repr(x), repr(y), repr(loss), repr(norm)])
     else:
-        stop = data["stop_step"]
-        verdict = data["status"] if stop is None else f"{data['status']} at step {stop}"
+        verdict = data["status_text"]
         fx, fy = data["final_point"]
         out.write(
             f"{optimizer.spec.name} on {surface.name} from ({start[0]:g}, {start[1]:g}): "

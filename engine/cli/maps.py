@@ -25,7 +25,7 @@ from engine import optimizers
 from engine.cli.main import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
 from engine.cli.train import parse_settings
 from engine.files import atomic
-from engine.landscape import maps, simulate
+from engine.landscape import maps, simulate, status
 from engine.params import HyperParamError
 
 MAX_MAP_STEPS = 100_000
@@ -200,7 +200,7 @@ def _axis_json(axis: maps.Axis) -> dict[str, Any]:
 
 def map_meta(result: maps.StartMap | maps.HyperMap, surface: Any) -> dict[str, Any]:
     """What a map file says about itself (strict-JSON-ready)."""
-    counts = np.bincount(result.status.ravel(), minlength=3)
+    counts = np.bincount(result.status.ravel(), minlength=len(simulate.STATUS_NAMES))
     meta: dict[str, Any] = {
         "surface": surface.id, "surface_params": dict(surface.params),
         "optimizer": result.optimizer_id, "steps": result.steps,
@@ -267,7 +267,7 @@ def write_png(target: Path, result: maps.StartMap | maps.HyperMap, meta: dict[st
         where = "by start point"
     counts = meta["counts"]
     axes.set_title(f"{optimizers.spec(result.optimizer_id).name} on {meta['surface']} {where}, "
-                   f"{result.steps} steps\ngrey: still running ({counts['running']}), "
+                   f"{result.steps} steps\ngrey: not converged ({counts['not_converged']}), "
                    f"red: diverged ({counts['diverged']})", fontsize=10)
     with atomic.replacing(target, suffix=".png") as temporary:
         figure.savefig(temporary, format="png")
@@ -306,9 +306,10 @@ def command_map(args: argparse.Namespace, out: Any) -> None:
         raise UsageError(f"--out: cannot write {str(target)!r} ({error})") from None
     counts = meta["counts"]
     ny, nx = result.status.shape
+    tally = ", ".join(f"{counts[name]} {status.WORDS[name]}" for name in simulate.STATUS_NAMES
+                      if counts[name] or name in ("converged", "not_converged"))
     out.write(f"wrote {target}: {nx}×{ny} {meta['kind'].replace('_', ' ')}, {steps} steps: "
-              f"{counts['converged']} converged, {counts['diverged']} diverged, "
-              f"{counts['running']} still running\n")
+              f"{tally}\n")
 
 
 def sweep_data(surface: Any, sweeps: Sequence[maps.Sweep], start: tuple[float, float],

@@ -133,12 +133,15 @@ class Scenario:
 
 def _start(value: Any, path: str, surface: surfaces.Surface) -> tuple[float, float]:
     x, y = jf.pair(value, path)
-    bound = simulate.Tolerances().bound_for(surface)
+    x0, x1, y0, y1 = simulate.Tolerances().box_for(surface)
     with np.errstate(all="ignore"):
         point = np.array([x, y])
         defined = np.isfinite(surface.value(point)) and np.all(np.isfinite(surface.grad(point)))
-    if not defined or max(abs(x), abs(y)) > bound:
+    if not defined:
         raise ScenarioError(path, f"the surface is not defined at ({x:g}, {y:g})")
+    if not (x0 <= x <= x1 and y0 <= y <= y1):
+        raise ScenarioError(path, f"({x:g}, {y:g}) is outside the box paths run in "
+                            f"(x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}])")
     return x, y
 
 

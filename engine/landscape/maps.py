@@ -51,7 +51,7 @@ class StartMap:
     steps: int
     xs: np.ndarray  # (nx,) start x of each column
     ys: np.ndarray  # (ny,) start y of each row
-    status: np.ndarray  # int8: simulate.RUNNING, CONVERGED or DIVERGED
+    status: np.ndarray  # int8: a code of engine.landscape.status
     steps_to_converge: np.ndarray  # int64, -1 where not converged
     final_loss: np.ndarray  # float64, finite
     minimum_index: np.ndarray  # int64 index into surface.minima, -1 if none reached

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
+from engine.landscape import status
 from engine.landscape.race import Race, Track
 
 __all__ = ["KINDS", "LANDSCAPE_KINDS", "PARAMETERS", "TRAINING_KINDS", "MeasureParam",
@@ -143,8 +144,8 @@ def _shown_rows(track: Track, step: int, first: int = 0) -> np.ndarray:
     """Row indices shown at playback steps ``first .. step`` (a converged racer stays put;
     a diverged one has no rows after its last finite point)."""
     stop_row = min(track.last_index(), track.computed)
-    status, stop = track.status_at(step)
-    last = min(step, stop - 1) if status == "diverged" else step
+    outcome, stop = track.status_at(step)
+    last = min(step, stop - 1) if outcome in ("diverged", "escaped") else step
     if last < first:
         return np.zeros(0, dtype=np.int64)
     return np.minimum(np.arange(first, last + 1), max(stop_row, 0))
@@ -152,12 +153,29 @@ def _shown_rows(track: Track, step: int, first: int = 0) -> np.ndarray:
 
 def _finished(race: Race, track: Track, step: int) -> bool:
     """True when nothing will change for this racer after ``step``."""
-    return step >= race.budget or track.status_at(step)[0] != "running"
+    return step >= race.budget or track.status_at(step)[0] not in (status.NOT_STARTED,
+                                                                   status.MOVING)
 
 
 def _stopped_text(track: Track, step: int) -> str | None:
-    status, stop = track.status_at(step)
-    return f"diverged at step {stop}" if status == "diverged" else None
+    """The status words of a racer that left the surface by ``step`` (else None)."""
+    outcome, stop = track.status_at(step)
+    if outcome in ("diverged", "escaped", status.UNDEFINED_ID):
+        return status.phrase(outcome, stop)
+    return None
+
+
+def _arrived(track: Track, step: int, point: Sequence[float], radius: float) -> int | None:
+    """The step from which the racer stays within ``radius`` of ``point`` to the end of its
+    run, if it does and playback ``step`` has got there (the convergence rule, with this
+    radius): a racer that passes through and leaves again has not arrived."""
+    if not track.complete or track.outcome()[0] in ("diverged", "escaped", status.UNDEFINED_ID):
+        return None
+    points = track.stepper.paths[: track.last_index() + 1, 0]
+    outside = np.flatnonzero(np.hypot(points[:, 0] - point[0], points[:, 1] - point[1])
+                             > radius)
+    first = 0 if outside.size == 0 else int(outside[-1]) + 1
+    return first if first < len(points) and first <= step else None
 
 
 def _steps_to_converge(spec, race, step, tracks):
@@ -172,15 +190,13 @@ def _steps_to_converge(spec, race, step, tracks):
     for track in tracks:
         value, text = None, _stopped_text(track, step)
         if radius is None:
-            status, stop = track.status_at(step)
-            if status == "converged":
-                value, text = stop, f"converged in {stop} steps"
-        else:
-            points = track.stepper.paths[_shown_rows(track, step), 0]
-            near = np.flatnonzero(np.hypot(points[:, 0] - point[0], points[:, 1] - point[1])
-                                  <= radius)
-            if near.size:
-                value, text = int(near[0]), f"{where} after {int(near[0])} steps"
+            outcome, stop = track.status_at(step)
+            if outcome == "converged":
+                value, text = stop, status.phrase(outcome, stop)
+        elif text is None:
+            arrived = _arrived(track, step, point, radius)
+            if arrived is not None:
+                value, text = arrived, f"{where} from step {arrived} on"
         if text is None:
             goal = where or "converged"
             text = (f"not {goal} in {race.budget} steps" if _finished(race, track, step)
@@ -206,6 +222,14 @@ def _converge_headline(rows: Sequence[MeasureRow], baseline: int, verb: str) -> 
     return f"{best.label}: {_times(ratio)} fewer steps than {base.label}"
 
 
+#: Spreads below this are "at rest": printing 2.5e-44 would suggest a meaning it has not.
+SPREAD_RESOLUTION = 1e-9
+
+
+def _spread_text(value: float) -> str:
+    return f"< {fmt(SPREAD_RESOLUTION)} (at rest)" if value < SPREAD_RESOLUTION else fmt(value)
+
+
 def _spread(spec, race, step, tracks):
     window = spec["window"]
     rows = []
@@ -217,7 +241,7 @@ def _spread(spec, race, step, tracks):
             shifted = points - points[-1]  # exact zeros for a racer at rest
             centred = shifted - shifted.mean(axis=0)
             value = float(np.sqrt(np.mean(np.sum(centred * centred, axis=1))))
-            text = f"spread of last {len(points)} steps: {fmt(value)}"
+            text = f"spread of last {len(points)} steps: {_spread_text(value)}"
         rows.append((track, value, text))
 
     def headline(built: Sequence[MeasureRow]) -> str:
@@ -226,9 +250,9 @@ def _spread(spec, race, step, tracks):
             return valued[0].text if valued else "No optimizer is still on the surface"
         most = max(valued, key=lambda r: r.value)
         least = min(valued, key=lambda r: r.value)
-        text = (f"{most.label}: spread {fmt(most.value)} over the last {window} steps, "
-                f"vs {fmt(least.value)} for {least.label}")
-        if least.value > 0:
+        text = (f"{most.label}: spread {_spread_text(most.value)} over the last {window} "
+                f"steps, vs {_spread_text(least.value)} for {least.label}")
+        if least.value >= SPREAD_RESOLUTION:
             text += f" ({_times(most.value / least.value)} larger)"
         return text
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
-from engine.landscape import simulate
+from engine.landscape import simulate, status
 from engine.landscape.surfaces import Surface
 from engine.optimizers import schedules
 from engine.optimizers.schedules import Schedule
@@ -79,26 +79,47 @@ class Track:
         """Last step index with data."""
         return self.stepper.step
 
+    @property
+    def complete(self) -> bool:
+        """True when the whole budget is computed, so the outcome is known."""
+        return self.stepper.complete
+
     def last_index(self) -> int:
-        """Last meaningful row: where the path stopped, or the last computed step."""
-        s = self.stepper
-        if s.status[0] == simulate.CONVERGED:
-            return int(s.stop_step[0])
-        if s.status[0] == simulate.DIVERGED:
-            return max(int(s.stop_step[0]) - 1, 0)
-        return s.step
+        """Last meaningful row: the last point in the box of a stopped path, or the last
+        computed step."""
+        return self.stepper.last_index(0)
 
     def at(self, step: int) -> int:
         """Row index to show at playback ``step`` (clamped to where the path stopped)."""
         return max(0, min(step, self.last_index(), self.computed))
 
-    def status_at(self, step: int) -> tuple[str, int | None]:
-        """(``running``/``converged``/``diverged``, stop step) as seen at playback ``step``."""
+    def outcome(self) -> tuple[str, int | None]:
+        """The run's outcome id and its step (:mod:`engine.landscape.status`), once
+        :attr:`complete` or stopped early; ``("moving", None)`` before that."""
         s = self.stepper
-        stop = int(s.stop_step[0])
-        if s.status[0] != simulate.RUNNING and step >= stop:
-            return simulate.STATUS_NAMES[int(s.status[0])], stop
-        return "running", None
+        code, stop = int(s.status[0]), int(s.stop_step[0])
+        if code in (simulate.DIVERGED, simulate.ESCAPED, simulate.UNDEFINED):
+            return status.IDS[code], stop
+        if not s.complete:
+            return status.MOVING, None
+        return status.IDS[code], (stop if code == simulate.CONVERGED else None)
+
+    def status_at(self, step: int) -> tuple[str, int | None]:
+        """(status id, its step) as a student may read it at playback ``step``.
+
+        ``not_started`` at step 0 and ``moving`` after, until the outcome is reached and
+        known: ``converged`` only from its step on and only once the whole run is computed
+        (a path that leaves the tolerance later never shows it); ``not_converged`` at the
+        end of the budget; ``diverged``, ``escaped`` from their step; ``undefined`` always.
+        """
+        outcome, stop = self.outcome()
+        if outcome == status.UNDEFINED_ID:
+            return outcome, stop
+        if outcome in ("diverged", "escaped", "converged") and step >= stop:
+            return outcome, stop
+        if outcome == "not_converged" and step >= self.stepper.budget:
+            return outcome, None
+        return (status.NOT_STARTED if step <= 0 else status.MOVING), None
 
     def points(self, step: int) -> np.ndarray:
         """Path up to ``step`` (k+1, 2)."""
@@ -200,12 +221,31 @@ class Race:
             while stepper.step < min(step, self.budget) and not stepper.done:
                 stepper.advance(chunk)
 
+    @property
+    def complete(self) -> bool:
+        """True when every racer's whole budget is computed (every outcome known)."""
+        return all(t.complete or t.stepper.done for t in self.tracks.values())
+
+    def compute_ahead(self, steps: int = CHUNK) -> bool:
+        """Advance every racer that is not complete by up to ``steps``; True when all are.
+
+        The GUI calls this while idle, so outcomes are known long before playback gets there.
+        """
+        for track in self.tracks.values():
+            if not track.stepper.done:
+                track.stepper.advance(steps)
+        return self.complete
+
     def finished_step(self) -> int:
-        """The step after which nothing moves any more (every racer stopped or out of budget)."""
+        """The step from which nothing a student reads changes any more: every racer has
+        converged (and stays), stopped, or spent its budget. The budget until outcomes are
+        known."""
         last = 0
         for track in self.tracks.values():
-            s = track.stepper
-            last = max(last, self.budget if s.status[0] == simulate.RUNNING else int(s.stop_step[0]))
+            outcome, stop = track.outcome()
+            if outcome in ("moving", "not_converged"):
+                return self.budget
+            last = max(last, stop or 0)
         return last
 
     def settings_view(self) -> Mapping[str, Mapping[str, Any]]:

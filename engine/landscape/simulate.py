@@ -30,11 +30,14 @@ from typing import Any
 
 import numpy as np
 
+from engine.landscape import status as _status
 from engine.landscape.surfaces import Surface
 from engine.optimizers import Optimizer
 
-RUNNING, CONVERGED, DIVERGED = 0, 1, 2
-STATUS_NAMES = ("running", "converged", "diverged")
+NOT_CONVERGED, CONVERGED, DIVERGED, ESCAPED, UNDEFINED = (
+    _status.NOT_CONVERGED, _status.CONVERGED, _status.DIVERGED, _status.ESCAPED,
+    _status.UNDEFINED)
+STATUS_NAMES = _status.IDS  #: outcome ids indexed by status code
 
 
 def _mix64(z: np.ndarray) -> np.ndarray:  # SplitMix64's output function; uint64 arrays wrap
@@ -74,7 +77,7 @@ class GradientNoise:
 
 @dataclass(frozen=True)
 class Tolerances:
-    """When a trajectory counts as converged or diverged.
+    """When a path counts as converged, diverged or escaped.
 
     Parameters
     ----------
@@ -84,18 +87,33 @@ class Tolerances:
     grad_tol
         Gradient norm below which a point that has stopped moving counts as stationary.
     bound
-        Half-width of the box outside which a trajectory counts as diverged. ``None``
-        means 1000 times the largest coordinate of the surface's default domain.
+        Half-width of the square box ``|x|, |y| <= bound`` a path must stay in. ``None``:
+        :meth:`box_for` decides from the surface.
     """
 
     x_tol: float = 1e-3
     grad_tol: float = 1e-5
     bound: float | None = None
 
-    def bound_for(self, surface: Surface) -> float:
+    def box_for(self, surface: Surface) -> tuple[float, float, float, float]:
+        """``(x_min, x_max, y_min, y_max)`` a path must stay in, else it stops.
+
+        With ``bound`` set, the square of that half-width. On a surface known to be unbounded
+        below (``surface.bounded_below is False``: the saddles), the map itself: a path that
+        leaves it has escaped (downhill) or diverged (uphill). Otherwise the square 1000 times
+        the largest coordinate of the map (a custom formula, whose shape is unknown, too).
+        """
         if self.bound is not None:
-            return float(self.bound)
-        return 1e3 * max(1.0, *(abs(v) for v in surface.domain))
+            b = float(self.bound)
+            return (-b, b, -b, b)
+        if surface.bounded_below is False:
+            return tuple(float(v) for v in surface.domain)  # type: ignore[return-value]
+        b = 1e3 * max(1.0, *(abs(v) for v in surface.domain))
+        return (-b, b, -b, b)
+
+    def bound_for(self, surface: Surface) -> float:
+        """The largest coordinate a point of :meth:`box_for` can have."""
+        return max(abs(v) for v in self.box_for(surface))
 
 
 @dataclass(frozen=True)
@@ -103,12 +121,15 @@ class RunResult:
     """What ``run`` returns; arrays are indexed by start (and by step for paths).
 
     ``paths`` (T+1, N, 2), ``losses`` (T+1, N) and ``grad_norms`` (T+1, N) are present only
-    with ``keep_path=True``; after a trajectory stops, its rows repeat the stopping point.
+    with ``keep_path=True``; after a path stops (diverged, escaped), its rows repeat its last
+    point.
     """
 
     steps: int
-    status: np.ndarray  # (N,) int8: RUNNING, CONVERGED or DIVERGED
-    stop_step: np.ndarray  # (N,) int: step at which it converged/diverged, -1 while running
+    status: np.ndarray  # (N,) int8: a code of engine.landscape.status
+    #: (N,) int: converged: first step of the final stretch inside the tolerance; diverged,
+    #: escaped: the step that left; undefined: 0; not converged: -1.
+    stop_step: np.ndarray
     final_point: np.ndarray  # (N, 2), always finite
     final_loss: np.ndarray  # (N,), always finite
     minimum_index: np.ndarray  # (N,) index into surface.minima of the nearest one within x_tol, or -1
@@ -117,7 +138,7 @@ class RunResult:
     grad_norms: np.ndarray | None = None
 
     def status_name(self, i: int = 0) -> str:
-        """``"running"``, ``"converged"`` or ``"diverged"`` for start ``i``."""
+        """The outcome id of start ``i`` (:data:`engine.landscape.status.IDS`)."""
         return STATUS_NAMES[int(self.status[i])]
 
     def path(self, i: int = 0) -> np.ndarray:
@@ -134,12 +155,16 @@ class RunResult:
 
     def last_index(self, i: int = 0) -> int:
         """Index of the last meaningful row of the path of start ``i``."""
-        k = int(self.stop_step[i])
-        if self.status[i] == CONVERGED:
-            return k
-        if self.status[i] == DIVERGED:
-            return k - 1
-        return self.steps
+        return _last_row(int(self.status[i]), int(self.stop_step[i]), self.steps)
+
+
+def _last_row(code: int, stop: int, steps: int) -> int:
+    """The last row of a path: where a stopped one was last in the box, else its last step."""
+    if code in (DIVERGED, ESCAPED):
+        return stop - 1  # -1 (an empty path) for a start outside the box
+    if code == UNDEFINED:
+        return -1
+    return steps
 
 
 def _as_starts(starts: Any) -> np.ndarray:
@@ -199,6 +224,11 @@ class Stepper:
     it computes into preallocated arrays when ``keep_path`` is set; ``result()`` returns
     what has been computed so far as a :class:`RunResult`. ``run`` is one ``advance`` call.
 
+    Until the budget is spent a path's convergence is not known (it may still leave the
+    tolerance): ``status`` holds only the early stops (diverged, escaped, undefined) and
+    ``within_since`` the first step of each path's current stretch inside the tolerance
+    (-1 outside). When ``complete``, ``status`` and ``stop_step`` are final.
+
     With ``keep_vectors`` the stepper also records, per step, the gradient at each point and
     the optimizer's velocity (its ``momentum`` state slot, for optimizers that have one), for
     drawing the internals of an update (true gradients: ``noise`` reaches the optimizer only).
@@ -221,53 +251,66 @@ class Stepper:
         self.budget = int(budget)
         self.keep_path = keep_path or keep_vectors
         self.keep_vectors = keep_vectors
-        tol = tolerances or Tolerances()
-        self.tolerances = tol
-        self._bound = tol.bound_for(surface)
+        tol = self.tolerances = tolerances or Tolerances()
+        x0, x1, y0, y1 = self.box = tol.box_for(surface)
+        self._low, self._high = np.array([x0, y0]), np.array([x1, y1])
+        #: Half-width of the largest square around 0 inside the box (a one-pass test).
+        self._inner = max(0.0, min(-x0, x1, -y0, y1))
         self._centres = np.array([m.point for m in surface.minima], dtype=np.float64).reshape(-1, 2)
 
         points = _as_starts(starts)
         n = points.shape[0]
         self.step = 0
-        self.status = np.zeros(n, dtype=np.int8)
+        self.complete = False
+        self.status = np.full(n, NOT_CONVERGED, dtype=np.int8)
         self.stop_step = np.full(n, -1, dtype=np.int64)
+        self.within_since = np.full(n, -1, dtype=np.int64)
         self.final = points.copy()
         with np.errstate(all="ignore"):
             grads = surface.grad(points)
-            start_ok = np.all(np.isfinite(grads), axis=1) & np.all(np.abs(points) <= self._bound, axis=1)
-            if self.keep_path:
-                start_loss = surface.value(points)
-                start_ok &= np.isfinite(start_loss)
-            self.status[~start_ok] = DIVERGED
-            self.stop_step[~start_ok] = 0
+            start_loss = surface.value(points)
+            defined = np.all(np.isfinite(grads), axis=1) & np.isfinite(start_loss)
+            inside = self._inside(points)
+            self.status[~defined] = UNDEFINED
+            self.status[defined & ~inside] = DIVERGED
+            self.stop_step[~(defined & inside)] = 0
+            start_ok = defined & inside
             at_min = _near_any_minimum(self._centres, _as_complex(points), tol.x_tol) & start_ok
-            self.status[at_min] = CONVERGED
-            self.stop_step[at_min] = 0
+            self.within_since[at_min] = 0
         if self.keep_path:
             rows = self.budget + 1
             self.paths = np.empty((rows, n, 2))
             self.paths[0] = points
             self.losses = np.empty((rows, n))
             self.grad_norms = np.empty((rows, n))
-            # A start where the surface is undefined is "diverged at step 0"; its empty path
-            # never shows these placeholder zeros, which keep NaN out of every array.
+            # A start where the surface is undefined has an empty path: these placeholder
+            # zeros are never shown, and they keep NaN out of every array.
             self.losses[0] = np.where(start_ok, start_loss, 0.0)
             self.grad_norms[0] = np.where(start_ok, np.hypot(grads[:, 0], grads[:, 1]), 0.0)
         if keep_vectors:
             self.grads = np.zeros((rows, n, 2))
             self.grads[0] = np.where(start_ok[:, None], grads, 0.0)
             self.velocities = np.zeros((rows, n, 2))
-        self._active = np.flatnonzero(self.status == RUNNING)
+        self._start_loss = start_loss
+        self._active = np.flatnonzero(start_ok)
         self._x = points[self._active]
         self._g = grads[self._active]
         self._state = optimizer.init(self._x)
         self._noise, self._starts = (noise if noise and noise.scale > 0 else None), points
         #: True when the optimizer has a velocity (``momentum`` state slot) to record.
         self.has_velocity = hasattr(self._state, "momentum")
+        if self.budget == 0:
+            self._finish()
+
+    def _inside(self, points: np.ndarray) -> np.ndarray:
+        """Which rows of ``points`` lie in the box (one pass when all are well inside)."""
+        if np.abs(points).max(initial=0.0) <= self._inner:
+            return np.ones(points.shape[0], dtype=bool)
+        return np.all((points >= self._low) & (points <= self._high), axis=1)
 
     @property
     def done(self) -> bool:
-        """True when the budget is spent or every trajectory has stopped."""
+        """True when the budget is spent or every path has stopped."""
         return self.step >= self.budget or self._active.size == 0
 
     def advance(self, max_steps: int | None = None) -> int:
@@ -280,7 +323,19 @@ class Stepper:
                     self._fill_rest(target)
                     break
                 self._one_step()
+        if self.step >= self.budget:
+            self._finish()
         return self.step - first
+
+    def _finish(self) -> None:
+        """The budget is spent: a path inside the tolerance since step k converged at k."""
+        if self.complete:
+            return
+        self.complete = True
+        active = self._active
+        converged = active[self.within_since[active] >= 0]
+        self.status[converged] = CONVERGED
+        self.stop_step[converged] = self.within_since[converged]
 
     def _fill_rest(self, target: int) -> None:
         k = self.step
@@ -302,43 +357,47 @@ class Stepper:
         g_new = surface.grad(x_new)
         z_new = _as_complex(x_new)
         grad_norm = np.abs(_as_complex(g_new))
-        # NaN or an infinite gradient fails "< inf"; the bound test runs per row only when
-        # some coordinate is out of the box (rare), keeping the common step cheap.
+        # NaN or an infinite gradient fails "< inf"; the box test runs per row only when
+        # some coordinate is near its edge (rare), keeping the common step cheap.
         ok = grad_norm < np.inf
-        if not np.abs(x_new).max(initial=0.0) <= self._bound:
-            ok &= np.all(np.abs(x_new) <= self._bound, axis=1)
+        left = ~self._inside(x_new)
         if self.keep_path:
             loss = surface.value(x_new)
             ok &= np.isfinite(loss)
-        done = _near_any_minimum(self._centres, z_new, self.tolerances.x_tol)
+        escaped = np.zeros_like(left)
+        if left.any():  # downhill (a finite loss below the start's) or uphill
+            out_loss = surface.value(x_new[left])
+            escaped[left] = ok[left] & (out_loss < self._start_loss[active[left]])
+        diverged = ~ok | (left & ~escaped)
+        within = _near_any_minimum(self._centres, z_new, self.tolerances.x_tol)
         stationary = grad_norm <= self.tolerances.grad_tol
         if stationary.any():
-            done |= stationary & (np.abs(z_new - _as_complex(x)) <= self.tolerances.x_tol)
-        done &= ok
+            within |= stationary & (np.abs(z_new - _as_complex(x)) <= self.tolerances.x_tol)
+        since = self.within_since[active]
+        self.within_since[active] = np.where(within, np.where(since < 0, k, since), -1)
+        stopped = diverged | escaped
         if self.keep_path:
             self.paths[k] = self.paths[k - 1]
             self.losses[k] = self.losses[k - 1]
             self.grad_norms[k] = self.grad_norms[k - 1]
-            self.paths[k, active] = np.where(ok[:, None], x_new, x)
-            self.losses[k, active] = np.where(ok, loss, self.losses[k - 1, active])
-            self.grad_norms[k, active] = np.where(ok, grad_norm, self.grad_norms[k - 1, active])
+            self.paths[k, active] = np.where(stopped[:, None], x, x_new)
+            self.losses[k, active] = np.where(stopped, self.losses[k - 1, active], loss)
+            self.grad_norms[k, active] = np.where(stopped, self.grad_norms[k - 1, active],
+                                                  grad_norm)
         if self.keep_vectors:
             self.grads[k] = self.grads[k - 1]
             self.velocities[k] = self.velocities[k - 1]
-            self.grads[k, active] = np.where(ok[:, None], g_new, self._g)
+            self.grads[k, active] = np.where(stopped[:, None], self._g, g_new)
             velocity = getattr(state, "momentum", None)
             if velocity is not None:
-                self.velocities[k, active] = np.where(ok[:, None], velocity, 0.0)
-        stopped = done | ~ok
+                self.velocities[k, active] = np.where(stopped[:, None], 0.0, velocity)
         if stopped.any():
-            diverged_here = active[~ok]
-            self.status[diverged_here] = DIVERGED
-            self.stop_step[diverged_here] = k
-            self.final[diverged_here] = x[~ok]
-            converged_here = active[done]
-            self.status[converged_here] = CONVERGED
-            self.stop_step[converged_here] = k
-            self.final[converged_here] = x_new[done]
+            for code, rows in ((DIVERGED, diverged), (ESCAPED, escaped)):
+                here = active[rows]
+                self.status[here] = code
+                self.stop_step[here] = k
+                self.within_since[here] = -1
+                self.final[here] = x[rows]
             keep = ~stopped
             self._active = active[keep]
             self._x, self._g = x_new[keep], g_new[keep]
@@ -347,8 +406,16 @@ class Stepper:
             self._x, self._g, self._state = x_new, g_new, state
         self.step = k
 
+    def last_index(self, i: int = 0) -> int:
+        """The last row of path ``i`` computed so far that it reached (see :class:`RunResult`)."""
+        code = int(self.status[i])
+        if code in (DIVERGED, ESCAPED, UNDEFINED):
+            return _last_row(code, int(self.stop_step[i]), self.step)
+        return self.step
+
     def result(self) -> RunResult:
-        """Everything computed so far (paths cut to the steps taken)."""
+        """Everything computed so far (paths cut to the steps taken). Statuses are final only
+        when :attr:`complete`; before, a path that has not stopped reads ``not_converged``."""
         final = self.final.copy()
         final[self._active] = self._x
         with np.errstate(all="ignore"):
@@ -391,7 +458,8 @@ def run(
         Step budget T >= 0.
     keep_path
         Keep whole paths ``(T+1, N, 2)`` with losses and gradient norms. With ``False``
-        only per-start summaries are kept, so memory is O(N), not O(T·N).
+        only per-start summaries are kept, so memory is O(N), not O(T·N); the outcomes
+        are the same.
     tolerances
         Convergence and divergence criteria (:class:`Tolerances`).
     noise

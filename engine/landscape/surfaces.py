@@ -115,6 +115,10 @@ class Surface:
         lowest minimum) shows the shape better.
     params : tuple of (str, float)
         The parameters this instance was built with, in :data:`PARAMETERS` order.
+    bounded_below : bool or None
+        False for a surface that falls without end (the saddles): a path that leaves its map
+        going downhill has escaped, the lesson's good outcome. None when unknown (a custom
+        formula).
     """
 
     id: str
@@ -128,6 +132,7 @@ class Surface:
     lesson: str
     log_scale: bool
     params: tuple[tuple[str, float], ...] = ()
+    bounded_below: bool | None = True
 
     def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(value(xy), grad(xy))``.
@@ -497,11 +502,11 @@ _MCCORMICK_MINIMA = (
 
 def _fixed(surface_id: str, name: str, formula: str, value: Field, grad: Field,
            domain: tuple[float, float, float, float], minima: tuple[Minimum, ...],
-           start: tuple[float, float], lesson: str, log_scale: bool = False
-           ) -> Callable[[], Surface]:
+           start: tuple[float, float], lesson: str, log_scale: bool = False,
+           bounded_below: bool = True) -> Callable[[], Surface]:
     """A builder for a surface without parameters."""
     surface = Surface(surface_id, name, formula, value, grad, domain, minima, start, lesson,
-                      log_scale)
+                      log_scale, bounded_below=bounded_below)
     return lambda: surface
 
 
@@ -582,11 +587,13 @@ _BUILDERS: dict[str, Callable[..., Surface]] = {
         "saddle", "Saddle", "x² − y²", _saddle_value, _saddle_grad, (-2.0, 2.0, -2.0, 2.0), (),
         (-1.5, 0.01),
         "A saddle point: the gradient vanishes at the origin, yet it is no minimum.",
+        bounded_below=False,
     ),
     "monkey_saddle": _fixed(
         "monkey_saddle", "Monkey saddle", "x³ − 3xy²", _monkey_saddle_value,
         _monkey_saddle_grad, (-2.0, 2.0, -2.0, 2.0), (), (1.5, 0.1),
         "A flat saddle with three valleys: the gradient fades quadratically near the centre.",
+        bounded_below=False,
     ),
     "ravine": _ravine,
     "plateau": _fixed(
@@ -740,5 +747,5 @@ def from_expression(text: str, domain: tuple[float, float, float, float] | None 
     start = (x0 + (x1 - x0) / 6.0, y1 - (y1 - y0) / 6.0)
     return Surface(
         "expr:" + text.strip(), "Custom", expr.text, expr.value, expr.grad, (x0, x1, y0, y1),
-        (), start, "Your own function.", False,
+        (), start, "Your own function.", False, bounded_below=None,
     )

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
 
-from gui.palette import LIGHT, Theme
+from engine.landscape import status
+from gui.palette import LIGHT, STATUS_COLORS, Theme
 from gui.widgets import StatusTable
 
 COLUMNS = ("Optimizer", "Settings", "Status", "Steps to tol.", "Final loss", "Final point",
@@ -21,11 +22,6 @@ STATUS_COLUMN = COLUMNS.index("Status")
 _NUMERIC = frozenset({3, 4, 5})  # right-aligned columns
 _RIGHT = Qt.AlignmentFlag.AlignRight
 _MISSING = "—"
-#: Status colours readable on a light and on a dark base colour.
-_STATUS_COLORS = {
-    False: {"converged": "#1b7a2e", "diverged": "#c62828"},
-    True: {"converged": "#7ddc8f", "diverged": "#ff7b72"},
-}
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -40,9 +36,9 @@ class ResultRow:
     settings : str
         Its hyperparameters as text, e.g. ``"learning_rate=0.001, beta_1=0.9"``.
     status : str
-        ``"running"``, ``"converged"`` or ``"diverged"``.
+        An id of :mod:`engine.landscape.status` (``"moving"``, ``"converged"``, ...).
     stop_step : int or None
-        Step at which it converged or diverged.
+        Step of the outcome (converged, diverged, escaped).
     steps_to_tolerance : int or None
         Steps it took to come within tolerance of a minimum.
     final_loss : float
@@ -63,13 +59,12 @@ class ResultRow:
     final_loss: float
     final_point: tuple[float, float]
     minimum: str | None
+    budget: int | None = None  #: the step budget, for "not converged in N steps"
 
 
 def status_text(row: ResultRow) -> str:
-    """``"converged at 412"``, ``"diverged at 37"`` or ``"running"``."""
-    if row.status in ("converged", "diverged") and row.stop_step is not None:
-        return f"{row.status} at {row.stop_step}"
-    return row.status
+    """The status words: ``"converged at step 412"``, ``"not converged in 2000 steps"``."""
+    return status.phrase(row.status, row.stop_step, row.budget)
 
 
 def cell_texts(row: ResultRow) -> tuple[str, ...]:
@@ -98,7 +93,7 @@ class ResultsTable(StatusTable):
     row_selected = Signal(str)
 
     status_column = STATUS_COLUMN
-    status_colors = _STATUS_COLORS
+    status_colors = STATUS_COLORS
     swatch_size = 12
 
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:

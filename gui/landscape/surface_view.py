@@ -17,7 +17,7 @@ GRID = 512  #: heat-map resolution per side
 CONTOUR_GRID = 160  #: contour lines are traced on a coarser grid (pyqtgraph traces in Python)
 CONTOUR_LEVELS = 12
 ARROW_FRACTION = 0.12  #: the longest arrow of a kind spans this fraction of the view width
-_HEAD_SYMBOLS = {"diverged": "x", "converged": "star"}
+_HEAD_SYMBOLS = {"diverged": "x", "escaped": "x", "converged": "star"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class TrailData:
     key: str
     points: np.ndarray  # (k+1, 2), finite
     color: str
-    status: str  # running | converged | diverged
+    status: str  # an id of engine.landscape.status
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ class SurfaceView(pg.PlotWidget):
             heads.append({
                 "pos": head, "symbol": _HEAD_SYMBOLS.get(trail.status, "o"),
                 "brush": self._brush(trail.color), "pen": self._outline_pen,
-                "size": (18 if trail.status == "diverged" else 13) * self.line_scale,
+                "size": (18 if trail.status in ("diverged", "escaped") else 13) * self.line_scale,
             })
         self.trails.set_paths(drawn)
         self.heads.setData(heads)
@@ -231,7 +231,7 @@ class SurfaceView(pg.PlotWidget):
         viewer can see it, instead of thousands of units away.
         """
         pts = trail.points
-        if trail.status != "diverged" or self.surface is None or len(pts) < 2:
+        if trail.status not in ("diverged", "escaped") or self.surface is None or len(pts) < 2:
             return pts, pts[-1]
         x0, x1, y0, y1 = self.surface.domain
         mx, my = 0.25 * (x1 - x0), 0.25 * (y1 - y0)

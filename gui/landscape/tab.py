@@ -53,6 +53,7 @@ DEFAULT_SURFACE, DEFAULT_RACERS = scenario.DEFAULT_SURFACE, scenario.DEFAULT_RAC
 DEFAULT_BUDGET = scenario.DEFAULT_STEPS
 FRAME_MS = 16
 LOOKAHEAD = 128
+AHEAD_STEPS = 64  #: steps per racer computed per idle slice (about 2-5 ms for 4 racers)
 TABLE_EVERY_S = 0.2
 
 
@@ -79,6 +80,11 @@ class LandscapeTab(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._tick)
+        # Computes the rest of the race in small slices while the GUI is idle, so every
+        # outcome ("converged at k" needs the whole run) is known long before it is shown.
+        self.ahead = QTimer(self)
+        self.ahead.setInterval(0)
+        self.ahead.timeout.connect(self._compute_ahead)
         self._clock = QElapsedTimer()
         self._surface_changed_to(surface)
         self._racers_changed()
@@ -497,6 +503,15 @@ class LandscapeTab(QWidget):
             if measured is not None:
                 self.banner.set_measure(*measured)
         self.playback.show_step(step, self.race.budget)
+        if not self.race.complete and not self.ahead.isActive():
+            self.ahead.start()
+
+    @Slot()
+    def _compute_ahead(self) -> None:
+        """One slice (a few ms) of the race's remaining steps; the table learns outcomes."""
+        if self.race.compute_ahead(AHEAD_STEPS):
+            self.ahead.stop()
+            self._render(full=True)
 
     def _distances(self, points: np.ndarray) -> np.ndarray | None:
         minima = self.race.surface.minima
@@ -526,7 +541,7 @@ class LandscapeTab(QWidget):
             minimum = f"{m.kind} ({m.point[0]:.4g}, {m.point[1]:.4g})"
         return ResultRow(key, track.racer.label(), self.colors[key], settings, status, stop,
                          stop if status == "converged" else None, loss,
-                         (float(point[0]), float(point[1])), minimum)
+                         (float(point[0]), float(point[1])), minimum, self.race.budget)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -557,6 +572,7 @@ class LandscapeTab(QWidget):
     def shutdown(self) -> None:
         """Stop the clock and release OpenGL before the window goes."""
         self.timer.stop()
+        self.ahead.stop()
         self.maps.shutdown()
         self.view3d.close_gl()
 

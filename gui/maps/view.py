@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import optimizers
-from engine.landscape import maps, simulate
+from engine.landscape import maps, simulate, status
 from engine.landscape.race import Racer
 from engine.landscape.surfaces import Surface
 from gui import threads
@@ -308,11 +308,12 @@ class MapsView(QWidget):
             return
         self.result = result
         self._draw()
-        counts = np.bincount(result.status.ravel(), minlength=3)
+        counts = np.bincount(result.status.ravel(), minlength=len(status.IDS))
         self.progress.setValue(1000)
-        self.progress.setFormat(
-            f"{counts[simulate.CONVERGED]} converged, {counts[simulate.DIVERGED]} diverged, "
-            f"{counts[simulate.RUNNING]} still running after {result.steps} steps")
+        self.progress.setFormat(", ".join(
+            f"{counts[code]} {status.WORDS[name]}" for code, name in enumerate(status.IDS)
+            if counts[code] or name in ("converged", "not_converged"))
+            + f" after {result.steps} steps")
 
     def _show_sweep(self, lines: list[SweepLine]) -> None:
         minima = [m.value for m in self.surface.minima] if self.surface is not None else []
@@ -390,11 +391,11 @@ class MapsView(QWidget):
 
     def describe(self, row: int, col: int) -> str:
         r = self.result
-        status = simulate.STATUS_NAMES[int(r.status[row, col])]
+        outcome = simulate.STATUS_NAMES[int(r.status[row, col])]
         steps = int(r.steps_to_converge[row, col])
         where = (f"{r.x.name}={r.xs[col]:.4g}, {r.y.name}={r.ys[row]:.4g}"
                  if isinstance(r, maps.HyperMap) else f"start ({r.xs[col]:.4g}, {r.ys[row]:.4g})")
-        verdict = f"converged in {steps} steps" if steps >= 0 else status
+        verdict = status.phrase(outcome, steps if steps >= 0 else None, r.steps)
         if not isinstance(r, maps.HyperMap) and r.minimum_index[row, col] >= 0:
             m = self.surface.minima[int(r.minimum_index[row, col])]
             verdict += f" to minimum #{int(r.minimum_index[row, col])} ({m.point[0]:.3g}, {m.point[1]:.3g})"
