@@ -102,7 +102,7 @@ def main() -> None:
     panel.schedule.combo.setCurrentIndex(0)
     panel.noise_scale.setValue(0.0)
     shown = {"01-ravine-momentum": "preset-ravine", "06-saddle-point": "preset-saddle",
-             "07-local-minima": "preset-local-minima"}
+             "07-four-minima": "preset-local-minima"}
     for path in presets.preset_paths():
         if path.stem in shown:
             window.scenarios.open_preset(path)

@@ -12,10 +12,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
 from engine.files import atomic, race_export
-from gui import exports
+from gui import exports, figure
 
 DEFAULT_WIDTH = 1920
 DEFAULT_FRAMES = 150
+DEFAULT_MOVIE_SIZE = (1280, 720)
 FPS = 20.0
 
 
@@ -27,8 +28,27 @@ class Exporter:
 
     # --- plain operations (no dialogs) ------------------------------------------------------
     def view_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
-        """The 2-D race view (map, trails, axes, colour bar) as PNG or SVG."""
-        return exports.save_picture(self.window.landscape.view.getPlotItem(), path, width)
+        """The 2-D race view (map, trails, axes, colour bar) as PNG or SVG, with its title,
+        step and legend."""
+        tab = self.window.landscape
+        try:
+            with figure.thick_lines(tab.view, width or exports.DEFAULT_PICTURE_WIDTH):
+                tab.seek(tab.step)  # markers drawn at the picture's scale
+                return exports.save_picture(tab.view.getPlotItem(), path, width,
+                                            figure.race_caption(tab), tab.theme)
+        finally:
+            tab.seek(tab.step)
+
+    def shown_caption(self) -> figure.Caption | None:
+        """What a picture of the view on screen says about itself (None: the MNIST curves,
+        which carry their own legend)."""
+        window = self.window
+        if window.tabs.currentWidget() is window.training:
+            return None
+        tab = window.landscape
+        if tab.views.currentWidget() is tab.maps:
+            return tab.maps.caption()
+        return figure.race_caption(tab)
 
     def shown_item(self):
         """The plot on screen: the MNIST curves, the Maps heat map or sweep, the 2-D race
@@ -48,32 +68,46 @@ class Exporter:
 
     def shown_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
         """Whatever plot is on screen (:meth:`shown_item`) as PNG or SVG."""
-        item = self.shown_item()
+        item, caption = self.shown_item(), self.shown_caption()
+        theme = self.window.landscape.theme
         if item is not None:
-            return exports.save_picture(item, path, width)
+            return exports.save_picture(item, path, width, caption, theme)
         target = Path(path)
         if target.suffix.lower() != ".png":
             raise exports.ExportError(f"{target.name}: the 3-D view exports as PNG only")
-        return exports.save_image(self.window.landscape.view3d.grab().toImage(), target)
+        image = self.window.landscape.view3d.grab().toImage()
+        return exports.save_image(figure.compose(image, caption, theme), target)
 
     def side_plots_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
         return exports.save_picture(self.window.landscape.side_plots.graphics.ci, path, width)
 
     def race_animation(self, path: str | Path, frames: int = DEFAULT_FRAMES, fps: float = FPS,
-                       progress=None) -> Path:
-        """The race from step 0 to the step shown (or to where it ends) as GIF or MP4."""
+                       progress=None, size: tuple[int, int] = DEFAULT_MOVIE_SIZE) -> Path:
+        """The race from step 0 to the step shown (or to where it ends) as GIF or MP4, each
+        frame ``size`` pixels (up to 1920×1080) with its title, step counter and legend."""
         tab = self.window.landscape
         tab.set_playing(False)
         shown = tab.step
         last = shown if shown > 0 else min(tab.race.finished_step(), tab.race.budget)
         steps = exports.frame_steps(max(last, 1), frames)
+        width, height = (max(160, min(int(size[0]), exports.MAX_MOVIE_SIZE[0])),
+                         max(120, min(int(size[1]), exports.MAX_MOVIE_SIZE[1])))
+        top, bottom = figure.band_heights(figure.race_caption(tab, 0, widest=True), width)
+
+        room = max(60, round(height - top - bottom))
+        view = tab.view
+        aspect = view.width() / max(view.height(), 1)
+        body_width = min(width, round(room * aspect))  # the view's shape, fitted to the frame
 
         def images():
             for step in steps:
                 tab.seek(step)
-                yield tab.view.grab().toImage()
+                body = figure.render_item(view.getPlotItem(), body_width)
+                yield figure.compose(body, figure.race_caption(tab, step), tab.theme, height,
+                                     width)
         try:
-            return exports.save_animation(images(), len(steps), path, fps, progress)
+            with figure.thick_lines(view, body_width):
+                return exports.save_animation(images(), len(steps), path, fps, progress)
         finally:
             tab.seek(shown)
 

@@ -20,8 +20,9 @@ from engine.files import atomic
 PICTURE_FORMATS = (".png", ".svg")
 ANIMATION_FORMATS = (".gif", ".mp4")
 MAX_WIDTH = 8000
+DEFAULT_PICTURE_WIDTH = 1920
 MAX_FRAMES = 600
-GIF_MAX_WIDTH = 800  # GIF frames are kept in memory until written; bigger gets resized
+MAX_MOVIE_SIZE = (1920, 1080)  #: the largest GIF or MP4 frame; larger frames are scaled down
 
 
 class ExportError(ValueError):
@@ -41,24 +42,36 @@ def _check_target(path: str | Path, formats: tuple[str, ...]) -> Path:
     return target
 
 
-def save_picture(item, path: str | Path, width: int | None = None) -> Path:
+def save_picture(item, path: str | Path, width: int | None = None, caption=None,
+                 theme=None) -> Path:
     """Write a pyqtgraph item (a PlotItem, a layout) to PNG or SVG.
 
     PNG goes through pyqtgraph's ImageExporter at ``width`` pixels (the height follows the
     item's aspect ratio). SVG is drawn by Qt's own ``QSvgGenerator`` from the item's scene:
     lines, text and markers stay vectors (heat maps are embedded images); pyqtgraph's
-    SVGExporter failed on the race view's custom items.
+    SVGExporter failed on the race view's custom items. With a ``caption``
+    (:class:`gui.figure.Caption`) the picture gets its title, step and legend bands.
     """
     from pyqtgraph.exporters import ImageExporter
 
+    from gui import figure
+    from gui.palette import LIGHT
+
+    theme = theme or LIGHT
     target = _check_target(path, PICTURE_FORMATS)
     svg = target.suffix.lower() == ".svg"
     if width is not None and not svg and not 16 <= int(width) <= MAX_WIDTH:
         raise ExportError(f"width: must be between 16 and {MAX_WIDTH} pixels, got {width}")
     try:
         with atomic.replacing(target, suffix=target.suffix) as temporary:
-            if svg:
+            if svg and caption is not None:
+                figure.write_svg(item, temporary, caption, theme)
+            elif svg:
                 _render_svg(item, temporary)
+            elif caption is not None:
+                body = figure.render_item(item, int(width or DEFAULT_PICTURE_WIDTH))
+                if not figure.compose(body, caption, theme).save(temporary, "PNG"):
+                    raise ExportError(f"{target.name}: the picture could not be written")
             else:
                 exporter = ImageExporter(item)
                 if width is not None:
@@ -109,10 +122,12 @@ def image_to_array(image: QImage) -> np.ndarray:
     return buffer.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()
 
 
-def _even(image: QImage, max_width: int | None) -> QImage:
-    """Scaled to at most ``max_width`` and cropped to even sides (H.264 needs them)."""
-    if max_width and image.width() > max_width:
-        image = image.scaledToWidth(max_width, Qt.TransformationMode.SmoothTransformation)
+def _even(image: QImage, max_width: int, max_height: int) -> QImage:
+    """Scaled to fit ``max_width`` × ``max_height`` and cropped to even sides (H.264 needs
+    them)."""
+    if image.width() > max_width or image.height() > max_height:
+        image = image.scaled(max_width, max_height, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
     return image.copy(0, 0, image.width() // 2 * 2, image.height() // 2 * 2)
 
 
@@ -142,8 +157,7 @@ def save_animation(frames: Iterable[QImage], count: int, path: str | Path, fps: 
                                         mode="I", **options)
             try:
                 for done, frame in enumerate(frames, 1):
-                    writer.append_data(image_to_array(_even(frame, GIF_MAX_WIDTH if gif
-                                                            else None)))
+                    writer.append_data(image_to_array(_even(frame, *MAX_MOVIE_SIZE)))
                     if progress is not None and progress(done, count) is False:
                         raise ExportCancelled("cancelled")
                     if done >= count:

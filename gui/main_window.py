@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QActionGroup, QColor, QFont, QKeySequence, QPalette
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from gui import threads
@@ -16,6 +24,8 @@ from gui.training.tab import TrainingTab
 
 APP_NAME = "Optiscope"
 PRESENTATION_FONT_SCALE = 1.5
+PREFERRED_SIZE = (1500, 900)  #: on a screen with room for it; smaller screens are filled
+CLOSE_POLL_MS = 50  #: while closing, how often to look whether the threads have stopped
 SHORTCUTS = (
     ("Space", "play / pause the race"),
     ("Right / Left", "one step forward / back"),
@@ -50,6 +60,14 @@ def apply_palette(theme: Theme) -> None:
         (QPalette.ColorRole.PlaceholderText, QColor("#9a9a9a")),
     ):
         palette.setColor(role, color)
+    # Disabled controls must look disabled (Fusion's dark defaults left them as bright as
+    # enabled ones): dimmed text on a flatter button.
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        palette.setColor(disabled, role, QColor("#6e727c"))
+    palette.setColor(disabled, QPalette.ColorRole.Button, QColor("#24262d"))
+    palette.setColor(disabled, QPalette.ColorRole.Base, QColor("#24262d"))
     app.setPalette(palette)
 
 
@@ -60,11 +78,12 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.setWindowTitle(f"{APP_NAME} — optimizers, made visible")
-        self.resize(1500, 900)
         if theme is None:
             theme = str(self.settings.value("theme", "light"))
         self.theme = THEMES.get(theme, LIGHT)
         self.presenting = False
+        self._closing = False
+        self._hid_to_close = False
         self._normal_font: QFont | None = None
         self.app_name = APP_NAME
         self.exporter = Exporter(self)
@@ -81,10 +100,27 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.training, "MNIST training")
         self.setCentralWidget(self.tabs)
         self._build_menus()
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        self._fit_to_screen(self.settings.value("geometry"))
         self.statusBar().showMessage("Ready: press Space to start the race.")
+
+    def _fit_to_screen(self, geometry) -> None:
+        """Open sized to the screen the window is on: the user's remembered size when it fits
+        there, else most of the screen (a projector's 1280×720 or 1024×768 included)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        if geometry is not None and self.restoreGeometry(geometry):
+            if available is None or available.contains(self.frameGeometry()):
+                return
+        if available is None:
+            self.resize(1280, 720)
+            return
+        width = min(PREFERRED_SIZE[0], available.width())
+        height = min(PREFERRED_SIZE[1], available.height())
+        if available.width() <= PREFERRED_SIZE[0] or available.height() <= PREFERRED_SIZE[1]:
+            width, height = available.width(), available.height()  # small screen: all of it
+        self.resize(width, height)
+        self.move(available.x() + (available.width() - width) // 2,
+                  available.y() + (available.height() - height) // 2)
 
     def _action(self, text: str, slot, shortcut=None, menu=None, checkable=False) -> QAction:
         action = QAction(text, self)
@@ -226,13 +262,30 @@ class MainWindow(QMainWindow):
             self.scenarios.open_path(path)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        # Stop the race clock, cancel training within a batch and wait for its thread, so
-        # nothing outlives the window ("QThread: Destroyed while thread is still running").
+        # The window goes at once; what runs in the background (a training batch, a map) is
+        # cancelled and the app ends once its threads have stopped, so nothing outlives it
+        # ("QThread: Destroyed while thread is still running") and nobody watches a frozen
+        # window for the seconds a batch may take.
+        if not self._closing:
+            self._closing = True
+            if self.presenting:
+                self.set_presentation(False)
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.sync()
+            self.landscape.timer.stop()
+            self.training.stop()
+            self.landscape.maps.cancel()
+        if threads.live_threads():
+            self.hide()
+            self._hid_to_close = True
+            event.ignore()
+            QTimer.singleShot(CLOSE_POLL_MS, self.close)  # again once the threads are done
+            return
         self.landscape.shutdown()
         self.training.shutdown()
         threads.wait_all()
-        if self.presenting:
-            self.set_presentation(False)
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.sync()
         super().closeEvent(event)
+        app = QApplication.instance()
+        if self._hid_to_close and app is not None and app.quitOnLastWindowClosed() and not any(
+                w.isVisible() for w in app.topLevelWidgets() if w is not self):
+            app.quit()  # a hidden window's close no longer counts as the last one closing

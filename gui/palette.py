@@ -1,39 +1,75 @@
-"""Colours and themes shared by every view: one colour per optimizer, everywhere.
+"""Colours, marker shapes and themes shared by every view: one look per racer, everywhere.
 
-The same optimizer has the same colour in the race (trail, marker, arrows), the side plots,
-the tables and the MNIST tab. Hues are spread so neighbours differ, and are drawn with a
-dark outline on the surface so they read on any colour map and on a projector.
+A racer is told apart by three cues at once, so that nobody depends on colour alone (about
+8% of boys have a colour-vision deficiency) and a projector that washes colours out still
+shows who is who:
+
+* its **marker shape** says which optimizer it is (Adam is always a star, SGD a circle), in
+  the race, the side plots, the legends, the MNIST tab and every export;
+* its **colour** comes from :data:`RACER_COLORS`, eight colours chosen so that every pair
+  stays at least ΔE₀₀ 10 apart for normal vision and under simulated protanopia,
+  deuteranopia and tritanopia (tests/test_colour_vision.py; the Okabe–Ito set plus a
+  mauve). Each optimizer prefers one of them; a racer takes its optimizer's colour when no
+  other racer has it, else the first free one;
+* its **line dash** separates racers once all eight colours are taken.
+
+Categories that are not racers (which minimum a map cell reached, a cell's outcome) use
+their own colours, which no racer uses (:data:`MINIMUM_COLORS`, :data:`CELL_COLORS`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-OPTIMIZER_COLORS: dict[str, str] = {
-    "sgd": "#e6194b",       # red
-    "momentum": "#f58231",  # orange
-    "nesterov": "#ffe119",  # yellow
-    "rmsprop": "#3cb44b",   # green
-    "adagrad": "#42d4f4",   # cyan
-    "adadelta": "#bfef45",  # lime
-    "adam": "#4363d8",      # blue
-    "amsgrad": "#911eb4",   # purple
-    "adamw": "#f032e6",     # magenta
-    "adamax": "#a9a9a9",    # grey
-    "nadam": "#fabed4",     # pink
-    "lion": "#9a6324",      # brown
+#: The racer palette, in the order free colours are handed out.
+RACER_COLORS: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#9F6080",  # mauve
+    "#F0E442",  # yellow (last: pale on a white plot)
+)
+#: Each optimizer's preferred colour (an index into RACER_COLORS). The lesson's four (SGD,
+#: Momentum, RMSProp, Adam) get blue, vermillion, green and purple: at least ΔE₀₀ 12 apart
+#: under every simulated deficiency and 37 for normal vision.
+PREFERRED_COLOR: dict[str, int] = {
+    "sgd": 1, "momentum": 3, "nesterov": 5, "rmsprop": 2, "adagrad": 4, "adadelta": 7,
+    "adam": 0, "amsgrad": 6, "adamw": 5, "adamax": 4, "nadam": 6, "lion": 7,
 }
-_EXTRA = ("#000075", "#469990", "#800000", "#808000", "#dcbeff", "#aaffc3")
+#: Each optimizer's marker (pyqtgraph symbol names, and two drawn here: "plus", "bowtie").
+MARKERS: dict[str, str] = {
+    "sgd": "o", "momentum": "s", "nesterov": "t1", "rmsprop": "d", "adagrad": "t",
+    "adadelta": "t2", "adam": "star", "amsgrad": "p", "adamw": "h", "adamax": "t3",
+    "nadam": "plus", "lion": "bowtie",
+}
+#: Marker names as words, for legends and tooltips.
+MARKER_NAMES: dict[str, str] = {
+    "o": "circle", "s": "square", "t1": "triangle up", "d": "diamond", "t": "triangle down",
+    "t2": "triangle right", "star": "star", "p": "pentagon", "h": "hexagon",
+    "t3": "triangle left", "plus": "plus", "bowtie": "bow tie",
+}
+#: Line dashes in the order racers get them (Qt.PenStyle values: solid, dash, dot, dash-dot,
+#: dash-dot-dot), as plain ints so this module needs no Qt.
+DASHES: tuple[int, ...] = (1, 2, 3, 4, 5)
+DASH_NAMES = ("solid", "dashed", "dotted", "dash-dot", "dash-dot-dot")
 
-
-def color_for(optimizer_id: str, duplicate: int = 0) -> str:
-    """Hex colour for ``optimizer_id``; ``duplicate`` > 0 picks a distinct extra colour for a
-    second racer of the same optimizer."""
-    if duplicate <= 0 and optimizer_id in OPTIMIZER_COLORS:
-        return OPTIMIZER_COLORS[optimizer_id]
-    index = (sum(map(ord, optimizer_id)) + duplicate) % len(_EXTRA)
-    return _EXTRA[index]
-
+#: Which known minimum a map cell reached: six colours (the most minima a catalog surface has)
+#: far from every racer colour and from one another, also under colour-vision deficiencies.
+MINIMUM_COLORS: tuple[str, ...] = (
+    "#BFDF80", "#6080FF", "#BF9F9F", "#60DFFF", "#008040", "#DF009F",
+)
+#: A map cell's outcome when its colour does not show a number or a minimum.
+CELL_COLORS: dict[str, str] = {
+    "not_converged": "#D9D9D9",  # light grey: still on its way at the end of the budget
+    "converged": "#7F7F7F",      # grey: arrived, but at no known minimum (a stationary point)
+    "diverged": "#202020",       # near black, hatched: blew up
+    "escaped": "#FFFFFF",        # white, hatched: left the map downhill
+    "undefined": "#A0A0A0",      # grey, hatched: f is not defined there
+}
 
 #: Colours of the outcome words (engine.landscape.status ids), by meaning: green is a good end,
 #: red an error, teal an escape downhill (the good outcome on a saddle), amber "not there
@@ -44,6 +80,55 @@ STATUS_COLORS: dict[bool, dict[str, str]] = {
     True: {"converged": "#7ddc8f", "diverged": "#ff7b72", "escaped": "#5fd3c4",
            "not_converged": "#f0b85a", "undefined": "#a0a0a0"},
 }
+
+
+@dataclass(frozen=True)
+class RacerStyle:
+    """How one racer looks everywhere: colour (hex), marker (symbol name), dash (Qt style)."""
+
+    color: str
+    marker: str
+    dash: int = 1
+
+    def describe(self) -> str:
+        """``"blue star, solid line"``-like words for tooltips."""
+        dash = DASH_NAMES[DASHES.index(self.dash)] if self.dash in DASHES else "solid"
+        return f"{MARKER_NAMES.get(self.marker, self.marker)}, {dash} line"
+
+
+def marker_for(optimizer_id: str) -> str:
+    """The marker of ``optimizer_id`` (a circle for an unknown id)."""
+    return MARKERS.get(optimizer_id, "o")
+
+
+def color_for(optimizer_id: str) -> str:
+    """The preferred colour of ``optimizer_id`` (its colour when it races alone)."""
+    return RACER_COLORS[PREFERRED_COLOR.get(optimizer_id, 0)]
+
+
+def style_for(optimizer_id: str, taken: Iterable[RacerStyle] = ()) -> RacerStyle:
+    """The style of a racer joining others that have the styles ``taken``.
+
+    Its optimizer's preferred colour when free, else the first free colour of
+    :data:`RACER_COLORS`; once all eight are taken at one dash, the next dash. Racers that
+    stay keep their styles (nothing is reassigned when one leaves).
+    """
+    used = {(s.color, s.dash) for s in taken}
+    preferred = PREFERRED_COLOR.get(optimizer_id, 0)
+    order = [preferred, *(i for i in range(len(RACER_COLORS)) if i != preferred)]
+    for dash in DASHES:
+        for index in order:
+            if (RACER_COLORS[index], dash) not in used:
+                return RacerStyle(RACER_COLORS[index], marker_for(optimizer_id), dash)
+    return RacerStyle(RACER_COLORS[preferred], marker_for(optimizer_id), DASHES[0])
+
+
+def styles_for(optimizer_ids: Iterable[str]) -> list[RacerStyle]:
+    """Styles for racers joining one after another in this order."""
+    styles: list[RacerStyle] = []
+    for optimizer_id in optimizer_ids:
+        styles.append(style_for(optimizer_id, styles))
+    return styles
 
 
 @dataclass(frozen=True)

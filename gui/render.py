@@ -119,9 +119,10 @@ def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""
 
     from engine.landscape import status as status_words
     from engine.landscape.race import Race
+    from gui.figure import Caption, band_heights, compose
     from gui.landscape.surface_view import SurfaceView, TrailData
     from gui.landscape.view3d import Surface3DView, opengl_available
-    from gui.palette import THEMES, color_for
+    from gui.palette import THEMES, style_for
 
     app = QApplication.instance() or QApplication(["optiscope-render"])
     if view_kind == "3d":
@@ -130,14 +131,20 @@ def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""
             raise UsageError(f"--view 3d: no OpenGL here ({reason}); use --view 2d")
     theme = THEMES[theme_name]
     race = Race(surface, start, steps)
-    seen: dict[str, int] = {}
-    colors = {}
+    styles = {}
     for racer in racers:
-        optimizer_id = racer.optimizer_id
-        colors[racer.key] = color_for(optimizer_id, seen.get(optimizer_id, 0))
-        seen[optimizer_id] = seen.get(optimizer_id, 0) + 1
+        styles[racer.key] = style_for(racer.optimizer_id, styles.values())
         race.set_racer(racer)
+    colors = {key: style.color for key, style in styles.items()}
     race.ensure(steps)
+    final_height = size[1]
+    labels = race.labels()
+    entries = []
+    for key, track in race.tracks.items():
+        status, stop = track.status_at(steps)
+        entries.append((styles[key], f"{labels[key]}: {status_words.phrase(status, stop, steps)}"))
+    caption = Caption(f"{title} — {surface.name}" if title else
+                      f"{surface.name}: {surface.formula}", f"step {steps}", tuple(entries))
     if view_kind == "3d":
         widget = Surface3DView(theme=theme)
         widget.set_surface(surface)
@@ -146,35 +153,22 @@ def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""
         widget = SurfaceView(theme=theme)
         widget.set_surface(surface)
         widget.set_start(*race.start)
-        legend = widget.getPlotItem().addLegend(offset=(10, 10), labelTextColor=theme.foreground,
-                                                brush=theme.background)
-        trails = []
-        for key, track in race.tracks.items():
-            status, stop = track.status_at(steps)
-            trails.append(TrailData(key, track.points(steps), colors[key], status))
-            text = f"{track.racer.label()}: {status_words.phrase(status, stop, steps)}"
-            legend.addItem(_legend_sample(colors[key]), text)
-        widget.set_trails(trails)
-        heading = f"{title} — " if title else ""
-        widget.getPlotItem().setTitle(f"{heading}{surface.name}, step {steps}",
-                                      color=theme.foreground)
+        widget.set_trails([TrailData(key, track.points(steps), styles[key],
+                                     track.status_at(steps)[0])
+                           for key, track in race.tracks.items()])
+    top, bottom = band_heights(caption, size[0])
+    size = (size[0], max(100, round(size[1] - top - bottom)))  # the picture keeps --size
     widget.resize(*size)
     widget.show()
     for _ in range(8):  # axis widths settle after a paint or two (colour bar labels)
         app.processEvents()
-    image = widget.grab().toImage()
+    image = compose(widget.grab().toImage(), caption, theme, height=final_height)
     if view_kind == "3d":
         widget.close_gl()
     widget.close()
     widget.deleteLater()
     app.processEvents()
     return image
-
-
-def _legend_sample(color: str):
-    import pyqtgraph as pg
-
-    return pg.PlotDataItem(pen=pg.mkPen(color, width=3))
 
 
 def _save_atomically(image, target: Path) -> None:

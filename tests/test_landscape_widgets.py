@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 
 from engine import optimizers
 from engine.landscape import simulate, surfaces
-from gui.palette import DARK, LIGHT, OPTIMIZER_COLORS
+from gui.palette import DARK, LIGHT, RACER_COLORS, RacerStyle, style_for
 
 pytestmark = pytest.mark.gui
 
@@ -29,12 +29,22 @@ def side(qtbot):
     return widget
 
 
-def _series(key, color, n=50, scale=1.0, distance=True):
+def _curves(side, name):
+    """The curves of a side plot (not its end markers)."""
+    return [i for i in side.plots[name].listDataItems() if i is not side.ends[name]]
+
+
+def _style(color, marker="o"):
+    return RacerStyle(color, marker)
+
+
+def _series(key, color, n=50, scale=1.0, distance=True, status="moving", stop=None):
     from gui.landscape.side_plots import Series
 
     steps = np.arange(n, dtype=float)
-    return Series(key, key.upper(), color, scale * np.exp(-steps / 10) + 1.0,
-                  scale * np.exp(-steps / 20), np.exp(-steps / 5) if distance else None)
+    return Series(key, key.upper(), _style(color), scale * np.exp(-steps / 10) + 1.0,
+                  scale * np.exp(-steps / 20), np.exp(-steps / 5) if distance else None,
+                  status, stop)
 
 
 def test_set_series_reuses_curves_and_drops_stale_ones(side):
@@ -46,7 +56,7 @@ def test_set_series_reuses_curves_and_drops_stale_ones(side):
     assert side.keys() == ["a", "c"]
     assert side.curves("a")["loss"] is reused
     for name in PLOTS:
-        items = side.plots[name].listDataItems()
+        items = _curves(side, name)
         assert len(items) == 2
         for entry in second:
             curve = side.curves(entry.key)[name]
@@ -70,7 +80,7 @@ def test_loss_offset_and_zeros_never_put_non_positive_values_on_a_log_axis(side)
 
     loss = np.array([100.0, 10.0, 3.0, 3.0 - 1e-12, 3.0])  # dips below f* by rounding
     zeros = np.zeros(5)
-    side.set_series([Series("a", "A", "#ff0000", loss, zeros, zeros)], loss_offset=3.0)
+    side.set_series([Series("a", "A", _style("#ff0000"), loss, zeros, zeros)], loss_offset=3.0)
     side.grab()  # paint, so any warning from drawing would surface here
     assert side.plots["loss"].getAxis("left").labelText == "loss − f*"
     for name in PLOTS:
@@ -84,7 +94,7 @@ def test_negative_losses_without_an_offset_turn_the_loss_axis_linear(side):
     from gui.landscape.side_plots import Series
 
     loss = -np.logspace(0, 6, 40)
-    side.set_series([Series("a", "A", "#ff0000", loss, np.ones(40), None)])
+    side.set_series([Series("a", "A", _style("#ff0000"), loss, np.ones(40), None)])
     side.grab()
     axis = side.plots["loss"].getAxis("left")
     assert not axis.logMode and axis.labelText == "loss"
@@ -122,22 +132,50 @@ def test_no_known_minimum_is_said_not_plotted(side):
     assert not side.no_minimum.isVisible()
 
 
+def test_a_diverged_racer_never_flattens_the_others(side):
+    from gui.landscape.side_plots import Series
+
+    calm = _series("calm", "#0000ff", n=40)
+    steps = np.arange(30, dtype=float)
+    blown = Series("blown", "BLOWN", _style("#ff0000", "s"), 10.0 ** (steps / 2),
+                   10.0 ** (steps / 2), None, "diverged", 30)  # 1e14 by step 29
+    side.set_series([calm, blown], last_step=40)
+    side.grab()
+    low, high = side.plots["loss"].getViewBox().viewRange()[1]  # log10 units
+    assert high < 1.0  # the calm racer's range (losses 1 to 2), not 10^14
+    assert low < np.log10(1.0) < high
+    ends = {tuple(spot.pos()): spot.symbol() for spot in side.ends["loss"].points()}
+    assert ends[(30.0, high)] == "x"  # the ✕ on the divergence step, at the plot's edge
+    assert side.plots["loss"].getViewBox().viewRange()[0][1] >= 40  # the whole race
+
+
+def test_each_curve_has_its_racers_dash_and_ends_in_its_marker(side):
+    from gui.landscape.side_plots import Series
+
+    dashed = RacerStyle("#00ff00", "star", 2)
+    steps = np.arange(20, dtype=float)
+    side.set_series([Series("d", "D", dashed, steps + 1, steps + 1, None)])
+    assert side.curves("d")["loss"].opts["pen"].style() == Qt.PenStyle.DashLine
+    (spot,) = side.ends["loss"].points()
+    assert spot.symbol() == "star" and spot.pos().x() == 19
+
+
 def test_legend_theme_and_clear(side):
     side.set_series([_series("a", "#ff0000"), _series("b", "#00ff00")])
-    assert "A" in side.legend.text() and "#00ff00" in side.legend.text()
+    assert [entry[1] for entry in side.legend._entries] == ["A", "B"]
     side.set_theme(DARK)
     side.grab()
     assert side.plots["loss"].getAxis("left").textPen().color().name() == DARK.foreground
     side.clear()
     assert side.keys() == [] and side.cursors["loss"].value() == 0
-    assert all(not side.plots[name].listDataItems() for name in PLOTS)
+    assert all(not _curves(side, name) for name in PLOTS)
 
 
 # --- results table ------------------------------------------------------------------------------
 def _row(key, status="moving", stop=None, loss=0.123456789, point=(1.23456789, -0.5)):
     from gui.landscape.results_table import ResultRow
 
-    return ResultRow(key, key.title(), OPTIMIZER_COLORS.get(key, "#808080"),
+    return ResultRow(key, key.title(), style_for(key),
                      "learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07",
                      status, stop, stop if status == "converged" else None, loss, point,
                      "global (1, 1)" if status == "converged" else None, 2000)
@@ -149,7 +187,7 @@ def table(qtbot):
 
     widget = ResultsTable()
     qtbot.addWidget(widget)
-    widget.resize(800, 200)
+    widget.resize(1100, 200)
     widget.show()
     qtbot.waitExposed(widget)
     return widget
@@ -160,26 +198,50 @@ def _texts(table, row):
 
 
 def test_rows_show_formatted_results(table):
+    # Columns: optimizer, status, converged at, loss, minimum, point, settings.
     table.set_rows([_row("sgd", "diverged", 37, loss=1.5e13),
                     _row("adam", "converged", 412), _row("rmsprop"),
                     _row("nadam", "not_converged"), _row("lion", "escaped", 260)])
     assert table.rowCount() == 5
-    assert _texts(table, 0)[2:] == ["diverged at step 37", "—", "1.5e+13", "(1.235, -0.5)",
-                                    "—"]
-    assert _texts(table, 1)[:1] + _texts(table, 1)[2:] == [
-        "Adam", "converged at step 412", "412", "0.123457", "(1.235, -0.5)", "global (1, 1)"]
-    assert _texts(table, 2)[2] == "moving"
-    assert _texts(table, 3)[2] == "not converged in 2000 steps"
-    assert _texts(table, 4)[2] == "escaped downhill at step 260"
-    escaped = table.item(4, 2).foreground().color()  # a good outcome: not red
+    assert _texts(table, 0)[1:6] == ["diverged at step 37", "—", "1.5e+13", "—",
+                                     "(1.235, -0.5)"]
+    assert _texts(table, 1)[:6] == [
+        "Adam", "converged at step 412", "412", "0.123457", "global (1, 1)", "(1.235, -0.5)"]
+    assert _texts(table, 2)[1] == "moving"
+    assert _texts(table, 3)[1] == "not converged in 2000 steps"
+    assert _texts(table, 4)[1] == "escaped downhill at step 260"
+    escaped = table.item(4, 1).foreground().color()  # a good outcome: not red
     assert not (escaped.red() > escaped.green() and escaped.red() > escaped.blue())
-    settings = table.item(0, 1)
+    settings = table.item(0, 6)
     assert settings.toolTip() == settings.text()
-    assert not table.item(0, 4).flags() & Qt.ItemFlag.ItemIsEditable
-    assert table.item(0, 4).textAlignment() & Qt.AlignmentFlag.AlignRight
-    diverged = table.item(0, 2).foreground().color()
+    assert not table.item(0, 3).flags() & Qt.ItemFlag.ItemIsEditable
+    assert table.item(0, 3).textAlignment() & Qt.AlignmentFlag.AlignRight
+    diverged = table.item(0, 1).foreground().color()
     assert diverged.red() > diverged.green() and diverged.red() > diverged.blue()
     assert not table.item(0, 0).icon().isNull()
+
+
+def test_columns_keep_their_widths_while_values_change(table):
+    table.set_rows([_row("sgd"), _row("adam")])
+    widths = [table.columnWidth(c) for c in range(table.columnCount())]
+    hidden = [table.isColumnHidden(c) for c in range(table.columnCount())]
+    for status, stop, loss in (("moving", None, 123456.789), ("converged", 1999, 1.5e-300),
+                               ("not_converged", None, -3.2e13)):
+        table.set_rows([_row("sgd", status, stop, loss=loss, point=(-1.5e13, 2.25e-9)),
+                        _row("adam", "diverged", 5)])
+        assert [table.columnWidth(c) for c in range(table.columnCount())] == widths
+        assert [table.isColumnHidden(c) for c in range(table.columnCount())] == hidden
+    assert table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+
+
+def test_a_narrow_table_leaves_out_whole_columns_never_cuts_one(qtbot, table):
+    table.set_rows([_row("sgd"), _row("adam")])
+    assert not any(table.isColumnHidden(c) for c in range(table.columnCount()))
+    table.resize(420, 200)
+    qtbot.waitUntil(lambda: table.isColumnHidden(5))  # "Point" goes first
+    visible = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
+    assert visible[:2] == [0, 1]  # the name and the status always show
+    assert "loss" in table.item(0, 1).toolTip()  # what is left out is in the tooltip
 
 
 def test_selection_follows_the_key_through_updates(qtbot, table):
@@ -275,7 +337,7 @@ def test_surface_lesson_lists_the_known_minima(lesson):
 def test_title_colours_contrast_with_the_background(background):
     from gui.landscape.lesson_panel import contrast_ratio, readable
 
-    for color in OPTIMIZER_COLORS.values():
+    for color in RACER_COLORS:
         assert contrast_ratio(readable(color, QColor(background)), QColor(background)) >= 3.0
 
 
@@ -292,10 +354,10 @@ def test_widgets_show_a_real_race(qtbot, side, table, lesson):
                               [surface.start], 300, keep_path=True)
         path = result.path(0)
         losses = result.path_losses(0)
-        series.append(Series(optimizer_id, optimizer_id, OPTIMIZER_COLORS[optimizer_id], losses,
+        series.append(Series(optimizer_id, optimizer_id, style_for(optimizer_id), losses,
                              result.grad_norms[: len(losses), 0],
                              np.hypot(*(path - centre).T)))
-        rows.append(ResultRow(optimizer_id, optimizer_id, OPTIMIZER_COLORS[optimizer_id], "",
+        rows.append(ResultRow(optimizer_id, optimizer_id, style_for(optimizer_id), "",
                               result.status_name(0), None, None, float(result.final_loss[0]),
                               tuple(result.final_point[0]), None))
     side.set_series(series, loss_offset=surface.minima[0].value)
@@ -304,7 +366,7 @@ def test_widgets_show_a_real_race(qtbot, side, table, lesson):
     lesson.show_surface(surface)
     for widget in (side, table, lesson):
         assert not widget.grab().isNull()
-    assert len(side.plots["distance"].listDataItems()) == 2
+    assert len(_curves(side, "distance")) == 2
 
 
 @pytest.mark.parametrize("surface_id", ["rosenbrock", "himmelblau", "saddle", "beale"])

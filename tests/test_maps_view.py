@@ -40,7 +40,7 @@ def test_start_map_is_computed_in_a_thread_and_clicking_races_from_the_cell(qtbo
     qtbot.waitUntil(lambda: view.thread is None, timeout=60_000)
     result = view.result
     assert result.status.shape == (32, 32)
-    assert view.image.image.shape == (32, 32)
+    assert view.image.image.shape == (32, 32, 4)  # RGBA: numbers and outcomes coloured here
     assert "converged" in view.progress.format()
     scene = _scene_point(view, 3.0, 2.0)
     row, col = view.cell_at(scene)

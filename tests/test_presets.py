@@ -78,7 +78,7 @@ def test_01_momentum_converges_many_times_faster_than_sgd_in_the_ravine():
     race, result, (sgd, momentum) = outcome("01-ravine-momentum")
     assert sgd == 1008 and momentum == 170  # deterministic; the claim is the ratio
     assert momentum < sgd / 5
-    assert result.headline.startswith("Momentum (learning_rate=0.009): 5.9× fewer steps than SGD")
+    assert result.headline.startswith("Momentum: 5.9× fewer steps than SGD")
     zigzag = np.sign(race.tracks["sgd-1"].points(20)[:, 1])
     assert np.count_nonzero(zigzag[1:] != zigzag[:-1]) >= 15  # SGD bounces across the valley
 
@@ -98,7 +98,7 @@ def test_03_rmsprop_scales_each_parameter_where_sgd_cannot():
     assert (sgd, rmsprop) == (2731, 310)
     assert sgd_faster is None and race.tracks["sgd-2"].status_at(3000)[0] == "diverged"
     assert rmsprop < sgd / 5
-    assert result.headline.startswith("RMSProp (learning_rate=0.05): 8.8× fewer steps than SGD")
+    assert result.headline.startswith("RMSProp: 8.8× fewer steps than SGD · lr 0.0019")
     # The explanation's aside: turned 45°, the valley no longer follows one parameter.
     _, _, (sgd, _, rmsprop) = outcome("03-rmsprop-scaling",
                                       surface_params={"condition_number": 1000, "angle": 45})
@@ -112,7 +112,7 @@ def test_04_rmsprop_oscillates_with_a_too_large_learning_rate():
     assert small == steady.max() < 1e-3 and steady.max() < 1.1 * steady.min()
     assert large == jumping.max() > 10 and jumping.max() > 1000 * jumping.min()
     assert all(t.status_at(1000)[0] == "not_converged" for t in race.tracks.values())
-    assert result.headline.startswith("RMSProp (learning_rate=0.5): loss still reaches 23.2")
+    assert result.headline.startswith("RMSProp · lr 0.5: loss still reaches 23.2")
 
 
 def test_05_adam_settles_where_rmsprop_rattles():
@@ -122,8 +122,8 @@ def test_05_adam_settles_where_rmsprop_rattles():
     rattling = race.tracks["rmsprop-2"]
     assert rattling.losses(2500)[-100:].min() > 1e-3  # never settles...
     assert np.hypot(*(rattling.points(2500)[-1] - 1.0)) > 0.4  # ...stalled halfway down
-    assert result.headline == ("Adam (learning_rate=0.05): converged in 1476 steps; "
-                               "RMSProp (learning_rate=0.05): not converged in 2500 steps")
+    assert result.headline == ("Adam: converged at step 1476; "
+                               "RMSProp: not converged in 2500 steps")
     # The explanation: "at 0.003 it flies off".
     scenario = load_preset("05-adam-momentum-rmsprop")
     faster = scenario.race()
@@ -137,11 +137,11 @@ def test_06_plain_sgd_lingers_at_the_saddle():
     assert (sgd, momentum, rmsprop, adam) == (259, 55, 0, 0)
     assert momentum < sgd / 3
     assert result.headline == ("SGD spent 259 steps within 0.5 of the saddle point; "
-                               "RMSProp (learning_rate=0.01) 0")
+                               "RMSProp 0")
 
 
 def test_07_one_start_three_different_minima():
-    _, result, found = outcome("07-local-minima")
+    _, result, found = outcome("07-four-minima")
     assert found == [4, 1, 3, 3]
     assert result.headline.startswith("3 different minima from one start: SGD → #4")
     assert result.rows[1].text == "reached minimum #1 (3, 2)"
@@ -193,7 +193,7 @@ def test_the_measure_follows_playback_and_computes_what_it_needs():
     late = measure(spec, race, 10_000)  # clamped to the budget
     assert late.rows[0].text == f"converged at step {int(late.rows[0].value)}"
     assert late.rows[1].value is None and late.rows[1].text.startswith("diverged at step ")
-    assert late.headline.startswith("SGD (learning_rate=0.1) converged first, in ")
+    assert late.headline.startswith("SGD · lr 0.1 converged first, at step ")
 
 
 def test_a_racer_that_never_arrives_says_so_at_the_end():
@@ -201,8 +201,8 @@ def test_a_racer_that_never_arrives_says_so_at_the_end():
                      budget=50)
     result = measure({"kind": "steps_to_converge"}, race, 50)
     assert result.rows[0].text == "not converged in 50 steps"
-    assert result.headline == (f"SGD (learning_rate=0.1): converged in {int(result.rows[1].value)}"
-                               " steps; SGD (learning_rate=0.0001): not converged in 50 steps")
+    assert result.headline == (f"SGD · lr 0.1: converged at step {int(result.rows[1].value)}"
+                               "; SGD · lr 1e-4: not converged in 50 steps")
 
 
 def test_final_loss_and_minimum_reached_texts():
@@ -238,9 +238,9 @@ def test_training_measure_reads_the_last_validation_accuracy():
     ])
     sgd, adam, rmsprop = result.rows
     assert (sgd.value, sgd.text) == (0.85, "val accuracy 85.0% after 2 epochs")
-    assert adam.label == "Adam (learning_rate=0.01)"
+    assert adam.label == "Adam · lr 0.01"
     assert (rmsprop.value, rmsprop.text) == (None, "failed")
-    assert result.headline == ("Adam (learning_rate=0.01): val accuracy 93.1% after 2 epochs, "
+    assert result.headline == ("Adam · lr 0.01: val accuracy 93.1% after 2 epochs, "
                                "vs 85.0% for SGD")
 
 

@@ -29,6 +29,7 @@ def test_qt_calls_do_not_drop_references_to_none(qtbot):
 def test_animating_the_surface_view_keeps_none_alive(qtbot):
     from engine.landscape import surfaces
     from gui.landscape.surface_view import SurfaceView, TrailData
+    from gui.palette import RacerStyle
 
     view = SurfaceView()
     qtbot.addWidget(view)
@@ -37,6 +38,6 @@ def test_animating_the_surface_view_keeps_none_alive(qtbot):
     points = np.cumsum(np.full((300, 2), 0.01), axis=0)
     before = sys.getrefcount(None)
     for k in range(1, 300):
-        view.set_trails([TrailData("a", points[:k], "#ff0000", "running")])
+        view.set_trails([TrailData("a", points[:k], RacerStyle("#ff0000", "o"), "moving")])
         view.viewport().repaint()
     assert sys.getrefcount(None) - before > -100

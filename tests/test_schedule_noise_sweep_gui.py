@@ -112,6 +112,9 @@ def test_the_sweep_plots_each_racer_and_one_click_applies_the_tuned_rates(qtbot,
         assert tab.race.tracks[key].racer.optimizer().config["learning_rate"] == rate
     assert tab.views.currentWidget() is tab.view and tab.timer.isActive()
     tab.set_playing(False)
+    # Back on the Maps page, the sweep is computed again for the racers' new settings.
+    tab.views.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: bool(plot.lines) and view.thread is None, timeout=60_000)
     plot.defaults_button.click()
     for track in tab.race.tracks.values():
         default = optimizers.spec(track.racer.optimizer_id).param("learning_rate").default
@@ -130,9 +133,10 @@ def test_clicking_a_sweep_point_races_that_rate(qtbot, tab):
     curve = next(item for item in plot.plot.getPlotItem().listDataItems()
                  if item.property("racer_key") == line.key)
     point = curve.scatter.points()[3]
+    expected = float(plot._plotted_rates[line.key][3])
     with qtbot.waitSignal(view.rates_chosen) as chosen:
         plot._points_clicked(curve, [point])
-    assert chosen.args[0] == {line.key: pytest.approx(float(plot._plotted_rates[line.key][3]))}
+    assert chosen.args[0] == {line.key: pytest.approx(expected)}
     tab.set_playing(False)
 
 

@@ -333,8 +333,20 @@ def test_to_csv_parses_back_to_the_plain_numbers(table):
     assert (float(parsed[0]["train_accuracy"]), float(parsed[0]["seconds_per_epoch"])) == (
         0.98123, 2.5)
     assert float(parsed[1]["val_accuracy"]) == 0.96875
-    plain = {k: parsed[1][k] for k in ("n_params", "optimizer_state_bytes", "state_vs_sgd")}
-    assert plain == {"n_params": "101770", "optimizer_state_bytes": "814160", "state_vs_sgd": "2.0"}
+    names = ("n_params", "optimizer_state_bytes", "state_minus_sgd_bytes", "state_over_sgd")
+    plain = {k: parsed[1][k] for k in names}
+    assert plain == {"n_params": "101770", "optimizer_state_bytes": "814160",
+                     "state_minus_sgd_bytes": "407080", "state_over_sgd": "2.0"}
+
+
+def test_the_csv_says_what_the_table_says_when_sgd_keeps_almost_nothing(table):
+    # Plain SGD keeps a step counter only: the table shows "+795.1 KB", not a ratio.
+    rows = [_row("sgd-1", state=8), _row("adam-2", state=814_168)]
+    table.set_rows(rows)
+    parsed = list(csv.DictReader(io.StringIO(table.to_csv())))
+    assert table.item(1, table.columnCount() - 1).text() == "+795.1 KB"
+    assert parsed[1]["state_minus_sgd_bytes"] == "814160"  # the table's +795.1 KB
+    assert parsed[1]["state_over_sgd"] == ""  # a ratio to 8 bytes would say nothing
     assert parsed[2]["status"] == "failed"
     assert all(parsed[2][name] == "" for name in ("train_accuracy", "test_accuracy",
                                                   "n_params", "optimizer_state_bytes"))

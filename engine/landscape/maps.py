@@ -246,7 +246,8 @@ def start_map(surface: Surface, optimizer: optimizers.Optimizer, grid: int = 128
               steps: int = 500, domain: Sequence[float] | None = None,
               tolerances: simulate.Tolerances | None = None,
               cancel: threading.Event | None = None, progress: Progress = None,
-              chunk_rows: int | None = None) -> StartMap:
+              chunk_rows: int | None = None,
+              noise: simulate.GradientNoise | None = None) -> StartMap:
     """Run ``optimizer`` for ``steps`` steps from every start of a ``grid`` × ``grid`` lattice.
 
     Parameters
@@ -263,6 +264,8 @@ def start_map(surface: Surface, optimizer: optimizers.Optimizer, grid: int = 128
         ``progress(fraction)`` is called after each chunk, the last time with 1.0.
     chunk_rows
         Rows per :func:`engine.landscape.simulate.run` call (default: about 8192 starts).
+    noise
+        Gradient noise keyed by the start, as a racer's (each cell repeats its single run).
 
     Returns
     -------
@@ -279,7 +282,7 @@ def start_map(surface: Surface, optimizer: optimizers.Optimizer, grid: int = 128
         gx, gy = np.meshgrid(xs, ys[row0:row1])
         starts = np.column_stack([gx.ravel(), gy.ravel()])
         return simulate.run(surface, optimizer, starts, steps, keep_path=False,
-                            tolerances=tolerances)
+                            tolerances=tolerances, noise=noise)
 
     out = _run_rows(grid, grid, _chunk_rows(grid, chunk_rows), run_chunk, cancel, progress)
     return StartMap(surface.id, optimizer.id, dict(optimizer.config), steps, xs, ys, **out)

@@ -10,7 +10,6 @@ loader checks them). NumPy only: no Qt here.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,8 @@ import numpy as np
 
 from engine import optimizers
 from engine.landscape import status
-from engine.landscape.race import Race, Track
+from engine.landscape.race import Race, Racer, Track
+from engine.params import short_number
 
 __all__ = ["KINDS", "LANDSCAPE_KINDS", "PARAMETERS", "TRAINING_KINDS", "MeasureParam",
            "MeasureRow", "Measurement", "measure", "measure_training", "with_defaults"]
@@ -117,16 +117,7 @@ class Measurement:
 # ------------------------------------------------------------------------------ formatting
 
 
-def fmt(value: float) -> str:
-    """A short number: ``0.031``, ``137``, ``1.2e-5``."""
-    if value == 0:
-        return "0"
-    if not math.isfinite(value):
-        return str(value)
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.3g}"
-    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2],
-                  f"{value:.2g}")
+fmt = short_number  #: a short number (engine.params.short_number)
 
 
 def _times(ratio: float) -> str:
@@ -215,9 +206,9 @@ def _converge_headline(rows: Sequence[MeasureRow], baseline: int, verb: str) -> 
         return f"No optimizer has {verb} yet"
     best = min(arrived, key=lambda r: r.value)
     if best is base or (base.value is not None and best.value >= base.value):
-        return f"{base.label} {verb} first, in {int(base.value)} steps"
+        return f"{base.label} {verb} first, at step {int(base.value)}"
     if base.value is None:
-        return f"{best.label}: {verb} in {int(best.value)} steps; {base.label}: {base.text}"
+        return f"{best.label}: {verb} at step {int(best.value)}; {base.label}: {base.text}"
     ratio = base.value / best.value if best.value > 0 else math.inf
     return f"{best.label}: {_times(ratio)} fewer steps than {base.label}"
 
@@ -389,8 +380,9 @@ def measure(spec: Mapping[str, Any], race: Race, step: int) -> Measurement:
     race.ensure(step)
     tracks = list(race.tracks.values())
     raw, headline = _LANDSCAPE[kind](spec, race, step, tracks)
-    rows = tuple(MeasureRow(t.racer.key, t.racer.label(), None if v is None else float(v), text)
-                 for t, v, text in raw)
+    labels = race.labels(minimal=True)
+    rows = tuple(MeasureRow(t.racer.key, labels[t.racer.key], None if v is None else float(v),
+                            text) for t, v, text in raw)
     return Measurement(rows, headline(rows))
 
 
@@ -398,11 +390,10 @@ def measure(spec: Mapping[str, Any], race: Race, step: int) -> Measurement:
 
 
 def _run_label(result: Any) -> str:
-    spec = optimizers.spec(result.optimizer_id)
-    defaults = spec.defaults()
-    changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-               for k, v in result.params.items() if k in defaults and defaults[k] != v]
-    return spec.name + (f" ({', '.join(changed)})" if changed else "")
+    """A training run's short label, as a racer with its settings would have."""
+    defaults = optimizers.spec(result.optimizer_id).defaults()
+    changed = {k: v for k, v in result.params.items() if k in defaults and defaults[k] != v}
+    return Racer(result.optimizer_id, result.optimizer_id, changed).label()
 
 
 def measure_training(spec: Mapping[str, Any], results: Sequence[Any]) -> Measurement:

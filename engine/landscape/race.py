@@ -21,8 +21,16 @@ from engine.landscape import simulate, status
 from engine.landscape.surfaces import Surface
 from engine.optimizers import schedules
 from engine.optimizers.schedules import Schedule
+from engine.params import short_number
 
 CHUNK = 256  #: steps computed per racer per ``ensure`` call, ahead of what is shown
+#: Short names of settings in racer labels ("Adam · lr 0.56 · β1 0.8").
+SHORT_NAMES = {"learning_rate": "lr", "momentum": "μ", "beta_1": "β1", "beta_2": "β2",
+               "rho": "ρ", "epsilon": "ε", "weight_decay": "wd", "clipnorm": "clip",
+               "clipvalue": "clip value", "global_clipnorm": "global clip",
+               "initial_accumulator_value": "acc₀", "nesterov": "nesterov",
+               "centered": "centered", "amsgrad": "amsgrad"}
+
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,41 @@ class Racer:
         rate = self.optimizer().config["learning_rate"]
         return np.full(steps, float(rate))
 
-    def label(self) -> str:
-        """Display name with the settings that differ from the registry defaults."""
+    def changes(self) -> list[tuple[str, str]]:
+        """``(short name, value)`` of what differs from the registry defaults, in registry
+        order, then the schedule and the noise."""
         spec = optimizers.spec(self.optimizer_id)
         defaults = spec.defaults()
-        changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                   for k, v in self.settings.items() if defaults.get(k) != v
-                   and not (k == "learning_rate" and self.schedule is not None)]
+        changed = []
+        for hyperparam in spec.hyperparams:
+            name = hyperparam.name
+            if name not in self.settings or self.settings[name] == defaults.get(name):
+                continue
+            if name == "learning_rate" and self.schedule is not None:
+                continue
+            value = self.settings[name]
+            text = short_number(value) if isinstance(value, float) else str(value).lower()
+            changed.append((SHORT_NAMES.get(name, name), text))
         if self.schedule is not None:
-            changed.append(self.schedule.id.replace("_", " "))
+            changed.append((self.schedule.id.replace("_", " "), ""))
         if self.noise is not None and self.noise.scale > 0:
-            changed.append(f"noise {self.noise.scale:g}")
-        return spec.name + (f" ({', '.join(changed)})" if changed else "")
+            changed.append(("noise", short_number(self.noise.scale)))
+        return changed
+
+    def label(self, most: int = 2) -> str:
+        """A short name: the optimizer and up to ``most`` changed settings, e.g.
+        ``"Adam · lr 0.56"``; the rest show as "…" (:meth:`full_label` has them all)."""
+        spec = optimizers.spec(self.optimizer_id)
+        parts = [f"{name} {value}".strip() for name, value in self.changes()]
+        if len(parts) > most:
+            parts = [*parts[:most], "…"]
+        return " · ".join([spec.name, *parts])
+
+    def full_label(self) -> str:
+        """The optimizer and every changed setting, for tooltips and tables."""
+        spec = optimizers.spec(self.optimizer_id)
+        parts = [f"{name} {value}".strip() for name, value in self.changes()]
+        return " · ".join([spec.name, *parts])
 
 
 @dataclass
@@ -247,6 +278,23 @@ class Race:
                 return self.budget
             last = max(last, stop or 0)
         return last
+
+    def labels(self, minimal: bool = False) -> dict[str, str]:
+        """Each racer's short label, made unique with "#2", "#3" where two would read the
+        same. ``minimal``: the optimizer's name alone where no other racer has it (for
+        headlines)."""
+        labels = {key: track.racer.label() for key, track in self.tracks.items()}
+        if minimal:
+            names = [track.racer.optimizer_id for track in self.tracks.values()]
+            for key, track in self.tracks.items():
+                if names.count(track.racer.optimizer_id) == 1:
+                    labels[key] = optimizers.spec(track.racer.optimizer_id).name
+        seen: dict[str, int] = {}
+        for key, label in labels.items():
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] > 1:
+                labels[key] = f"{label} #{seen[label]}"
+        return labels
 
     def settings_view(self) -> Mapping[str, Mapping[str, Any]]:
         return MappingProxyType({k: t.racer.settings for k, t in self.tracks.items()})

@@ -217,7 +217,7 @@ def resolve(
     data, reason = _download(download_timeout, cancel)
     if data is not None:
         return data
-    return _with_info(bundled(), note=f"{cache_note}{reason}: using the bundled subset")
+    return _with_info(bundled(), note=f"{cache_note}{reason}, using the bundled subset")
 
 
 def _keras_downloader() -> Callable[[], Any]:
@@ -259,9 +259,9 @@ def _download(timeout: float, cancel: threading.Event | None) -> tuple[Dataset |
         if cancel is not None and cancel.is_set():
             return None, "cancelled"
         if time.monotonic() >= deadline:
-            return None, f"no network: the MNIST download did not finish in {timeout:g} s"
+            return None, f"no network (the MNIST download did not finish in {timeout:g} s)"
     if "error" in outcome:
-        return None, f"no network: the MNIST download failed ({_short(outcome['error'])})"
+        return None, _download_failure(outcome["error"])
     try:
         (x_train, y_train), (x_test, y_test) = outcome["value"]
         arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
@@ -269,6 +269,18 @@ def _download(timeout: float, cancel: threading.Event | None) -> tuple[Dataset |
         return _checked({k: np.asarray(v) for k, v in arrays.items()}, "download", info), ""
     except (DatasetError, TypeError, ValueError) as error:
         return None, f"the downloaded MNIST is unusable ({_short(error)})"
+
+
+_NETWORK_WORDS = ("errno", "url fetch failure", "name or service", "temporary failure",
+                  "network is unreachable", "timed out", "connection", "ssl", "http error")
+
+
+def _download_failure(error: BaseException) -> str:
+    """Why the download failed, in words a student reads ("no network"), not an errno."""
+    text = str(error).lower()
+    if isinstance(error, OSError) or any(word in text for word in _NETWORK_WORDS):
+        return "no network"
+    return f"the MNIST download failed ({_short(error)})"
 
 
 def _read_member(archive: Any, key: str, name: str) -> np.ndarray:

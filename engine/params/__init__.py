@@ -114,6 +114,21 @@ _BOOLS = {"true": True, "1": True, "yes": True, "on": True,
           "false": False, "0": False, "no": False, "off": False}
 
 
+def short_number(value: float) -> str:
+    """A short number for labels and headlines: ``0.031``, ``137``, ``1.2e-4``, ``1.2e4``.
+
+    Three significant digits from 0.001 to 10⁴, two with an exponent beyond (no "e-05").
+    """
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
 def _fmt(number: float | None) -> str:
     if number is None:
         return "none"

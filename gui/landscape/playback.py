@@ -64,7 +64,8 @@ class PlaybackBar(QWidget):
         self.slider.setToolTip("Timeline: drag to any step")
         self.slider.valueChanged.connect(self.seek_requested)
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(110)
+        self.step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.step_label.setToolTip("The step shown / the step budget")
         self.speed = QComboBox()
         for speed in SPEEDS:
             self.speed.addItem(f"{speed:g}×", speed)
@@ -77,9 +78,11 @@ class PlaybackBar(QWidget):
         self.budget.setValue(budget)
         self.budget.setPrefix("budget ")
         self.budget.setKeyboardTracking(False)
-        self.budget.setToolTip("Most steps each optimizer takes")
+        self.budget.setMinimumWidth(90)
+        self.budget.setToolTip("Step budget: the most steps each optimizer takes")
         self.budget.valueChanged.connect(self.budget_changed)
         for widget in (self.reset_button, self.back_button, self.play_button, self.forward_button):
+            widget.setMaximumWidth(36)
             layout.addWidget(widget)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.step_label)
@@ -100,7 +103,11 @@ class PlaybackBar(QWidget):
         self.slider.setMaximum(budget)
         self.slider.setValue(step)
         self.slider.blockSignals(False)
-        self.step_label.setText(f"step {step} / {budget}")
+        self.step_label.setText(f"{step} / {budget}")
+        # As wide as the widest step of this budget: the slider never jumps as digits grow.
+        width = self.step_label.fontMetrics().horizontalAdvance(f"{budget} / {budget}") + 8
+        if self.step_label.minimumWidth() != width:
+            self.step_label.setFixedWidth(width)
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.blockSignals(True)

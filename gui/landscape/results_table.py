@@ -1,25 +1,35 @@
 """The results table: how each racer is doing at the shown step, one row per racer.
 
 Rows are updated in place (a cell's text is set only when it changed), so refreshing a few
-times a second during playback neither flickers nor loses the user's selection.
+times a second during playback neither flickers nor loses the user's selection. Column
+widths are set from the widest text each column can hold (the longest status phrase for the
+budget, a 7-digit loss, the racers' names) when the racers, the budget or the font change,
+never from the values as they play: nothing moves and no scroll bar appears mid-race. The
+settings column takes the rest and elides; its tooltip has them all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
 
 from engine.landscape import status
-from gui.palette import LIGHT, STATUS_COLORS, Theme
+from gui.palette import LIGHT, STATUS_COLORS, RacerStyle, Theme
 from gui.widgets import StatusTable
+from gui.widgets.markers import marker_icon
 
-COLUMNS = ("Optimizer", "Settings", "Status", "Steps to tol.", "Final loss", "Final point",
-           "Minimum reached")
+COLUMNS = ("Optimizer", "Status", "Converged at", "Loss", "Minimum", "Point", "Settings")
+#: The widest text of each fixed column (besides the racers' names and the status phrase).
+_WIDEST = {2: "100000", 3: "-1.23457e+13", 4: "global (-2.805, 3.131)",
+           5: "(-1.235e+13, -1.235e+13)"}
+#: Columns a narrow table leaves out first (their values are in the status cell's tooltip).
+_DROP_ORDER = (5, 4, 3, 2)
+_SETTINGS_ROOM = 120  #: the least width the settings column keeps before columns go
 SETTINGS_COLUMN = COLUMNS.index("Settings")
 STATUS_COLUMN = COLUMNS.index("Status")
-_NUMERIC = frozenset({3, 4, 5})  # right-aligned columns
+_NUMERIC = frozenset({2, 3})  # right-aligned columns
 _RIGHT = Qt.AlignmentFlag.AlignRight
 _MISSING = "—"
 _KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -31,8 +41,10 @@ class ResultRow:
 
     Attributes
     ----------
-    key, label, color : str
-        Racer key, display name and hex colour.
+    key, label : str
+        Racer key and its short name.
+    style : RacerStyle
+        Its colour, marker and dash.
     settings : str
         Its hyperparameters as text, e.g. ``"learning_rate=0.001, beta_1=0.9"``.
     status : str
@@ -40,7 +52,7 @@ class ResultRow:
     stop_step : int or None
         Step of the outcome (converged, diverged, escaped).
     steps_to_tolerance : int or None
-        Steps it took to come within tolerance of a minimum.
+        The step from which it stays within tolerance (the convergence rule).
     final_loss : float
         Loss at the shown step.
     final_point : tuple of float
@@ -51,7 +63,7 @@ class ResultRow:
 
     key: str
     label: str
-    color: str
+    style: RacerStyle
     settings: str
     status: str
     stop_step: int | None
@@ -72,12 +84,12 @@ def cell_texts(row: ResultRow) -> tuple[str, ...]:
     x, y = row.final_point
     return (
         row.label,
-        row.settings,
         status_text(row),
         _MISSING if row.steps_to_tolerance is None else str(row.steps_to_tolerance),
         f"{row.final_loss:.6g}",
-        f"({x:.4g}, {y:.4g})",
         row.minimum or _MISSING,
+        f"({x:.4g}, {y:.4g})",
+        row.settings,
     )
 
 
@@ -103,13 +115,17 @@ class ResultsTable(StatusTable):
         self._updating = False
         self._press_changed_selection = False
         self._set_up(COLUMNS)
+        self.setIconSize(QSize(32, 16))
         header = self.horizontalHeader()
-        # The settings column takes what the others leave (see _fit_settings), eliding the
-        # rest; its tooltip shows it all.
-        header.setSectionResizeMode(SETTINGS_COLUMN, QHeaderView.ResizeMode.Fixed)
+        for column in range(len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(SETTINGS_COLUMN, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
         header.setHighlightSections(False)
-        header.sectionResized.connect(self._section_resized)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self._sized_for: tuple = ()
+        self._widths: dict[int, int] = {}
         self.itemSelectionChanged.connect(self._selection_changed)
         self.clicked.connect(self._clicked)
 
@@ -131,29 +147,60 @@ class ResultsTable(StatusTable):
             for index, row in enumerate(rows):
                 self._fill(index, row)
             self._select(selected)
-            self._fit_settings()
+            self._fit_columns()
         finally:
             self.setUpdatesEnabled(True)
             self._updating = False
 
-    def _fit_settings(self) -> None:
+    def _fit_columns(self) -> None:
+        """Fixed widths from the widest text each column can show (see the module doc)."""
+        labels = tuple(row.label for row in self._rows)
+        budget = max((row.budget or 0 for row in self._rows), default=0)
+        key = (labels, budget, self.font().key())
+        if key == self._sized_for:
+            return
+        self._sized_for = key
+        metrics = self.fontMetrics()
+        pad = 2 * metrics.horizontalAdvance("M")
         header = self.horizontalHeader()
-        others = sum(header.sectionSize(c) for c in range(self.columnCount())
-                     if c != SETTINGS_COLUMN)
-        wanted = max(self.sizeHintForColumn(SETTINGS_COLUMN),
-                     header.sectionSizeHint(SETTINGS_COLUMN))
-        width = max(header.minimumSectionSize(), min(wanted, self.viewport().width() - others))
-        if header.sectionSize(SETTINGS_COLUMN) != width:
-            header.resizeSection(SETTINGS_COLUMN, width)
+        widest = dict(_WIDEST)
+        widest[0] = max(labels, key=metrics.horizontalAdvance, default="Optimizer")
+        widest[STATUS_COLUMN] = max(
+            (status.phrase("not_converged", None, budget or 100000),
+             status.phrase("escaped", budget or 100000)), key=metrics.horizontalAdvance)
+        for column, text in widest.items():
+            extra = self.iconSize().width() + 8 if column == 0 else 0
+            width = max(metrics.horizontalAdvance(text), metrics.horizontalAdvance(
+                COLUMNS[column])) + pad + extra
+            header.resizeSection(column, width)
+            self._widths[column] = width
+        self._drop_columns()
 
-    @Slot(int, int, int)
-    def _section_resized(self, column: int, _old: int, _new: int) -> None:
-        if column != SETTINGS_COLUMN:
-            self._fit_settings()
+    def _drop_columns(self) -> None:
+        """Leave out the least needed columns that do not fit (never cut one off), by width
+        alone: the same columns show for the whole race."""
+        room = self.viewport().width() - _SETTINGS_ROOM
+        hidden: set[int] = set()
+        shown = [c for c in range(len(COLUMNS)) if c != SETTINGS_COLUMN]
+        total = sum(self._widths.get(c, 0) for c in shown)  # hidden sections measure 0
+        for column in _DROP_ORDER:
+            if total <= room:
+                break
+            hidden.add(column)
+            total -= self._widths.get(column, 0)
+        for column in shown:
+            if self.isColumnHidden(column) != (column in hidden):
+                self.setColumnHidden(column, column in hidden)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        self._fit_settings()
+        self._drop_columns()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._sized_for = ()
+            self._fit_columns()
 
     def _fill(self, index: int, row: ResultRow) -> None:
         status_brush = self._status_brush(row.status)
@@ -167,12 +214,18 @@ class ResultsTable(StatusTable):
                 self.setItem(index, column, item)
             if item.text() != text:
                 item.setText(text)
-                if column in (0, SETTINGS_COLUMN):
+                if column == SETTINGS_COLUMN:
                     item.setToolTip(text)
+                elif column == 0:
+                    item.setToolTip(f"{row.label}: {row.settings} ({row.style.describe()})")
+                elif column == STATUS_COLUMN:
+                    texts = cell_texts(row)
+                    item.setToolTip(f"{text}; loss {texts[3]} at {texts[5]}; minimum "
+                                    f"{texts[4]}")
             if column == 0:
                 if item.data(_KEY_ROLE) != row.key:
                     item.setData(_KEY_ROLE, row.key)
-                item.setIcon(self._icon(row.color))
+                item.setIcon(marker_icon(row.style, 16, line=True))
             elif column == STATUS_COLUMN and item.foreground() != status_brush:
                 item.setForeground(status_brush)
 

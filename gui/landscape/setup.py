@@ -14,7 +14,7 @@ from typing import Any
 from engine.landscape import measures, surfaces
 from engine.landscape.race import Racer
 from gui.landscape.playback import SPEEDS
-from gui.palette import color_for
+from gui.palette import style_for
 
 
 def capture(tab) -> dict[str, Any]:
@@ -53,16 +53,14 @@ def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int
     tab.racer_panel.set_budget(int(steps))
     for key in list(tab.race.tracks):
         tab.race.remove(key)
-    tab.colors.clear()
+    tab.styles.clear()
     tab._surface_changed_to(surface)
     tab.race.set_start(tuple(start))
     tab.maps.set_surface(surface, tab.race.start)
     tab._show_start()
-    seen: dict[str, int] = {}
     for racer in racers:
         key = tab.race.new_key(racer.optimizer_id)
-        tab.colors[key] = color_for(racer.optimizer_id, seen.get(racer.optimizer_id, 0))
-        seen[racer.optimizer_id] = seen.get(racer.optimizer_id, 0) + 1
+        tab.styles[key] = style_for(racer.optimizer_id, tab.styles.values())
         tab.race.set_racer(Racer(key, racer.optimizer_id, dict(racer.settings), racer.start,
                                  racer.schedule, racer.noise))
     for box, name in ((tab.show_descent, "show_gradient"), (tab.show_update, "show_update"),

@@ -9,15 +9,16 @@ minimum value when known (``loss − f*``), else non-positive losses turn the lo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.palette import LIGHT, Theme
+from gui.palette import LIGHT, RacerStyle, Theme
+from gui.widgets import markers
+from gui.widgets.legend import RacerLegend
 from gui.widgets.log_axis import LOG_FLOOR, DecadeAxis
 
 NO_MINIMUM_TEXT = "no known minimum"
@@ -26,16 +27,16 @@ _DOWNSAMPLE_FROM = 1000  #: steps from which a curve is drawn downsampled (peak 
 _PLOTS = (  # attribute of Series, title, y-axis label
     ("loss", "Loss", "loss"),
     ("grad_norm", "Gradient norm", "‖∇f‖"),
-    ("distance", "Distance to the nearest known minimum", "distance"),
+    ("distance", "Distance to nearest minimum", "distance"),
 )
 _TITLES = {name: title for name, title, _ in _PLOTS}
 
 
-def _pen(color: str, width: float = 1.0):
+def _pen(style: RacerStyle, width: float = 1.0):
     # 1 px: Qt's fast path for antialiased lines. A 2 px antialiased noisy curve of 2000
     # steps took 180 ms to paint (1 px: 9 ms), too slow for an animation frame; presentation
     # mode accepts that cost for readability.
-    return pg.mkPen(color, width=width)
+    return pg.mkPen(style.color, width=width, style=Qt.PenStyle(style.dash))
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,28 +45,40 @@ class Series:
 
     Attributes
     ----------
-    key, label, color : str
-        Racer key, display name and hex colour.
+    key, label : str
+        Racer key and short name.
+    style : RacerStyle
+        Its colour, marker and dash.
     loss, grad_norm : ndarray
         Per step ``0..k``, finite floats.
     distance : ndarray or None
         Distance to the nearest known minimum per step; None where the surface has none.
+    status, stop : str, int or None
+        Its status at the shown step and the step of it (engine.landscape.status).
     """
 
     key: str
     label: str
-    color: str
+    style: RacerStyle
     loss: np.ndarray
     grad_norm: np.ndarray
     distance: np.ndarray | None
+    status: str = "moving"
+    stop: int | None = None
+
+    @property
+    def color(self) -> str:
+        return self.style.color
 
 
 class SidePlots(QWidget):
     """Loss, ‖∇f‖ and distance to the nearest known minimum against step, stacked.
 
     The step axes are linked; every y axis is logarithmic; a dashed vertical line marks the
-    current step. The racers' names and colours are listed above the plots, so no legend
-    covers a curve.
+    current step. The racers' markers and names are listed above the plots, so no legend
+    covers a curve; each curve has its racer's dash and ends in its marker. The y ranges
+    follow the racers that did not diverge: a diverged racer's curve leaves the plot at its
+    edge and ends in a ✕ at its divergence step, so it never flattens the others.
 
     Parameters
     ----------
@@ -78,12 +91,9 @@ class SidePlots(QWidget):
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(parent)
         self.theme = theme
-        self.legend = QLabel()
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setContentsMargins(6, 2, 6, 0)
+        self.legend = RacerLegend()
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.ci.setContentsMargins(2, 2, 16, 2)
+        self.graphics.ci.setContentsMargins(2, 2, 20, 2)
         self.graphics.ci.setSpacing(2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +103,8 @@ class SidePlots(QWidget):
         self.setMinimumSize(220, 300)
         self.plots: dict[str, pg.PlotItem] = {}
         self.cursors: dict[str, pg.InfiniteLine] = {}
+        #: Per plot, each curve's marker at its last point (a ✕ where it diverged).
+        self.ends: dict[str, pg.ScatterPlotItem] = {}
         for row, (name, _, label) in enumerate(_PLOTS):
             plot = self.graphics.addPlot(row=row, col=0,
                                          axisItems={"left": DecadeAxis("left")})
@@ -112,23 +124,27 @@ class SidePlots(QWidget):
             cursor = pg.InfiniteLine(pos=0, angle=90, movable=False)
             cursor.setZValue(50)
             plot.addItem(cursor, ignoreBounds=True)
-            self.plots[name], self.cursors[name] = plot, cursor
+            ends = pg.ScatterPlotItem(pxMode=True)
+            ends.setZValue(40)
+            plot.addItem(ends, ignoreBounds=True)
+            self.plots[name], self.cursors[name], self.ends[name] = plot, cursor, ends
         self.plots["distance"].setLabel("bottom", "step")
         self.no_minimum = pg.TextItem(NO_MINIMUM_TEXT, anchor=(0.5, 0.5))
         self.no_minimum.setParentItem(self.plots["distance"].getViewBox())
         self.no_minimum.hide()
         self._no_minimum_shown = False
         self.plots["distance"].getViewBox().sigResized.connect(self._place_no_minimum)
-        self._curves: dict[str, tuple[str, dict[str, pg.PlotDataItem]]] = {}
-        self._legend_entries: tuple[tuple[str, str], ...] = ()
+        self._curves: dict[str, tuple[RacerStyle, dict[str, pg.PlotDataItem]]] = {}
         self._loss_axis: tuple[str, bool] | None = None
         self._longest = -1
         self.step = 0
         self.line_width = 1.0
+        self.title_points = 9
         self.set_theme(theme)
         self._set_loss_axis(offset=False, log=True)
 
-    def set_series(self, series: list[Series], loss_offset: float | None = None) -> None:
+    def set_series(self, series: list[Series], loss_offset: float | None = None,
+                   last_step: int | None = None) -> None:
         """Show ``series``, reusing each racer's curves; curves of absent keys are removed.
 
         Parameters
@@ -139,6 +155,9 @@ class SidePlots(QWidget):
             The surface's minimum value f* when known: the loss plot shows ``loss − f*``
             (clipped at :data:`LOG_FLOOR`). Without it, losses are clipped the same way unless
             some are zero or negative, in which case the loss axis turns linear.
+        last_step
+            The step axis spans ``0 .. last_step`` (the race's end): curves grow across a
+            still frame instead of the axis stretching as they play. None: the longest curve.
         """
         for key in set(self._curves) - {s.key for s in series}:
             for name, item in self._curves.pop(key)[1].items():
@@ -150,52 +169,98 @@ class SidePlots(QWidget):
         self._set_loss_axis(offset=loss_offset is not None, log=log_loss)
         any_distance = False
         longest = max((s.loss.size for s in series), default=0)
+        shown: dict[str, list[tuple[Series, np.ndarray]]] = {name: [] for name in self.plots}
         for entry in series:
-            curves = self._curves_for(entry.key, entry.color)
+            curves = self._curves_for(entry.key, entry.style)
             steps = np.arange(entry.loss.size)
             loss = entry.loss if loss_offset is None else entry.loss - loss_offset
             if log_loss:
                 loss = np.maximum(loss, LOG_FLOOR)
+            grad_norm = np.maximum(entry.grad_norm, LOG_FLOOR)
             curves["loss"].setData(steps, loss)
-            curves["grad_norm"].setData(steps, np.maximum(entry.grad_norm, LOG_FLOOR))
+            curves["grad_norm"].setData(steps, grad_norm)
+            shown["loss"].append((entry, loss))
+            shown["grad_norm"].append((entry, grad_norm))
             if entry.distance is None:
                 curves["distance"].setData([], [])
             else:
                 any_distance = True
                 distance = np.maximum(entry.distance, LOG_FLOOR)
                 curves["distance"].setData(np.arange(distance.size), distance)
+                shown["distance"].append((entry, distance))
             # pyqtgraph sizes downsampling bins from the view's width in steps (the longest
             # run): a run that diverged early would get zero bins and vanish.
             downsample = entry.loss.size >= max(_DOWNSAMPLE_FROM, longest // 2)
             if curves["loss"].opts["autoDownsample"] != downsample:
                 for item in curves.values():
                     item.setDownsampling(auto=downsample)
-        if longest != self._longest:  # not autorange: downsampling drops a curve's last bin
-            self._longest = longest
-            self.plots["loss"].setXRange(0, max(longest - 1, 1), padding=0.02)
+        span = max(last_step if last_step is not None else longest - 1, 1)
+        if span != self._longest:  # not autorange: downsampling drops a curve's last bin
+            self._longest = span
+            self.plots["loss"].setXRange(0, span, padding=0.02)
         no_minimum = bool(series) and not any_distance
         if no_minimum != self._no_minimum_shown:
             self._no_minimum_shown = no_minimum
             self.no_minimum.setVisible(no_minimum)
             self.plots["distance"].getAxis("left").setStyle(showValues=not no_minimum)
-        self._set_legend(tuple((s.label, s.color) for s in series))
+        for name, curves in shown.items():
+            self._fit_range(name, curves)
+        self.legend.set_entries([(s.style, s.label, f"{s.label}: {s.style.describe()}")
+                                 for s in series])
 
-    def _curves_for(self, key: str, color: str) -> dict[str, pg.PlotDataItem]:
+    def _fit_range(self, name: str, curves: list[tuple[Series, np.ndarray]]) -> None:
+        """The y range of the racers that did not diverge; each curve's end marker, and a ✕
+        at the edge for a diverged curve that left the range (on the divergence step: a
+        diverged path has no rows after its last finite point)."""
+        plot = self.plots[name]
+        log = plot.getAxis("left").logMode
+        kept = [values for entry, values in curves if entry.status != "diverged" and values.size]
+        low = high = None
+        if kept:
+            both = np.concatenate(kept)
+            both = np.log10(both) if log else both
+            low, high = float(both.min()), float(both.max())
+            pad = 0.05 * (high - low) if high > low else (0.5 if log else max(abs(high), 1.0))
+            low, high = low - pad, high + pad
+            plot.setYRange(low, high, padding=0)
+        else:
+            plot.enableAutoRange(axis="y")
+        spots = []
+        for entry, values in curves:
+            if values.size == 0:
+                continue
+            step = values.size - 1
+            if entry.status == "diverged" and entry.stop is not None:
+                step = entry.stop  # its last row is the step before
+            value = float(np.log10(values[-1]) if log else values[-1])
+            if high is not None:
+                value = min(max(value, low), high)
+            y = value  # a scatter item is placed in view coordinates: log10 on a log axis
+            if entry.status == "diverged":
+                spots.append({"pos": (step, y), "symbol": "x", "size": 14 * self.line_width,
+                              "brush": pg.mkBrush("#e53935"), "pen": pg.mkPen("#000000")})
+            else:
+                spots.append({"pos": (step, y), "symbol": markers.symbol(entry.style.marker),
+                              "size": 9 * self.line_width, "brush": pg.mkBrush(entry.color),
+                              "pen": pg.mkPen("#202020")})
+        self.ends[name].setData(spots)
+
+    def _curves_for(self, key: str, style: RacerStyle) -> dict[str, pg.PlotDataItem]:
         entry = self._curves.get(key)
         if entry is None:
             curves = {}
             for name, plot in self.plots.items():
-                item = pg.PlotDataItem(pen=_pen(color, self.line_width), antialias=True,
+                item = pg.PlotDataItem(pen=_pen(style, self.line_width), antialias=True,
                                        autoDownsampleFactor=1.0)
                 plot.addItem(item)
                 curves[name] = item
-            self._curves[key] = (color, curves)
+            self._curves[key] = (style, curves)
             return curves
-        old_color, curves = entry
-        if old_color != color:
+        old_style, curves = entry
+        if old_style != style:
             for item in curves.values():
-                item.setPen(_pen(color, self.line_width))
-            self._curves[key] = (color, curves)
+                item.setPen(_pen(style, self.line_width))
+            self._curves[key] = (style, curves)
         return curves
 
     def curves(self, key: str) -> dict[str, pg.PlotDataItem]:
@@ -220,16 +285,21 @@ class SidePlots(QWidget):
     def set_line_scale(self, width: float, font_points: int | None = None) -> None:
         """Curve width in pixels and axis text size (presentation mode); None: default."""
         self.line_width = float(width)
-        for color, curves in self._curves.values():
+        for style, curves in self._curves.values():
             for item in curves.values():
-                item.setPen(_pen(color, self.line_width))
+                item.setPen(_pen(style, self.line_width))
         font = QFont()
         if font_points:
             font.setPointSize(font_points)
+        self.title_points = font_points or 9
+        # Room on the right for half of the last step label, which sits on the edge.
+        self.graphics.ci.setContentsMargins(2, 2, 2 * (font_points or 10), 2)
         for plot in self.plots.values():
             for side in ("left", "bottom"):
                 plot.getAxis(side).setTickFont(font)
                 plot.getAxis(side).label.setFont(font)
+        self.legend.set_icon_size(24 if font_points else 16)
+        self.set_theme(self.theme)
 
     def set_theme(self, theme: Theme) -> None:
         """Redraw backgrounds, axes, grid, cursor and legend in ``theme``'s colours."""
@@ -247,10 +317,9 @@ class SidePlots(QWidget):
                 axis.setPen(theme.foreground)
                 axis.setTextPen(theme.foreground)
             plot.showGrid(x=False, y=True, alpha=theme.grid_alpha)
-            plot.setTitle(_TITLES[name], size="9pt", color=theme.foreground)
+            plot.setTitle(_TITLES[name], size=f"{self.title_points}pt", color=theme.foreground)
             self.cursors[name].setPen(cursor_pen)
         self.no_minimum.setColor(theme.foreground)
-        self._render_legend()
 
     def _set_loss_axis(self, offset: bool, log: bool) -> None:
         label = "loss − f*" if offset else "loss"
@@ -272,18 +341,6 @@ class SidePlots(QWidget):
             axis.enableAutoSIPrefix(True)
         else:
             axis.setLabel(label, siPrefixEnableRanges=ranges)
-
-    def _set_legend(self, entries: tuple[tuple[str, str], ...]) -> None:
-        if entries != self._legend_entries:
-            self._legend_entries = entries
-            self._render_legend()
-
-    def _render_legend(self) -> None:
-        items = [f'<span style="color:{escape(color)}; font-size:13pt">■</span>&nbsp;'
-                 f"{escape(label)}" for label, color in self._legend_entries]
-        joined = "&nbsp;&nbsp; ".join(items)
-        self.legend.setText(f'<span style="color:{self.theme.foreground}">{joined}</span>')
-        self.legend.setVisible(bool(items))
 
     @Slot(object)
     def _place_no_minimum(self, view_box) -> None:

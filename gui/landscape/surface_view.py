@@ -7,17 +7,26 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QFont, QPainterPath
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem
 
 from engine.landscape.surfaces import Surface
-from gui.palette import LIGHT, Theme
+from gui.landscape.map_items import (
+    ContoursItem,
+    TrailsItem,
+    drawable,
+    exit_point,
+    inside,
+    undefined_overlay,
+)
+from gui.palette import LIGHT, RacerStyle, Theme
+from gui.widgets import markers
 
 GRID = 512  #: heat-map resolution per side
 CONTOUR_GRID = 160  #: contour lines are traced on a coarser grid (pyqtgraph traces in Python)
 CONTOUR_LEVELS = 12
 ARROW_FRACTION = 0.12  #: the longest arrow of a kind spans this fraction of the view width
-_HEAD_SYMBOLS = {"diverged": "x", "escaped": "x", "converged": "star"}
+HEAD_SIZE = 14  #: racer marker size in pixels (times the line scale)
 
 
 @dataclass(frozen=True)
@@ -26,8 +35,12 @@ class TrailData:
 
     key: str
     points: np.ndarray  # (k+1, 2), finite
-    color: str
+    style: RacerStyle
     status: str  # an id of engine.landscape.status
+
+    @property
+    def color(self) -> str:
+        return self.style.color
 
 
 @dataclass(frozen=True)
@@ -126,24 +139,40 @@ class SurfaceView(pg.PlotWidget):
         self.heads = pg.ScatterPlotItem()
         self.heads.setZValue(31)
         plot.addItem(self.heads)
+        self.badges = pg.ScatterPlotItem(pxMode=True)
+        self.badges.setZValue(33)
+        plot.addItem(self.badges)
+        self._exit_arrows: list[pg.ArrowItem] = []
+        self.undefined = pg.ImageItem(axisOrder="col-major")
+        self.undefined.setZValue(2)
+        plot.addItem(self.undefined)
+        self.undefined_label = pg.TextItem("▨ f is not defined here", color="#202020",
+                                           fill=pg.mkBrush(255, 255, 255, 220),
+                                           anchor=(0, 0))
+        self.undefined_label.setZValue(45)
+        self.undefined_label.hide()
+        plot.addItem(self.undefined_label)
         self._arrows: dict[str, pg.PlotDataItem] = {}
         self._field_visible = False
         self.line_scale = 1.0
+        self.font_points: int | None = None
         self.scene().sigMouseClicked.connect(self._clicked)
         self.set_theme(theme)
 
     def set_line_scale(self, scale: float, font_points: int | None = None) -> None:
         """Thicker trails, markers and arrows (presentation mode), and axis text in points."""
         self.line_scale = float(scale)
+        self.font_points = font_points
         self.trails.set_width(scale)
         self._outline_pen = pg.mkPen(self.theme.outline, width=1.5 * scale)
         font = QFont()
         if font_points:
             font.setPointSize(font_points)
         plot = self.getPlotItem()
-        for name in ("bottom", "left"):
-            plot.getAxis(name).setTickFont(font)
-            plot.getAxis(name).label.setFont(font)
+        for axis in (plot.getAxis("bottom"), plot.getAxis("left"), self.colorbar.axis):
+            axis.setTickFont(font)
+            axis.label.setFont(font)
+        self.undefined_label.setFont(font)
 
     # --- surface -------------------------------------------------------------------------
     def set_surface(self, surface: Surface, resolution: int = GRID) -> None:
@@ -155,7 +184,14 @@ class SurfaceView(pg.PlotWidget):
         self.image.setImage(shown, autoLevels=False)
         # Sample k sits at x0 + k·h; its pixel is centred there, half a cell past each edge.
         hx, hy = (x1 - x0) / (resolution - 1) / 2, (y1 - y0) / (resolution - 1) / 2
-        self.image.setRect(QRectF(x0 - hx, y0 - hy, x1 - x0 + 2 * hx, y1 - y0 + 2 * hy))
+        rect = QRectF(x0 - hx, y0 - hy, x1 - x0 + 2 * hx, y1 - y0 + 2 * hy)
+        self.image.setRect(rect)
+        defined = np.isfinite(values)
+        self.undefined.setImage(undefined_overlay(defined), autoLevels=False)
+        self.undefined.setRect(rect)
+        self.undefined.setVisible(not defined.all())
+        self.undefined_label.setVisible(not defined.all())
+        self.undefined_label.setPos(x0, y1)
         finite = shown[np.isfinite(shown)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if high <= low:
@@ -206,43 +242,73 @@ class SurfaceView(pg.PlotWidget):
 
     # --- racers ------------------------------------------------------------------------
     def set_trails(self, trails: list[TrailData]) -> None:
-        """Draw each racer's path so far, its current position and how it ended.
+        """Draw each racer's path so far, its marker at its current point, and how it ended.
 
         Called every animation frame: all trails are one item (one paint call, paths built
-        straight from the arrays) and all current positions one scatter item.
+        straight from the arrays) and all markers one scatter item. A converged racer's
+        marker gets a ring; a path that is off the map at the shown step stops at the edge
+        where it left, marked ✕ if it diverged and with an arrow otherwise (escaped
+        downhill, or out for a while); a path that blew up inside the map ends in a ✕.
         """
-        drawn, heads = [], []
+        drawn, heads, badges, exits = [], [], [], []
+        scale = self.line_scale
+        domain = self.surface.domain if self.surface is not None else None
         for trail in trails:
-            pts, head = self._clipped(trail)
-            drawn.append((pts, trail.color))
-            heads.append({
-                "pos": head, "symbol": _HEAD_SYMBOLS.get(trail.status, "o"),
-                "brush": self._brush(trail.color), "pen": self._outline_pen,
-                "size": (18 if trail.status in ("diverged", "escaped") else 13) * self.line_scale,
-            })
+            style, pts = trail.style, trail.points
+            if len(pts) == 0:
+                continue
+            left = exit_point(pts, domain) if domain is not None else None
+            if left is not None:
+                point, direction = left
+                on_map = np.flatnonzero(inside(pts, domain))
+                pts = np.vstack([pts[: on_map[-1] + 1], point[None, :]])
+            elif domain is not None:
+                pts = drawable(pts, domain)
+            drawn.append((pts, style.color, style.dash))
+            if left is None:
+                heads.append(self._head(pts[-1], style))
+                if trail.status == "converged":
+                    badges.append({"pos": pts[-1], "symbol": "o", "size": 26 * scale,
+                                   "pen": pg.mkPen(style.color, width=3 * scale),
+                                   "brush": None})
+                elif trail.status == "diverged":
+                    badges.append(self._cross(pts[-1]))
+            elif trail.status == "diverged":
+                badges.append(self._cross(point))
+            else:
+                exits.append((point, direction, style.color))
         self.trails.set_paths(drawn)
         self.heads.setData(heads)
+        self.badges.setData(badges)
+        self._set_exit_arrows(exits)
 
-    def _clipped(self, trail: TrailData) -> tuple[np.ndarray, np.ndarray]:
-        """Points to draw and where the head marker goes.
+    def _head(self, point: np.ndarray, style: RacerStyle) -> dict:
+        return {"pos": point, "symbol": markers.symbol(style.marker),
+                "brush": self._brush(style.color), "pen": self._outline_pen,
+                "size": HEAD_SIZE * self.line_scale}
 
-        A diverged path is drawn up to its first point far outside the map (so the escape
-        direction shows) and its ✕ sits on the last point still near the map, where the
-        viewer can see it, instead of thousands of units away.
-        """
-        pts = trail.points
-        if trail.status not in ("diverged", "escaped") or self.surface is None or len(pts) < 2:
-            return pts, pts[-1]
-        x0, x1, y0, y1 = self.surface.domain
-        mx, my = 0.25 * (x1 - x0), 0.25 * (y1 - y0)
-        outside = ((pts[:, 0] < x0 - mx) | (pts[:, 0] > x1 + mx)
-                   | (pts[:, 1] < y0 - my) | (pts[:, 1] > y1 + my))
-        if not outside.any():
-            return pts, pts[-1]
-        first = int(np.argmax(outside))
-        if first == 0:
-            return pts, pts[-1]
-        return pts[: first + 1], pts[first - 1]
+    def _cross(self, point: np.ndarray) -> dict:
+        """The ✕ where a diverged path ended (red with a dark outline: an error)."""
+        return {"pos": point, "symbol": "x", "size": 22 * self.line_scale,
+                "brush": pg.mkBrush("#e53935"), "pen": pg.mkPen("#000000", width=1.2)}
+
+    def _set_exit_arrows(self, exits: list[tuple[np.ndarray, np.ndarray, str]]) -> None:
+        """Arrows on the map's edge pointing where paths went off the map."""
+        plot = self.getPlotItem()
+        while len(self._exit_arrows) > len(exits):
+            plot.removeItem(self._exit_arrows.pop())
+        while len(self._exit_arrows) < len(exits):
+            arrow = pg.ArrowItem(headLen=18, tailLen=0, pen=self._outline_pen)
+            arrow.setZValue(32)
+            plot.addItem(arrow)
+            self._exit_arrows.append(arrow)
+        for arrow, (point, direction, color) in zip(self._exit_arrows, exits, strict=True):
+            # ArrowItem's tip is at its position; 0° points left, and angles turn clockwise
+            # on screen, where y points down: (0, 1) in the map is 90°.
+            angle = float(np.degrees(np.arctan2(direction[1], -direction[0])))
+            arrow.setStyle(angle=angle, headLen=18 * self.line_scale, brush=color,
+                           pen=self._outline_pen)
+            arrow.setPos(float(point[0]), float(point[1]))
 
     def _brush(self, color: str):
         brush = self._brushes.get(color)
@@ -314,110 +380,6 @@ class SurfaceView(pg.PlotWidget):
             axis.setTextPen(theme.foreground)
         self.colorbar.axis.setPen(theme.foreground)
         self.colorbar.axis.setTextPen(theme.foreground)
-
-
-class ContoursItem(pg.GraphicsObject):
-    """Every contour level as one path in one item.
-
-    The item is cached as a single pixmap: an animation frame blits it once, where one item per
-    level cost a full-viewport blit each (12 levels nearly halved the frame rate).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._path = QPainterPath()
-        self._pen = pg.mkPen((255, 255, 255, 90), width=1)
-        self.levels = np.empty(0)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-    def set_levels(self, data: np.ndarray, levels, domain: tuple[float, float, float, float],
-                   ) -> None:
-        """Trace ``levels`` of ``data`` (column-major, x first) over ``domain``."""
-        x0, x1, y0, y1 = domain
-        sx = (x1 - x0) / (data.shape[0] - 1)
-        sy = (y1 - y0) / (data.shape[1] - 1)
-        lines = [np.asarray(line, dtype=float) for level in levels
-                 for line in pg.functions.isocurve(data, float(level), connected=True,
-                                                   extendToEdge=True) if len(line) > 1]
-        path = QPainterPath()
-        if lines:
-            # pyqtgraph puts sample k at k + 0.5 (pixel centres) and its edge extension can
-            # reach one cell further: back to sample indices, within the grid.
-            points = np.clip(np.concatenate(lines) - 0.5, 0, np.subtract(data.shape, 1))
-            connect = np.ones(len(points), dtype=bool)  # joins point k to k + 1
-            connect[np.cumsum([len(line) for line in lines]) - 1] = False
-            path = pg.arrayToQPath(x0 + points[:, 0] * sx, y0 + points[:, 1] * sy,
-                                   connect=connect)
-        self.prepareGeometryChange()
-        self.levels = np.asarray(levels, dtype=float)
-        self._path = path
-        self.update()
-
-    def path(self) -> QPainterPath:
-        return self._path
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return self._path.boundingRect()
-
-    def paint(self, painter, *_args) -> None:
-        painter.setPen(self._pen)
-        painter.drawPath(self._path)
-
-
-class TrailsItem(pg.GraphicsObject):
-    """Every racer's trail in one item: a dark outline under a coloured line, per racer."""
-
-    def __init__(self, outline: str) -> None:
-        super().__init__()
-        self._scale = 1.0
-        self._outline_color = outline
-        self._outline = pg.mkPen(outline, width=5)
-        self._pens: dict[str, object] = {}
-        self._paths: list[tuple[object, object]] = []
-        self._bounds = QRectF()
-
-    def set_paths(self, trails: list[tuple[np.ndarray, str]]) -> None:
-        """``trails``: (points (k, 2), hex colour) per racer, drawn in that order."""
-        self.prepareGeometryChange()
-        self._paths = []
-        bounds = QRectF()
-        for points, color in trails:
-            path = pg.arrayToQPath(points[:, 0], points[:, 1])
-            pen = self._pens.get(color)
-            if pen is None:
-                pen = self._pens[color] = pg.mkPen(color, width=2.5 * self._scale)
-            self._paths.append((path, pen))
-            bounds = bounds.united(path.boundingRect())
-        self._bounds = bounds
-        self.update()
-
-    def set_outline(self, color: str) -> None:
-        self._outline_color = color
-        self._outline = pg.mkPen(color, width=5 * self._scale)
-        self.update()
-
-    def set_width(self, scale: float) -> None:
-        """Line widths times ``scale`` (2.5 px trails on a 5 px outline at 1)."""
-        self._scale = float(scale)
-        self._pens = {}
-        self.set_outline(self._outline_color)
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        if self._bounds.isNull():
-            return QRectF()
-        px, py = self.pixelVectors()
-        pad_x = 4 * abs(px.x()) if px is not None else 0.0
-        pad_y = 4 * abs(py.y()) if py is not None else 0.0
-        return self._bounds.adjusted(-pad_x, -pad_y, pad_x, pad_y)
-
-    def paint(self, painter, *_args) -> None:
-        painter.setRenderHint(painter.RenderHint.Antialiasing, True)
-        for path, _ in self._paths:
-            painter.setPen(self._outline)
-            painter.drawPath(path)
-        for path, pen in self._paths:
-            painter.setPen(pen)
-            painter.drawPath(path)
 
 
 def _arrow_segments(origin: np.ndarray, vector: np.ndarray, head: float = 0.25) -> np.ndarray:

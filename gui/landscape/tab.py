@@ -25,13 +25,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.files import scenario
-from engine.landscape import surfaces
+from engine.landscape import domain, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
 from engine.params import HyperParamError
@@ -43,7 +44,7 @@ from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
-from gui.palette import LIGHT, Theme, color_for
+from gui.palette import LIGHT, RacerStyle, Theme, style_for
 from gui.widgets import ERROR_STYLE, controls_beside, error_label, group, scroll_panel
 from gui.widgets.banner import LessonBanner
 from gui.widgets.racer_panel import RacerPanel
@@ -54,6 +55,7 @@ DEFAULT_BUDGET = scenario.DEFAULT_STEPS
 FRAME_MS = 16
 LOOKAHEAD = 128
 AHEAD_STEPS = 64  #: steps per racer computed per idle slice (about 2-5 ms for 4 racers)
+COMPACT_WIDTH = 1150  #: a tab narrower than this with its controls (at 96 dpi): side is a page
 TABLE_EVERY_S = 0.2
 
 
@@ -67,7 +69,10 @@ class LandscapeTab(QWidget):
         self.theme = theme
         surface = surfaces.get(DEFAULT_SURFACE)
         self.race = Race(surface, surface.start, DEFAULT_BUDGET)
-        self.colors: dict[str, str] = {}
+        #: Each racer's colour, marker and dash (kept while it races; see gui.palette).
+        self.styles: dict[str, RacerStyle] = {}
+        #: Each racer's short, unique label (engine.landscape.race.Race.labels).
+        self.labels: dict[str, str] = {}
         self.step = 0
         self._step_float = 0.0
         self.playing = False
@@ -98,6 +103,7 @@ class LandscapeTab(QWidget):
         column.addWidget(self._surface_box())
         column.addWidget(self._start_box())
         self.racer_panel = RacerPanel()
+        self.racer_panel.set_theme(self.theme)
         self.racer_panel.set_budget(self.race.budget)
         self.racer_panel.racer_added.connect(self._racer_added)
         self.racer_panel.racer_removed.connect(self._racer_removed)
@@ -113,6 +119,8 @@ class LandscapeTab(QWidget):
         self.views.addTab(self.view, "2-D")
         self.views.addTab(self.view3d, "3-D")
         self.maps = MapsView(theme=self.theme)
+        self.maps.auto_compute = True  # on arrival, and after every change of its controls
+        self.maps.set_budget(self.race.budget)
         self.maps.start_chosen.connect(self._map_start_chosen)
         self.maps.settings_chosen.connect(self._map_settings_chosen)
         self.maps.rates_chosen.connect(self._map_rates_chosen)
@@ -133,22 +141,30 @@ class LandscapeTab(QWidget):
         centre_layout.addWidget(self.playback)
         self.table = ResultsTable()
         self.table.row_selected.connect(self._table_selected)
-        middle = QSplitter(Qt.Orientation.Vertical)
+        middle = self.middle = QSplitter(Qt.Orientation.Vertical)
         middle.addWidget(centre)
         middle.addWidget(self.table)
-        middle.setStretchFactor(0, 4)
-        middle.setStretchFactor(1, 1)
-        middle.setSizes([660, 190])
+        middle.setStretchFactor(0, 1)
+        middle.setStretchFactor(1, 0)
 
         self.side_plots = SidePlots(theme=self.theme)
         self.lesson = LessonPanel()
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.side_plots)
-        right.addWidget(self.lesson)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.side_plots)
+        side.addWidget(self.lesson)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 2)
+        # The explanation opens here, in place of the side panel: never above the race.
+        self.side = QStackedWidget()
+        self.side.addWidget(side)
+        self.side.addWidget(self.banner.drawer)
+        self.banner.explanation_toggled.connect(self._show_explanation)
 
-        controls_beside(self, scroll, middle, right, sizes=(820, 380))
+        self.splitter = controls_beside(self, scroll, middle, self.side, sizes=(820, 320))
+        self.compact = False
+        self._layout_timer = QTimer(self)
+        self._layout_timer.setSingleShot(True)
+        self._layout_timer.timeout.connect(self._fit_layout)
 
     def _surface_box(self) -> QGroupBox:
         box = QGroupBox("Surface")
@@ -174,6 +190,11 @@ class LandscapeTab(QWidget):
         row.addWidget(self.condition_slider, 1)
         row.addWidget(self.condition_label)
         form.addRow(self._condition_row)
+        self.formula = QLabel()
+        self.formula.setTextFormat(Qt.TextFormat.PlainText)
+        self.formula.setWordWrap(True)
+        self.formula.setToolTip("The surface's formula (choose Custom f(x, y) to type your own)")
+        form.addRow(self.formula)
         self.expression = QLineEdit()
         self.expression.setPlaceholderText("f(x, y), e.g. x**2 + 3*y**2 + sin(x*y)")
         self.expression.textChanged.connect(self._expression_typed)
@@ -185,7 +206,7 @@ class LandscapeTab(QWidget):
 
     def _start_box(self) -> QGroupBox:
         box = QGroupBox("Start (click or drag on the map)")
-        row = QHBoxLayout(box)
+        row = QHBoxLayout()
         self.start_x, self.start_y = QDoubleSpinBox(), QDoubleSpinBox()
         for spin, name in ((self.start_x, "x "), (self.start_y, "y ")):
             spin.setRange(-1e6, 1e6)
@@ -193,12 +214,19 @@ class LandscapeTab(QWidget):
             spin.setSingleStep(0.1)
             spin.setPrefix(name)
             spin.setKeyboardTracking(False)
+            spin.setMinimumWidth(90)  # the ±10⁶ range would ask for 170 px each
             spin.valueChanged.connect(self._start_typed)
-            row.addWidget(spin)
+            row.addWidget(spin, 1)
         default = QPushButton("Reset")
         default.setToolTip("The surface's suggested start")
         default.clicked.connect(lambda: self._start_requested(*self.race.surface.start))
         row.addWidget(default)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(row)
+        self.start_error = error_label()
+        column.addWidget(self.start_error)
+        box.setLayout(column)
         return box
 
     def _show_box(self) -> QGroupBox:
@@ -225,6 +253,7 @@ class LandscapeTab(QWidget):
         surface_id = self.surface_combo.currentData()
         self._condition_row.setVisible(surface_id == "ravine")
         if surface_id == "custom":
+            self._show_formula(custom=True)
             self.expression.setFocus()
             if self.expression.text().strip():
                 self._expression_applied()
@@ -262,33 +291,74 @@ class LandscapeTab(QWidget):
         try:
             surface = surfaces.from_expression(self.expression.text())
         except ExpressionError as error:
-            self.expression_error.setStyleSheet(ERROR_STYLE)
-            self.expression_error.setText(str(error))
-            self.expression_error.show()
+            self._show_expression_error(str(error))
             return  # the old surface stays
         self.expression_error.hide()
+        if not self._surface_changed_to(surface):
+            return  # defined nowhere: the old surface stays
         self.surface_combo.blockSignals(True)
         self.surface_combo.setCurrentIndex(self.surface_combo.findData("custom"))
         self.surface_combo.blockSignals(False)
-        self._surface_changed_to(surface)
 
-    def _surface_changed_to(self, surface: surfaces.Surface, keep_start: bool = False) -> None:
+    def _surface_changed_to(self, surface: surfaces.Surface, keep_start: bool = False) -> bool:
+        """Race on ``surface``; False (the old surface stays) when f is defined nowhere on
+        its map. A start where f is not defined moves to the nearest point where it is, and
+        the start box says so."""
         start = self.race.start if keep_start else surface.start
+        note = None
+        if not domain.defined(surface, *start):
+            moved = domain.nearest_defined(surface, *start)
+            if moved is None:
+                self._show_expression_error("f is not defined anywhere on the map "
+                                            f"{surface.domain}: nothing to race on")
+                return False
+            note = (f"{domain.why_undefined(surface, *start)}; the race starts at "
+                    f"({moved[0]:.3g}, {moved[1]:.3g}) instead.")
+            start = moved
         self.race.set_surface(surface, start)
         self.view.set_surface(surface)
         self.view3d.set_surface(surface)
         self.maps.set_surface(surface, self.race.start)
         self.lesson.show_surface(surface)
         self._condition_row.setVisible(surface.id == "ravine")
+        self._show_formula(custom=surface.id.startswith("expr:"), text=surface.formula)
         self._show_start()
+        self._show_start_note(note, error=False)
         self.reset()
         self.status_message.emit(f"{surface.name}: {surface.lesson}")
+        return True
+
+    def _show_formula(self, custom: bool, text: str = "") -> None:
+        """The formula box for a custom surface; a catalog surface shows its own formula
+        instead (the last custom text is kept for when Custom is chosen again)."""
+        self.expression.setVisible(custom)
+        self.formula.setVisible(not custom and bool(text))
+        if not custom:
+            self.formula.setText(f"f(x, y) = {text}")
+            self.expression_error.hide()
+
+    def _show_start_note(self, text: str | None, error: bool = True) -> None:
+        """An inline line under the start box (red for a refusal, grey for a note)."""
+        self.start_error.setStyleSheet(ERROR_STYLE if error else "color: gray;")
+        self.start_error.setText(text or "")
+        self.start_error.setVisible(bool(text))
+
+    def _show_expression_error(self, text: str) -> None:
+        self.expression_error.setStyleSheet(ERROR_STYLE)
+        self.expression_error.setText(text)
+        self.expression_error.show()
 
     # --- start -----------------------------------------------------------------------------
     @Slot(float, float)
     def _start_requested(self, x: float, y: float) -> None:
         if not (math.isfinite(x) and math.isfinite(y)):
             return
+        why = domain.why_undefined(self.race.surface, x, y)
+        if why is not None:  # no race from there: the start stays where it was
+            self._show_start_note(f"Not started there: {why}.")
+            self._show_start()
+            return
+        self._show_start_note(None)
         self.race.set_start((x, y))
         self.maps.set_surface(self.race.surface, self.race.start)
         self._show_start()
@@ -360,8 +430,7 @@ class LandscapeTab(QWidget):
     # --- racers ----------------------------------------------------------------------------
     def _add_racer(self, optimizer_id: str, refresh: bool = True) -> None:
         key = self.race.new_key(optimizer_id)
-        same = sum(t.racer.optimizer_id == optimizer_id for t in self.race.tracks.values())
-        self.colors[key] = color_for(optimizer_id, same)
+        self.styles[key] = style_for(optimizer_id, self.styles.values())
         self.race.set_racer(Racer(key, optimizer_id))
         if refresh:
             self._racers_changed(select=key)
@@ -373,7 +442,7 @@ class LandscapeTab(QWidget):
     @Slot(str)
     def _racer_removed(self, key: str) -> None:
         self.race.remove(key)
-        self.colors.pop(key, None)
+        self.styles.pop(key, None)
         self._racers_changed()
 
     @Slot(object)
@@ -389,6 +458,7 @@ class LandscapeTab(QWidget):
     @Slot(str)
     def _racer_selected(self, key: str) -> None:
         self._show_lesson(key)
+        self.maps.set_racers(self.maps.racers, selected=key)
 
     @Slot(str)
     def _table_selected(self, key: str) -> None:
@@ -396,15 +466,17 @@ class LandscapeTab(QWidget):
         self._show_lesson(key)
 
     def _racers_changed(self, select: str | None = None, rebuild_panel: bool = True) -> None:
-        labels = {k: t.racer.label() for k, t in self.race.tracks.items()}
-        self.maps.set_racers([(t.racer, labels[k], self.colors[k])
-                              for k, t in self.race.tracks.items()])
+        labels = self.labels = self.race.labels()
+        self.maps.set_racers([(t.racer, labels[k], self.styles[k])
+                              for k, t in self.race.tracks.items()],
+                             selected=select or self.racer_panel.current_key())
         if rebuild_panel:
-            self.racer_panel.set_racers(self.race.racers(), self.colors, labels)
+            self.racer_panel.set_racers(self.race.racers(), self.styles, labels)
             if select:
                 self.racer_panel.select(select)
         self.race.ensure(self.step + LOOKAHEAD)
         self._render(full=True)
+        QTimer.singleShot(0, self._fit_table)
 
     def _show_lesson(self, key: str | None) -> None:
         track = self.race.tracks.get(key) if key else None
@@ -413,17 +485,28 @@ class LandscapeTab(QWidget):
 
     # --- playback -----------------------------------------------------------------------
     @Slot(bool)
-    def set_playing(self, playing: bool) -> None:
-        if playing and self.step >= self.race.budget:
-            self.seek(0)
-        self.playing = playing
+    def set_playing(self, playing: bool, finished: bool = False) -> None:
+        """Play or pause; the status bar says which, and what the keys do."""
+        over = min(self.race.finished_step(), self.race.budget) if self.race.complete \
+            else self.race.budget
+        if playing and self.step >= over:
+            self.seek(0)  # a race that is over starts again
+        was_playing, self.playing = self.playing, playing
         self.playback.set_playing(playing)
         if playing:
             self._step_float = float(self.step)
             self._clock.start()
             self.timer.start()
+            if not was_playing:
+                self.status_message.emit("Racing: Space pauses, ←/→ step, Home goes back "
+                                         "to the start.")
         else:
             self.timer.stop()
+            if finished:
+                self.status_message.emit(f"Race over at step {self.step}: every racer's "
+                                         "outcome is in the table. Space plays it again.")
+            elif was_playing:
+                self.status_message.emit(f"Paused at step {self.step}: Space plays on.")
 
     def toggle_playing(self) -> None:
         self.set_playing(not self.playing)
@@ -453,6 +536,7 @@ class LandscapeTab(QWidget):
     def _budget_changed(self, budget: int) -> None:
         self.race.set_budget(budget)
         self.racer_panel.set_budget(budget)
+        self.maps.set_budget(budget)
         self.seek(min(self.step, budget))
 
     @Slot()
@@ -466,7 +550,7 @@ class LandscapeTab(QWidget):
             self.step = target
             self._render()
         if self.step >= min(finished, self.race.budget):
-            self.set_playing(False)
+            self.set_playing(False, finished=True)
             self._render(full=True)
 
     # --- drawing ----------------------------------------------------------------------------
@@ -475,24 +559,28 @@ class LandscapeTab(QWidget):
         trails, vectors, series, rows = [], [], [], []
         offset = min((m.value for m in self.race.surface.minima), default=None)
         for key, track in self.race.tracks.items():
-            color = self.colors[key]
+            style = self.styles[key]
+            color = style.color
             status, stop = track.status_at(step)
             points = track.points(step)
-            trails.append(TrailData(key, points, color, status))
+            trails.append(TrailData(key, points, style, status))
             vectors.append(VectorData(
                 key, points[-1], color,
                 -track.gradient(step) if self.show_descent.isChecked() else None,
                 track.update(step) if self.show_update.isChecked() else None,
                 track.velocity(step) if self.show_velocity.isChecked() else None,
             ))
-            series.append(Series(key, track.racer.label(), color, track.losses(step),
-                                 track.grad_norms(step), self._distances(points)))
+            series.append(Series(key, self.labels.get(key, key), style, track.losses(step),
+                                 track.grad_norms(step), self._distances(points), status,
+                                 stop))
             rows.append(self._result_row(key, track, step, status, stop))
         self.view.set_trails(trails)
         self.view.set_vectors(vectors)
         if self.views.currentWidget() is self.view3d:
             self.view3d.set_trails([(t.key, t.points, t.color) for t in trails])
-        self.side_plots.set_series(series, loss_offset=offset)
+        self.side_plots.set_series(
+            series, loss_offset=offset,
+            last_step=self.race.finished_step() if self.race.complete else self.race.budget)
         self.side_plots.set_cursor(step)
         now = time.monotonic()
         if full or now - self._last_table > TABLE_EVERY_S:
@@ -539,12 +627,44 @@ class LandscapeTab(QWidget):
                                              - point).T)))
             m = self.race.surface.minima[index]
             minimum = f"{m.kind} ({m.point[0]:.4g}, {m.point[1]:.4g})"
-        return ResultRow(key, track.racer.label(), self.colors[key], settings, status, stop,
+        return ResultRow(key, self.labels.get(key, key), self.styles[key], settings, status,
+                         stop,
                          stop if status == "converged" else None, loss,
                          (float(point[0]), float(point[1])), minimum, self.race.budget)
 
+    @Slot(bool)
+    def _show_explanation(self, shown: bool) -> None:
+        self.side.setCurrentIndex(1 if shown else 0)
+        if self.compact and shown:
+            self.views.setCurrentWidget(self.side)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._layout_timer.start(0)
+
+    @Slot()
+    def _fit_layout(self) -> None:
+        """Below :data:`COMPACT_WIDTH` (a 1024-px projector) the side plots, lesson and
+        explanation become a page beside 2-D, 3-D and Maps, so the race keeps the width;
+        above it they sit beside the race."""
+        room = self.width() - (self.controls.width() if self.controls.isVisible() else 0)
+        compact = room < (COMPACT_WIDTH - 320) * self.logicalDpiX() / 96
+        if compact == self.compact:
+            return
+        self.compact = compact
+        if compact:
+            self.views.addTab(self.side, "Plots && notes")
+        else:
+            self.views.removeTab(self.views.indexOf(self.side))
+            self.splitter.addWidget(self.side)
+            self.side.show()
+            self.splitter.setSizes([self.controls.minimumWidth(),
+                                    max(400, self.width() - self.controls.minimumWidth() - 340),
+                                    320])
+
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        self.racer_panel.set_theme(theme)
         self.view.set_theme(theme)
         self.view3d.set_theme(theme)
         self.maps.set_theme(theme)
@@ -562,12 +682,27 @@ class LandscapeTab(QWidget):
 
     def set_presentation(self, on: bool) -> None:
         """Thicker lines, bigger axis text, a large banner and the race given the room of
-        the control panel (the keyboard drives playback), for a projector."""
+        the control panel and the lesson panel (the keyboard drives playback; E opens the
+        explanation beside the race), for a projector."""
         self.controls.setVisible(not on)
+        self.lesson.setVisible(not on)
+        self._layout_timer.start(0)  # without the controls there may be room for the side
         self.view.set_line_scale(2.0 if on else 1.0, 16 if on else None)
         self.side_plots.set_line_scale(2.0 if on else 1.0, 13 if on else None)
         self.banner.set_large(on)
         self._render(full=True)
+        QTimer.singleShot(0, self._fit_table)
+
+    @Slot()
+    def _fit_table(self) -> None:
+        """The results table exactly as tall as its rows (2 to 8 of them): every row shows,
+        and the race gets the rest. Set with the racers, never while the race plays."""
+        rows = max(2, min(self.table.rowCount(), 8))
+        height = (self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+                  + rows * self.table.verticalHeader().defaultSectionSize() + 2)
+        total = sum(self.middle.sizes())
+        if total > height:
+            self.middle.setSizes([total - height, height])
 
     def shutdown(self) -> None:
         """Stop the clock and release OpenGL before the window goes."""

@@ -29,8 +29,8 @@ Z_RATIO = 0.6  #: height of the surface relative to its widest side in the plane
 LOG_FLOOR = 1e-5  #: log-scaled heights stop at least this fraction of the range above f*
 FLAT_QUANTILE = 0.001  #: ...and no lower than the lowest 0.1 % of grid samples (no aliasing)
 LIFT = 0.012  #: trails float this fraction of the widest side above the surface
-TRAIL_WIDTH = 3.0
-MARKER_SIZE = 12.0
+TRAIL_HALF_WIDTH = 0.005  #: the trail's ribbon: half its width, as a fraction of the map's
+MARKER_SIZE = 16.0
 GHOST_ALPHA = 0.35  #: opacity of the parts of a trail hidden behind the surface
 MAX_SUBDIVISIONS = 32  #: a trail segment is cut into at most this many pieces to follow f
 CAMERA_ELEVATION, CAMERA_AZIMUTH = 40.0, -60.0  #: degrees, pyqtgraph's convention
@@ -232,7 +232,8 @@ class Surface3DView(QWidget):
         """Draw each racer's path on the surface with a marker at its latest point.
 
         Cheap enough for every animation frame: items are created once per key and then only
-        updated. Points outside the domain are drawn on its edge.
+        updated. A trail stops where it first leaves the surface's map (the view has no
+        ground beyond it to draw it on), so a diverged path is never draped over the surface.
 
         Parameters
         ----------
@@ -253,14 +254,29 @@ class Surface3DView(QWidget):
             items = self._trail_items.get(key) or self._add_trail(key)
             finite = points.reshape(-1, 2)
             finite = finite[np.isfinite(finite).all(axis=1)]
+            x0, x1, y0, y1 = self._surface.domain
+            outside = ~((finite[:, 0] >= x0) & (finite[:, 0] <= x1)
+                        & (finite[:, 1] >= y0) & (finite[:, 1] <= y1))
+            if outside.any():
+                finite = finite[: int(np.argmax(outside))]
             for item in items:
                 item.setVisible(len(finite) > 0)
             if len(finite) == 0:
                 continue
-            line, ghost, marker = items
+            outline, line, ghost, marker = items
             rgba = pg.mkColor(color).getRgbF()
             path = self._lift(finite)
-            line.setData(pos=path, color=rgba)
+            extent = self._extent(self._surface)
+            for item, half, lift, shade in ((outline, TRAIL_HALF_WIDTH * 1.7, 0.0,
+                                             (0.0, 0.0, 0.0, 1.0)),
+                                            (line, TRAIL_HALF_WIDTH, LIFT * extent * 0.3,
+                                             rgba)):
+                if len(path) > 1:
+                    vertices, faces = self._ribbon(path, half * extent, lift)
+                    item.setMeshData(vertexes=vertices, faces=faces, color=shade)
+                    item.setVisible(True)
+                else:
+                    item.setVisible(False)
             ghost.setData(pos=path, color=(*rgba[:3], GHOST_ALPHA))
             marker.setData(pos=path[-1:], color=rgba)
 
@@ -343,23 +359,50 @@ class Surface3DView(QWidget):
         rgba[..., :3] *= shade[..., None].astype(np.float32)
         return rgba.reshape(-1, 4)
 
-    def _add_trail(self, key: str) -> tuple[object, object, object]:
-        """A solid line, its faint ghost seen through the surface, and the current point."""
+    def _add_trail(self, key: str) -> tuple[object, object, object, object]:
+        """A thick trail on a dark outline, its faint ghost seen through the surface, and the
+        current point.
+
+        The trail is a ribbon of triangles lying over the surface, not a GL line: OpenGL core
+        profiles (Mesa's included) draw lines 1 px wide whatever width is asked, and a
+        hairline on a coloured surface reads as the surface's colour.
+        """
         from OpenGL import GL  # PyOpenGL: present whenever the view is
 
         see_through = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
                        "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
-        line = self._gl.GLLinePlotItem(width=TRAIL_WIDTH, glOptions="opaque")
-        ghost = self._gl.GLLinePlotItem(width=TRAIL_WIDTH - 1, glOptions=see_through)
+        outline = self._gl.GLMeshItem(smooth=False, glOptions="opaque")
+        line = self._gl.GLMeshItem(smooth=False, glOptions="opaque")
+        ghost = self._gl.GLLinePlotItem(width=1.0, glOptions=see_through)
         marker = self._gl.GLScatterPlotItem(size=MARKER_SIZE, pxMode=True,
                                             glOptions={**see_through, GL.GL_BLEND: False})
-        ghost.setDepthValue(1)  # drawn after the surface and the solid lines
-        marker.setDepthValue(2)  # the current point is never hidden
-        items = (line, ghost, marker)
+        line.setDepthValue(1)  # over its outline
+        ghost.setDepthValue(2)  # drawn after the surface and the solid trails
+        marker.setDepthValue(3)  # the current point is never hidden
+        items = (outline, line, ghost, marker)
         for item in items:
             self._view.addItem(item)
         self._trail_items[key] = items
         return items
+
+    def _ribbon(self, path: np.ndarray, half_width: float, lift: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Vertices and triangles of a flat band ``2 * half_width`` wide along ``path``
+        (m, 3), raised by ``lift``."""
+        xy = path[:, :2].astype(np.float64)
+        step = np.gradient(xy, axis=0) if len(xy) > 1 else np.zeros_like(xy)
+        length = np.hypot(step[:, 0], step[:, 1])
+        length[length == 0] = 1.0
+        normal = np.column_stack([-step[:, 1], step[:, 0]]) / length[:, None] * half_width
+        z = path[:, 2:3] + lift
+        left = np.hstack([xy + normal, z])
+        right = np.hstack([xy - normal, z])
+        vertices = np.empty((2 * len(xy), 3), dtype=np.float32)
+        vertices[0::2], vertices[1::2] = left, right
+        i = np.arange(len(xy) - 1) * 2
+        faces = np.concatenate([np.column_stack([i, i + 1, i + 2]),
+                                np.column_stack([i + 1, i + 3, i + 2])]).astype(np.uint32)
+        return vertices, faces
 
     def _lift(self, points: np.ndarray) -> np.ndarray:
         """Map ``(k, 2)`` points to scene ``(m ≥ k, 3)`` on the surface, LIFT above it."""

@@ -1,11 +1,12 @@
 """The learning-rate sweep as a plot: final loss against learning rate, one curve per racer.
 
 Each racer of the race is swept over the same log grid of learning rates from the race's
-start, with its other settings kept (:func:`engine.landscape.maps.lr_sweep`). The tuned rate of each
-(one fair rule, :data:`engine.landscape.maps.CRITERION`) is starred and the racer's current rate
-ringed; rates that diverged sit on a row of crosses above the curves. One click applies
-every tuned rate to the race; another puts back Keras's default rates. Clicking a point
-races that racer at that rate.
+start, with its other settings kept (:func:`engine.landscape.maps.lr_sweep`). The tuned rate
+of each (one fair rule, :data:`engine.landscape.maps.CRITERION`) is starred and the racer's
+current rate ringed; the rates at which a racer diverged are crosses on its own row above the
+curves (one row per racer, so they never overprint). The legend sits above the plot, outside
+the data. One click applies every tuned rate to the race; another puts back Keras's default
+rates. Clicking a point races that racer at that rate.
 """
 
 from __future__ import annotations
@@ -14,24 +15,30 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine import optimizers
 from engine.landscape import maps, simulate
-from gui.palette import LIGHT, Theme
+from gui.palette import LIGHT, RacerStyle, Theme
+from gui.widgets import markers
+from gui.widgets.legend import RacerLegend
 from gui.widgets.log_axis import LOG_FLOOR, DecadeAxis
 
 
 @dataclass(frozen=True)
 class SweepLine:
-    """One racer's sweep: its key, label, colour, current rate and the engine's result."""
+    """One racer's sweep: its key, label, style, current rate and the engine's result."""
 
     key: str
     label: str
-    color: str
+    style: RacerStyle
     current_rate: float
     sweep: maps.Sweep
+
+    @property
+    def color(self) -> str:
+        return self.style.color
 
 
 def shown_loss(final_loss: np.ndarray, floor_value: float) -> np.ndarray:
@@ -54,6 +61,7 @@ class SweepPlot(QWidget):
         super().__init__(parent)
         self.lines: list[SweepLine] = []
         self.floor_value = 0.0
+        self._foreground = theme.foreground
         self._plotted_rates: dict[str, np.ndarray] = {}  # per racer key, the rates drawn
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -66,7 +74,8 @@ class SweepPlot(QWidget):
         for name in ("bottom", "left"):
             item.getAxis(name).enableAutoSIPrefix(False)
         item.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = item.addLegend(offset=(10, -10))  # bottom left: diverged × run along the top
+        self.legend = RacerLegend()
+        layout.addWidget(self.legend)
         layout.addWidget(self.plot, 1)
         row = QHBoxLayout()
         self.apply_button = QPushButton("Apply tuned rates")
@@ -96,7 +105,7 @@ class SweepPlot(QWidget):
         self._plotted_rates = {}
         item = self.plot.getPlotItem()
         item.clear()
-        self.legend.clear()
+        self.legend.set_entries([(line.style, line.label, line.label) for line in lines])
         if not lines:
             self.summary.setText("")
             self.apply_button.setEnabled(False)
@@ -104,9 +113,13 @@ class SweepPlot(QWidget):
             return
         finite = np.concatenate([shown_loss(line.sweep.final_loss, floor_value)[
             line.sweep.status != simulate.DIVERGED] for line in lines] + [np.array([1.0])])
-        ceiling = float(finite.max()) * 10.0  # the row of crosses for diverged rates
-        for line in lines:
-            self._draw_line(line, ceiling)
+        ceiling = float(finite.max()) * 10.0  # the rows of crosses for diverged rates
+        for row, line in enumerate(lines):
+            self._draw_line(line, ceiling * 4.0**row)
+        if any((line.sweep.status == simulate.DIVERGED).any() for line in lines):
+            label = pg.TextItem("diverged ×", color=self._foreground, anchor=(0, 1))
+            label.setPos(np.log10(lines[0].sweep.learning_rates[0]), np.log10(ceiling) - 0.15)
+            item.addItem(label)
         self.apply_button.setEnabled(any(line.sweep.tuned_learning_rate for line in lines))
         self.defaults_button.setEnabled(True)
         self.summary.setText("   ".join(self._summary(line) for line in lines))
@@ -116,9 +129,12 @@ class SweepPlot(QWidget):
         rates = sweep.learning_rates
         y = shown_loss(sweep.final_loss, self.floor_value)
         ok = sweep.status != simulate.DIVERGED
-        curve = pg.PlotDataItem(rates[ok], y[ok], pen=pg.mkPen(line.color, width=2),
-                                symbol="o", symbolSize=5, symbolBrush=line.color,
-                                symbolPen=line.color, name=line.label)
+        curve = pg.PlotDataItem(rates[ok], y[ok],
+                                pen=pg.mkPen(line.color, width=2,
+                                             style=Qt.PenStyle(line.style.dash)),
+                                symbol=markers.symbol(line.style.marker), symbolSize=8,
+                                symbolBrush=line.color, symbolPen=pg.mkPen("#202020"),
+                                name=line.label)
         curve.sigPointsClicked.connect(self._points_clicked)
         curve.setProperty("racer_key", line.key)
         self._plotted_rates[line.key] = rates[ok]
@@ -175,10 +191,10 @@ class SweepPlot(QWidget):
                                 for line in self.lines})
 
     def set_theme(self, theme: Theme) -> None:
+        self._foreground = theme.foreground
         self.plot.setBackground(theme.background)
         item = self.plot.getPlotItem()
         for name in ("bottom", "left"):
             axis = item.getAxis(name)
             axis.setPen(theme.foreground)
             axis.setTextPen(theme.foreground)
-        self.legend.setLabelTextColor(theme.foreground)

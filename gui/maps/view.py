@@ -1,19 +1,21 @@
 """The Maps view: from where, and with which settings, does an optimizer get there?
 
-A heat map of steps to converge over start points (or over two hyperparameters from a
-fixed start), or the race's learning-rate sweep (:mod:`gui.maps.sweep`), computed by
-:mod:`engine.landscape.maps` in a worker thread with progress and cancel. Hovering reads a cell out;
-clicking it sends that start (or those settings, or that rate) to the race.
+A map over start points (or over two hyperparameters from the race's start), or the race's
+learning-rate sweep (:mod:`gui.maps.sweep`), computed by :mod:`engine.landscape.maps` in a
+worker thread with progress and cancel. The map is always the one its controls describe:
+changing a control clears it (and, when the tab computes on its own, recomputes it), and on
+arrival the tab computes a default map for the race's surface, selected racer and budget.
+Its colours are named in a legend with counts (:mod:`gui.maps.colouring`). Hovering reads a
+cell out; clicking it sends that start (or those settings) to the race.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, QThread, Signal, Slot
+from PySide6.QtCore import QRectF, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -31,41 +33,19 @@ from engine.landscape import maps, simulate, status
 from engine.landscape.race import Racer
 from engine.landscape.surfaces import Surface
 from gui import threads
+from gui.maps.colouring import COLOURINGS, colour, hatch_overlay
+from gui.maps.legend import CategoryLegend
 from gui.maps.sweep import SweepLine, SweepPlot
-from gui.palette import LIGHT, Theme
+from gui.maps.worker import MapWorker
+from gui.palette import LIGHT, RacerStyle, Theme
 from gui.widgets import error_label
+from gui.widgets.log_axis import DecadeAxis, log_tick_label
 
 GRID_SIZES = (32, 64, 128, 256)
+DEFAULT_GRID = 64  #: the map computed on arrival: quick, and fine enough to read
+MAX_MAP_STEPS = 20_000
 SWEEP_RATES = (1e-4, 10.0, 41)  #: the sweep's log grid of learning rates: low, high, count
-#: Distinct colours for "which minimum": one per known minimum.
-_CATEGORIES = np.array([(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48),
-                        (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60)],
-                       dtype=np.ubyte)
-
-
-class MapWorker(QObject):
-    """Computes one map in a worker thread; ``progressed`` carries fractions."""
-
-    progressed = Signal(float)
-    computed = Signal(object)
-    failed = Signal(str)
-    finished = Signal()
-
-    def __init__(self, job) -> None:
-        super().__init__()
-        self.job = job
-        self.cancel_event = threading.Event()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self.computed.emit(self.job(self.cancel_event, self.progressed.emit))
-        except maps.MapCancelled:
-            self.failed.emit("cancelled")
-        except Exception as error:  # noqa: BLE001 - every failure must reach the user
-            self.failed.emit(str(error) or type(error).__name__)
-        finally:
-            self.finished.emit()
+RECOMPUTE_DELAY_MS = 300  #: after the last change of a control, when computing on its own
 
 
 class MapsView(QWidget):
@@ -90,98 +70,204 @@ class MapsView(QWidget):
         self.theme = theme
         self.surface: Surface | None = None
         self.start: tuple[float, float] = (0.0, 0.0)
-        self.racers: list[tuple[Racer, str, str]] = []  # (racer, label, colour) for sweeps
+        self.racers: list[tuple[Racer, str, RacerStyle]] = []  # (racer, label, style)
         self.result = None
         self.worker: MapWorker | None = None
         self.thread: QThread | None = None
+        #: Compute on arrival and after every change (the landscape tab sets it).
+        self.auto_compute = False
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(RECOMPUTE_DELAY_MS)
+        self._pending.timeout.connect(self._auto)
+        self._build()
+        self._optimizer_changed()
+        self._mode_changed()
+        self.set_theme(theme)
+
+    # --- layout -----------------------------------------------------------------------------
+    def _build(self) -> None:
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.mode = QComboBox()
         self.mode.addItem("Start points", "starts")
         self.mode.addItem("Hyperparameters", "hyper")
-        self.mode.addItem("Learning-rate sweep (the race's optimizers)", "sweep")
-        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.mode.addItem("Learning-rate sweep", "sweep")
+        self.mode.setToolTip("Start points: from where does it get there? Hyperparameters: with "
+                             "which settings? Learning-rate sweep: every racer over 41 rates")
         self.optimizer = QComboBox()
-        for spec in optimizers.catalog():
-            self.optimizer.addItem(spec.name, spec.id)
-        self.optimizer.setCurrentIndex(self.optimizer.findData("adam"))
-        self.optimizer.currentIndexChanged.connect(self._optimizer_changed)
+        self.optimizer.setToolTip("A racer (with its settings) or an optimizer with Keras's "
+                                  "defaults")
+        self._fill_optimizers()
         self.x_param, self.y_param = QComboBox(), QComboBox()
         self.grid = QComboBox()
         for size in GRID_SIZES:
             self.grid.addItem(f"{size}×{size}", size)
-        self.grid.setCurrentIndex(GRID_SIZES.index(128))
+        self.grid.setCurrentIndex(GRID_SIZES.index(DEFAULT_GRID))
         self.steps = QSpinBox()
-        self.steps.setRange(1, 20000)
+        self.steps.setRange(1, MAX_MAP_STEPS)
         self.steps.setValue(500)
         self.steps.setPrefix("steps ")
+        self.steps.setKeyboardTracking(False)
         self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.colour_by = QComboBox()
-        for text, value in (("steps to converge", "steps"), ("minimum reached", "minimum"),
-                            ("final loss", "loss")):
-            self.colour_by.addItem(text, value)
         self.colour_by.setToolTip("What the colours show")
-        self.colour_by.currentIndexChanged.connect(lambda _: self._draw())
-        for widget in (self.mode, self.optimizer, QLabel("x"), self.x_param, QLabel("y"),
-                       self.y_param):
-            row.addWidget(widget)
-        row.addStretch(1)
+        for combo in (self.mode, self.optimizer, self.x_param, self.y_param, self.colour_by,
+                      self.grid):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
+        row.addWidget(self.mode, 2)
+        row.addWidget(self.optimizer, 3)
         layout.addLayout(row)
         second = QHBoxLayout()
-        for widget in (self.grid, self.steps, QLabel("colour"), self.colour_by,
-                       self.compute_button, self.cancel_button):
-            second.addWidget(widget)
-        second.addStretch(1)
+        for widget, stretch in ((QLabel("x"), 0), (self.x_param, 2), (QLabel("y"), 0),
+                                (self.y_param, 2), (self.grid, 1), (self.steps, 1)):
+            second.addWidget(widget, stretch)
         layout.addLayout(second)
+        third = QHBoxLayout()
+        for widget, stretch in ((QLabel("colour"), 0), (self.colour_by, 2),
+                                (self.compute_button, 0), (self.cancel_button, 0)):
+            third.addWidget(widget, stretch)
+        third.addStretch(1)
+        layout.addLayout(third)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("choose a map and press Compute")
         layout.addWidget(self.progress)
         self.error = error_label()
         layout.addWidget(self.error)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"bottom": DecadeAxis("bottom"),
+                                             "left": DecadeAxis("left")})
+        plot = self.plot.getPlotItem()
+        plot.setMenuEnabled(False)
+        for name in ("bottom", "left"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.plot.addItem(self.image)
+        plot.addItem(self.image)
+        self.hatch = pg.ImageItem(axisOrder="row-major")
+        self.hatch.setZValue(5)
+        plot.addItem(self.hatch)
         self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMap="viridis")
-        self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        # A stand-in image: the map is composed as RGBA here, the bar only shows its scale.
+        self.colorbar.setImageItem(pg.ImageItem(), insert_in=plot)
         self.colorbar.axis.setWidth(None)  # sized to its ticks and label (pyqtgraph fixes 45 px)
+        self.colorbar.axis.setLogMode(True)  # its values are log10: ticks read 10ⁿ
+        self.colorbar.axis.logTickStrings = self._bar_labels
+        self.minima_marks = pg.ScatterPlotItem(symbol="o", size=22, pen=pg.mkPen("#000", width=1.5),
+                                               brush=pg.mkBrush("#ffffff"))
+        self.minima_marks.setZValue(20)
+        plot.addItem(self.minima_marks)
+        self._minima_labels: list[pg.TextItem] = []
         self.plot.scene().sigMouseMoved.connect(self._hovered)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        self.sweep_plot = SweepPlot(theme=theme)
+        self.legend = CategoryLegend()
+        map_page = QWidget()
+        map_layout = QVBoxLayout(map_page)
+        map_layout.setContentsMargins(0, 0, 0, 0)
+        map_layout.addWidget(self.plot, 1)
+        map_layout.addWidget(self.legend)
+        self.map_page = map_page
+        self.sweep_plot = SweepPlot(theme=self.theme)
         self.sweep_plot.rates_chosen.connect(self.rates_chosen)
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.plot)
+        self.stack.addWidget(map_page)
         self.stack.addWidget(self.sweep_plot)
         layout.addWidget(self.stack, 1)
         self.readout = QLabel("Hover a cell to read it; click it to race from there.")
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.readout)
-        self._optimizer_changed()
-        self._mode_changed()
-        self.set_theme(theme)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.optimizer.currentIndexChanged.connect(self._optimizer_changed)
+        self.colour_by.currentIndexChanged.connect(lambda _: self._draw())
+        for combo in (self.x_param, self.y_param, self.grid):
+            combo.currentIndexChanged.connect(self._controls_changed)
+        self.steps.valueChanged.connect(self._controls_changed)
+
+    def _fill_optimizers(self, selected: str | None = None) -> None:
+        """The race's racers first (with their settings), then every optimizer."""
+        current = selected or self.optimizer.currentData()
+        self.optimizer.blockSignals(True)
+        self.optimizer.clear()
+        for racer, label, _style in self.racers:
+            self.optimizer.addItem(f"{label} (racer)", f"racer:{racer.key}")
+        if self.racers:
+            self.optimizer.insertSeparator(self.optimizer.count())
+        for spec in optimizers.catalog():
+            self.optimizer.addItem(f"{spec.name} (Keras defaults)", spec.id)
+        index = self.optimizer.findData(current) if current is not None else -1
+        if index < 0:
+            index = self.optimizer.findData("adam")
+        self.optimizer.setCurrentIndex(index)
+        self.optimizer.blockSignals(False)
 
     # --- inputs -----------------------------------------------------------------------------
     def set_surface(self, surface: Surface, start: tuple[float, float]) -> None:
         """The surface and the fixed start (for hyperparameter maps) of the race."""
+        if surface is self.surface and tuple(start) == tuple(self.start):
+            return
         self.surface = surface
-        self.start = start
+        self.start = tuple(start)
+        self._fill_colourings()
+        self._controls_changed()
+
+    def set_racers(self, racers: list[tuple[Racer, str, RacerStyle]],
+                   selected: str | None = None) -> None:
+        """The race's racers as ``(racer, label, style)``: what a sweep sweeps and what the
+        optimizer list offers first; ``selected`` (a key) becomes the map's optimizer."""
+        before, before_all = self._racer(), [r for r, _, _ in self.racers]
+        self.racers = list(racers)
+        self._fill_optimizers(f"racer:{selected}" if selected else None)
+        if self._racer() != before:
+            self._optimizer_changed()  # the map's racer changed: clear (and recompute)
+        elif self.mode.currentData() == "sweep" and before_all != [r for r, _, _ in racers]:
+            self._controls_changed()  # a sweep sweeps every racer
+
+    def set_budget(self, steps: int) -> None:
+        """The race's step budget becomes the map's (capped at :data:`MAX_MAP_STEPS`)."""
+        self.steps.setValue(max(1, min(int(steps), MAX_MAP_STEPS)))
+
+    def _racer(self) -> Racer | None:
+        data = self.optimizer.currentData()
+        if isinstance(data, str) and data.startswith("racer:"):
+            key = data.removeprefix("racer:")
+            return next((r for r, _, _ in self.racers if r.key == key), None)
+        return None
+
+    def _optimizer_id(self) -> str:
+        racer = self._racer()
+        return racer.optimizer_id if racer is not None else self.optimizer.currentData()
 
     @Slot()
     def _optimizer_changed(self, *_args) -> None:
-        spec = optimizers.spec(self.optimizer.currentData())
+        spec = optimizers.spec(self._optimizer_id())
         numeric = [h for h in spec.hyperparams if h.kind == "float" and not h.advanced]
         for combo, preferred in ((self.x_param, 0), (self.y_param, 1)):
+            combo.blockSignals(True)
             combo.clear()
             for h in numeric:
                 combo.addItem(h.name, h.name)
             combo.setCurrentIndex(min(preferred, combo.count() - 1))
+            combo.blockSignals(False)
+        self._controls_changed()
 
-    def set_racers(self, racers: list[tuple[Racer, str, str]]) -> None:
-        """The race's racers as ``(racer, label, colour)``: what a sweep sweeps."""
-        self.racers = list(racers)
+    def _fill_colourings(self) -> None:
+        mode = self.mode.currentData()
+        current = self.colour_by.currentData()
+        self.colour_by.blockSignals(True)
+        self.colour_by.clear()
+        for text, value in COLOURINGS.get(mode, ()):
+            if value == "minimum" and (self.surface is None or not self.surface.minima):
+                continue
+            self.colour_by.addItem(text, value)
+        index = self.colour_by.findData(current)
+        self.colour_by.setCurrentIndex(max(index, 0))
+        self.colour_by.setEnabled(self.colour_by.count() > 1)
+        self.colour_by.blockSignals(False)
 
     @Slot()
     def _mode_changed(self, *_args) -> None:
@@ -190,14 +276,54 @@ class MapsView(QWidget):
         self.y_param.setEnabled(mode == "hyper")
         for widget in (self.optimizer, self.grid, self.colour_by):
             widget.setEnabled(mode != "sweep")
-        self.stack.setCurrentWidget(self.sweep_plot if mode == "sweep" else self.plot)
+        self._fill_colourings()
+        self.stack.setCurrentWidget(self.sweep_plot if mode == "sweep" else self.map_page)
         self.readout.setText(
             "Click a point to race that optimizer at that rate; ★ marks each tuned rate, "
             "○ the current one." if mode == "sweep"
             else "Hover a cell to read it; click it to race from there.")
+        self._controls_changed()
+
+    @Slot()
+    def _controls_changed(self, *_args) -> None:
+        """The map on screen no longer matches the controls: clear it, and recompute it when
+        the view computes on its own and is on screen."""
+        self.clear()
+        if self.auto_compute and self.isVisible():
+            self._pending.start()
+
+    def clear(self) -> None:
+        """Remove the map (and the sweep) from the screen."""
+        self.result = None
+        self.image.clear()
+        self.hatch.clear()
+        self.legend.set_entries(())
+        self.minima_marks.clear()
+        for label in self._minima_labels:
+            self.plot.getPlotItem().removeItem(label)
+        self._minima_labels = []
+        self.colorbar.hide()
+        self.sweep_plot.set_lines([], 0.0)
+        if self.thread is None:
+            self.progress.setValue(0)
+            self.progress.setFormat("press Compute" if not self.auto_compute else "computing soon…")
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self.auto_compute and self.result is None and self.thread is None:
+            self._pending.start(0)
+
+    @Slot()
+    def _auto(self) -> None:
+        if self.thread is not None:  # a change during a computation: cancel, then redo
+            self.cancel()
+            self._pending.start()
+            return
+        if self.isVisible():
+            self.compute()
 
     def _axis(self, name: str, count: int) -> maps.Axis:
-        h = optimizers.spec(self.optimizer.currentData()).param(name)
+        h = optimizers.spec(self._optimizer_id()).param(name)
         low = h.low if h.low is not None else 0.0
         high = h.high if h.high is not None else 1.0
         if h.log:
@@ -213,19 +339,23 @@ class MapsView(QWidget):
     def compute(self) -> None:
         if self.surface is None or self.thread is not None:
             return
-        surface, optimizer_id = self.surface, self.optimizer.currentData()
-        size, steps = self.grid.currentData(), self.steps.value()
+        self._pending.stop()
+        surface, steps = self.surface, self.steps.value()
+        size, racer = self.grid.currentData(), self._racer()
+        optimizer_id = self._optimizer_id()
+        settings = dict(racer.settings) if racer is not None else {}
         if self.mode.currentData() == "sweep":
             if not self.racers:
                 self._show_error("Add an optimizer to the race to sweep its learning rate.")
                 return
             job = self._sweep_job(surface, self.start, steps)
         elif self.mode.currentData() == "starts":
-            optimizer = optimizers.get(optimizer_id)
+            optimizer = racer.optimizer() if racer is not None else optimizers.get(optimizer_id)
+            noise = racer.noise if racer is not None else None
 
             def job(cancel, progress):
                 return maps.start_map(surface, optimizer, grid=size, steps=steps,
-                                      cancel=cancel, progress=progress)
+                                      cancel=cancel, progress=progress, noise=noise)
         else:
             x_name, y_name = self.x_param.currentData(), self.y_param.currentData()
             if x_name == y_name:
@@ -235,8 +365,10 @@ class MapsView(QWidget):
 
             def job(cancel, progress):
                 return maps.hyper_map(surface, optimizer_id, x, y, start, steps=steps,
-                                      cancel=cancel, progress=progress)
+                                      base_settings=settings, cancel=cancel,
+                                      progress=progress)
         self.error.hide()
+        self.clear()
         self.worker = MapWorker(job)
         self.worker.progressed.connect(self._progressed)
         self.worker.computed.connect(self._computed)
@@ -255,7 +387,7 @@ class MapsView(QWidget):
 
         def job(cancel, progress):
             lines = []
-            for done, (racer, _label, colour) in enumerate(racers):
+            for done, (racer, _label, style) in enumerate(racers):
                 settings = {k: v for k, v in racer.settings.items() if k != "learning_rate"}
                 sweep, = maps.lr_sweep(surface, [racer.optimizer_id], start, steps=steps,
                                        low=low, high=high, count=count,
@@ -264,7 +396,7 @@ class MapsView(QWidget):
                 rate = float(optimizers.get(racer.optimizer_id, **racer.settings)
                              .config["learning_rate"])
                 plain = dataclasses.replace(racer, schedule=None, noise=None)
-                lines.append(SweepLine(racer.key, plain.label(), colour, rate, sweep))
+                lines.append(SweepLine(racer.key, plain.label(), style, rate, sweep))
                 progress((done + 1) / len(racers))
             return lines
         return job
@@ -276,6 +408,7 @@ class MapsView(QWidget):
 
     def shutdown(self) -> None:
         """Cancel and wait for a map in progress (window close)."""
+        self._pending.stop()
         self.cancel()
         threads.wait_all(30000)  # also a thread whose work just ended
 
@@ -311,7 +444,7 @@ class MapsView(QWidget):
         counts = np.bincount(result.status.ravel(), minlength=len(status.IDS))
         self.progress.setValue(1000)
         self.progress.setFormat(", ".join(
-            f"{counts[code]} {status.WORDS[name]}" for code, name in enumerate(status.IDS)
+            f"{counts[code]:,} {status.WORDS[name]}" for code, name in enumerate(status.IDS)
             if counts[code] or name in ("converged", "not_converged"))
             + f" after {result.steps} steps")
 
@@ -325,45 +458,70 @@ class MapsView(QWidget):
         self.progress.setFormat(f"{len(lines)} optimizer(s) × {count} learning rates "
                                 f"({low:g} to {high:g}), {self.steps.value()} steps each")
 
+    # --- drawing ----------------------------------------------------------------------------
     def _draw(self) -> None:
-        """Colour the map by what ``show`` asks: steps, minimum reached or final loss."""
+        """Colour the map by what ``colour_by`` asks, with its legend and colour bar."""
         result = self.result
         if result is None:
             return
-        what = self.colour_by.currentData()
-        if what == "minimum" and not isinstance(result, maps.HyperMap):
-            index = result.minimum_index
-            shown = np.where(index >= 0, index.astype(float), np.nan)
-            levels, label = (0.0, max(float(np.nanmax(shown, initial=0.0)), 1.0)), "minimum #"
-            colormap = pg.ColorMap(None, _CATEGORIES[: max(2, int(levels[1]) + 1)])
-        elif what == "loss":
-            loss = result.final_loss
-            floor = float(np.min(loss))
-            shown = np.log10(loss - floor + 1e-12 * max(1.0, abs(floor)) + 1e-300)
-            levels, label, colormap = (float(shown.min()), float(shown.max())), \
-                "log₁₀(final loss − min)", pg.colormap.get("viridis")
-        else:
-            steps = result.steps_to_converge.astype(float)
-            shown = np.where(steps >= 0, np.log10(np.maximum(steps, 1)), np.nan)
-            finite = shown[np.isfinite(shown)]
-            levels = (0.0, max(float(finite.max()) if finite.size else 1.0, 1e-6))
-            label, colormap = "log₁₀ steps (blank: not converged)", pg.colormap.get("viridis")
-        if levels[1] <= levels[0]:
-            levels = (levels[0], levels[0] + 1.0)
-        self.colorbar.setColorMap(colormap)
-        self.image.setImage(shown, autoLevels=False)
-        self.colorbar.setLevels(levels)
-        self.colorbar.axis.setLabel(label)
+        hyper = isinstance(result, maps.HyperMap)
+        by = self.colour_by.currentData() or "steps"
+        if hyper and by == "minimum":
+            by = "steps"
+        minima = self.surface.minima if self.surface is not None else ()
+        floor = min((m.value for m in minima), default=None)
+        shown = colour(result, by, minima, floor)
         x0, x1, y0, y1 = self._extent(result)
-        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        plot = self.plot.getPlotItem()
-        if isinstance(result, maps.HyperMap):
-            plot.setLabel("bottom", result.x.name + (" (log₁₀)" if result.x.log else ""))
-            plot.setLabel("left", result.y.name + (" (log₁₀)" if result.y.log else ""))
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self.image.setImage(shown.rgba, autoLevels=False, levels=(0, 255))
+        self.image.setRect(rect)
+        self.hatch.setImage(hatch_overlay(shown.hatch), autoLevels=False, levels=(0, 255))
+        self.hatch.setRect(rect)
+        self.legend.set_entries(shown.legend)
+        if shown.scale is not None:
+            self.colorbar.setLevels(shown.scale)
+            self.colorbar.axis.setLabel(shown.scale_label)
+            self.colorbar.show()
         else:
+            self.colorbar.hide()
+        self._mark_minima(None if hyper or by != "minimum" else minima)
+        plot = self.plot.getPlotItem()
+        if hyper:
+            plot.getAxis("bottom").setLogMode(result.x.log)
+            plot.getAxis("left").setLogMode(result.y.log)
+            plot.setLabel("bottom", result.x.name)
+            plot.setLabel("left", result.y.name)
+        else:
+            plot.getAxis("bottom").setLogMode(False)
+            plot.getAxis("left").setLogMode(False)
             plot.setLabel("bottom", "start x")
             plot.setLabel("left", "start y")
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _bar_labels(self, values, _scale, _spacing) -> list[str]:
+        """10ⁿ labels on the colour bar; within one decade every tick is labelled (70 80 90
+        100), since a tall bar has room and a narrow range needs the numbers."""
+        low, high = self.colorbar.axis.range
+        if high - low < 1.0:
+            return [f"{10**v:.3g}" for v in values]
+        return [log_tick_label(v) for v in values]
+
+    def _mark_minima(self, minima) -> None:
+        """Number each known minimum on a start map, as the legend numbers them."""
+        plot = self.plot.getPlotItem()
+        for label in self._minima_labels:
+            plot.removeItem(label)
+        self._minima_labels = []
+        if not minima:
+            self.minima_marks.clear()
+            return
+        self.minima_marks.setData(pos=[m.point for m in minima])
+        for i, minimum in enumerate(minima):
+            label = pg.TextItem(str(i + 1), color="#000000", anchor=(0.5, 0.5))
+            label.setZValue(21)
+            label.setPos(*minimum.point)
+            plot.addItem(label)
+            self._minima_labels.append(label)
 
     @staticmethod
     def _extent(result) -> tuple[float, float, float, float]:
@@ -374,6 +532,27 @@ class MapsView(QWidget):
         dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
         dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
         return xs[0] - dx / 2, xs[-1] + dx / 2, ys[0] - dy / 2, ys[-1] + dy / 2
+
+    def caption(self):
+        """What a picture of this map says about itself: what was mapped, and its legend."""
+        from gui.figure import Caption
+
+        surface = self.surface.name if self.surface is not None else ""
+        if self.mode.currentData() == "sweep":
+            lines = self.sweep_plot.lines
+            return Caption(f"Learning-rate sweep on {surface}",
+                           f"{self.steps.value()} steps",
+                           tuple((line.style, line.label) for line in lines))
+        r = self.result
+        if r is None:
+            return Caption(f"{self.mode.currentText()} on {surface}")
+        name = optimizers.spec(r.optimizer_id).name
+        what = self.colour_by.currentText()
+        where = (f"over {r.x.name} × {r.y.name} from ({r.start[0]:g}, {r.start[1]:g})"
+                 if isinstance(r, maps.HyperMap) else "from every start")
+        return Caption(f"{name} on {surface}: {what} {where}", f"{r.steps} steps",
+                       tuple((e.color, f"{e.text} ({e.count:,})")
+                             for e in self.legend.entries))
 
     # --- reading and choosing cells ---------------------------------------------------------
     def cell_at(self, scene_pos) -> tuple[int, int] | None:
@@ -390,6 +569,7 @@ class MapsView(QWidget):
         return None
 
     def describe(self, row: int, col: int) -> str:
+        """One cell in words: where it is, what happened there, its final loss."""
         r = self.result
         outcome = simulate.STATUS_NAMES[int(r.status[row, col])]
         steps = int(r.steps_to_converge[row, col])
@@ -397,8 +577,11 @@ class MapsView(QWidget):
                  if isinstance(r, maps.HyperMap) else f"start ({r.xs[col]:.4g}, {r.ys[row]:.4g})")
         verdict = status.phrase(outcome, steps if steps >= 0 else None, r.steps)
         if not isinstance(r, maps.HyperMap) and r.minimum_index[row, col] >= 0:
-            m = self.surface.minima[int(r.minimum_index[row, col])]
-            verdict += f" to minimum #{int(r.minimum_index[row, col])} ({m.point[0]:.3g}, {m.point[1]:.3g})"
+            index = int(r.minimum_index[row, col])
+            m = self.surface.minima[index]
+            verdict += f" to minimum {index + 1} ({m.point[0]:.3g}, {m.point[1]:.3g})"
+        if outcome == "undefined":
+            return f"{where}: f is not defined there"
         return f"{where}: {verdict}, final loss {r.final_loss[row, col]:.4g}"
 
     @Slot(object)
@@ -414,6 +597,9 @@ class MapsView(QWidget):
             return
         row, col = cell
         r = self.result
+        if r.status[row, col] == simulate.UNDEFINED:
+            self.readout.setText(self.describe(row, col) + ": no race from there")
+            return
         if isinstance(r, maps.HyperMap):
             settings = {**r.base_config, r.x.name: float(r.xs[col]), r.y.name: float(r.ys[row])}
             self.settings_chosen.emit(r.optimizer_id, settings)
@@ -428,3 +614,5 @@ class MapsView(QWidget):
             axis = self.plot.getPlotItem().getAxis(name)
             axis.setPen(theme.foreground)
             axis.setTextPen(theme.foreground)
+        self.colorbar.axis.setPen(theme.foreground)
+        self.colorbar.axis.setTextPen(theme.foreground)

@@ -23,7 +23,8 @@ from gui.widgets import StatusTable
 COLUMNS = ("Optimizer", "Status", "Train acc.", "Val. acc.", "Test acc.", "s / epoch", "Params",
            "Optimizer state", "State vs SGD")
 CSV_HEADER = ("key", "optimizer", "status", "train_accuracy", "val_accuracy", "test_accuracy",
-              "seconds_per_epoch", "n_params", "optimizer_state_bytes", "state_vs_sgd")
+              "seconds_per_epoch", "n_params", "optimizer_state_bytes",
+              "state_minus_sgd_bytes", "state_over_sgd")
 STATUS_COLUMN = COLUMNS.index("Status")
 STATE_COLUMN = COLUMNS.index("Optimizer state")
 VERSUS_SGD_COLUMN = COLUMNS.index("State vs SGD")
@@ -270,8 +271,12 @@ class TrainingResults(StatusTable):
         writer.writerow(CSV_HEADER)
         for row in self._rows:
             ratio = state_ratio_to_sgd(row, self._rows)
+            sgd = _sgd_bytes(self._rows)
+            difference = (None if sgd is None or row.optimizer_state_bytes is None
+                          else row.optimizer_state_bytes - sgd)
             values = (row.train_accuracy, row.val_accuracy, row.test_accuracy,
-                      row.seconds_per_epoch, row.n_params, row.optimizer_state_bytes, ratio)
+                      row.seconds_per_epoch, row.n_params, row.optimizer_state_bytes,
+                      difference, ratio)
             writer.writerow((row.key, row.label, row.status,
                              *(_plain(value) for value in values)))
         return buffer.getvalue()

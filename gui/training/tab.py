@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
 from engine.files import atomic
 from engine.landscape.race import Racer
 from gui import threads
-from gui.palette import LIGHT, Theme, color_for
+from gui.palette import LIGHT, RacerStyle, Theme, style_for
 from gui.training.plots import TrainingPlots
 from gui.training.results import TrainingResults, TrainingRow
 from gui.training.worker import TrainingWorker
-from gui.widgets import controls_beside, error_label, group, scroll_panel
+from gui.widgets import ProgressLine, controls_beside, error_label, group, scroll_panel
 from gui.widgets.banner import LessonBanner
 from gui.widgets.racer_panel import RacerPanel
 
@@ -58,7 +58,8 @@ class TrainingTab(QWidget):
         self.worker: TrainingWorker | None = None
         self.thread = None
         self.racers: dict[str, Racer] = {}
-        self.colors: dict[str, str] = {}
+        #: Each optimizer's colour, marker and dash (gui.palette), as in the race.
+        self.styles: dict[str, RacerStyle] = {}
         self.rows: dict[str, TrainingRow] = {}
         self.results: list = []
         self.dataset_path: str | None = None
@@ -79,6 +80,7 @@ class TrainingTab(QWidget):
         controls = QWidget()
         column = QVBoxLayout(controls)
         self.racer_panel = RacerPanel(has_noise=False, steps_label="batch step")
+        self.racer_panel.set_theme(self.theme)
         self.racer_panel.racer_added.connect(self._racer_added)
         self.racer_panel.racer_removed.connect(self._racer_removed)
         self.racer_panel.racer_changed.connect(self._racer_changed)
@@ -101,7 +103,7 @@ class TrainingTab(QWidget):
 
         self.dataset_label = QLabel("Data: chosen when training starts.")
         self.dataset_label.setWordWrap(True)
-        self.progress = QProgressBar()
+        self.progress = ProgressLine()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat("idle")
@@ -126,9 +128,15 @@ class TrainingTab(QWidget):
         top_layout.addWidget(self.progress)
         top_layout.addWidget(self.plots, 1)
         top_layout.addLayout(smoothing)
+        # The explanation opens in place of the results table, never above the curves.
+        self.bottom = QStackedWidget()
+        self.bottom.addWidget(self.table)
+        self.bottom.addWidget(self.banner.drawer)
+        self.banner.explanation_toggled.connect(
+            lambda shown: self.bottom.setCurrentIndex(1 if shown else 0))
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
-        right.addWidget(self.table)
+        right.addWidget(self.bottom)
         right.setStretchFactor(0, 4)
         right.setStretchFactor(1, 1)
         right.setSizes([640, 200])
@@ -191,15 +199,14 @@ class TrainingTab(QWidget):
 
     # --- optimizers ----------------------------------------------------------------------
     def _add_racer(self, optimizer_id: str) -> str:
-        key = f"{optimizer_id}-{len(self.colors) + 1}"
-        same = sum(r.optimizer_id == optimizer_id for r in self.racers.values())
+        key = f"{optimizer_id}-{len(self.styles) + 1}"
         self.racers[key] = Racer(key, optimizer_id)
-        self.colors[key] = color_for(optimizer_id, same)
+        self.styles[key] = style_for(optimizer_id, self.styles.values())
         return key
 
     def _refresh_racers(self, select: str | None = None) -> None:
         labels = {k: r.label() for k, r in self.racers.items()}
-        self.racer_panel.set_racers(list(self.racers.values()), self.colors, labels)
+        self.racer_panel.set_racers(list(self.racers.values()), self.styles, labels)
         if select:
             self.racer_panel.select(select)
 
@@ -260,7 +267,7 @@ class TrainingTab(QWidget):
         self.results = []
         self.plots.clear()
         self.plots.set_epochs(config.epochs)
-        self.rows = {key: TrainingRow(key, self.racers[key].label(), self.colors[key], "waiting",
+        self.rows = {key: TrainingRow(key, self.racers[key].label(), self.styles[key].color, "waiting",
                                       None, None, None, None, None, None)
                      for key in self._run_keys}
         self.table.set_rows(list(self.rows.values()))
@@ -322,7 +329,7 @@ class TrainingTab(QWidget):
     def _run_started(self, index: int, optimizer_id: str, epochs: int, batches: int) -> None:
         key = self._run_keys[index]
         self._run_meta[index] = (epochs, batches)
-        self.plots.start_run(key, self.racers[key].label(), self.colors[key], batches)
+        self.plots.start_run(key, self.racers[key].label(), self.styles[key].color, batches)
         self._update_row(key, status="running")
         self.progress.setFormat(f"{self.racers[key].label()}: starting (epoch 1/{epochs})")
 
@@ -379,7 +386,7 @@ class TrainingTab(QWidget):
         if self.is_running():
             self.stop()
         self.racers.clear()
-        self.colors.clear()
+        self.styles.clear()
         for entry in config.optimizers:
             key = self._add_racer(entry[0])
             schedule = entry[2] if len(entry) == 3 else config.schedule
@@ -434,26 +441,40 @@ class TrainingTab(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, title, "", pattern)
         return path or None
 
+    def _nothing_to_export(self) -> bool:
+        """True (and the status bar says so) before any run has a result: no empty file."""
+        if self.table.has_results() or self.results:
+            return False
+        self.status_message.emit("Nothing to export yet: train first (press Train).")
+        return True
+
     @Slot()
     def export_csv(self, path: str | None = None) -> None:
+        if self._nothing_to_export():
+            return
         path = path or self._save_dialog("Export results as CSV", "CSV (*.csv)")
         if path:
             atomic.write_text(path, self.table.to_csv())
 
     @Slot()
     def export_json(self, path: str | None = None) -> None:
+        if self._nothing_to_export():
+            return
         path = path or self._save_dialog("Export histories as JSON", "JSON (*.json)")
         if path:
             atomic.write_text(path, json.dumps(self.histories(), indent=2, allow_nan=False))
 
     @Slot()
     def export_png(self, path: str | None = None) -> None:
+        if self._nothing_to_export():
+            return
         path = path or self._save_dialog("Export plots as PNG", "PNG (*.png)")
         if path:
             self.plots.export_png(path)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        self.racer_panel.set_theme(theme)
         self.plots.set_theme(theme)
         self.table.set_theme(theme)
 

@@ -27,7 +27,7 @@ def scroll_panel(content: QWidget) -> QScrollArea:
     scroll = QScrollArea()
     scroll.setWidget(content)
     scroll.setWidgetResizable(True)
-    scroll.setMinimumWidth(content.sizeHint().width()
+    scroll.setMinimumWidth(content.minimumSizeHint().width()
                            + scroll.verticalScrollBar().sizeHint().width() + 4)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return scroll
@@ -127,3 +127,48 @@ class StatusTable(QTableWidget):
             item = self.item(index, self.status_column)
             if item is not None:
                 item.setForeground(self._status_brush(row.status))
+
+
+class ProgressLine(QWidget):
+    """A progress bar with its words beside it, not on it: text drawn over the bar is cut in
+    two colours where the fill ends ("stopped" half on blue, half on grey)."""
+
+    def __init__(self, parent=None) -> None:
+        from PySide6.QtWidgets import QProgressBar
+
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setMinimumWidth(120)
+        row.addWidget(self.label, 2)
+        row.addWidget(self.bar, 3)
+        self._format = ""
+
+    def setRange(self, low: int, high: int) -> None:  # noqa: N802 - QProgressBar's API
+        self.bar.setRange(low, high)
+
+    def setValue(self, value: int) -> None:  # noqa: N802
+        self.bar.setValue(value)
+        self._show()
+
+    def value(self) -> int:
+        return self.bar.value()
+
+    def setFormat(self, text: str) -> None:  # noqa: N802
+        self._format = text
+        self._show()
+
+    def format(self) -> str:
+        return self._format
+
+    def setTextVisible(self, visible: bool) -> None:  # noqa: N802
+        self.label.setVisible(visible)
+
+    def _show(self) -> None:
+        low, high = self.bar.minimum(), self.bar.maximum()
+        percent = 0 if high <= low else round(100 * (self.bar.value() - low) / (high - low))
+        self.label.setText(self._format.replace("%p", str(percent)))

@@ -1,108 +1,224 @@
-"""The lesson banner above the race: a preset's title, its explanation and the live number.
+"""The lesson banner above the race: a preset's title and its live number, at a fixed height.
 
-Hidden until a scenario with a title is opened. The explanation folds away (or shows large
-in presentation mode, on request); the measured line is updated as the race plays, so the
-claim of the preset is proved by a number on screen, not asserted.
+Hidden until a scenario with a title is opened. The banner has a fixed number of lines
+(title; headline; in normal mode one line of per-racer numbers), each elided with its whole
+text in a tooltip, so it never grows or shrinks while the race plays and nothing below it
+moves. The explanation is never shown above the race, where it would shrink it: "Explain"
+(E) opens it in an :class:`ExplanationDrawer` that the tab shows in place of its side panel.
 """
 
 from __future__ import annotations
 
-from html import escape
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QPainter
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+#: Type sizes relative to the app's font: (title, headline, details); presentation mode uses
+#: LARGE. At 1280×720 on a 3 m projected image a pixel is about 2.4 mm: a 15 pt body (the
+#: app's font in presentation mode) is about 20 px ≈ 5 cm tall, the 1.5× headline (22 pt)
+#: about 7 cm, readable from 10 m (the usual rule: 2.5 cm of letter height per 4 m).
+NORMAL = (1.25, 1.1, 1.0)
+LARGE = (1.3, 1.5, 1.0)
+
+
+class ElidedLabel(QWidget):
+    """One line of plain text that never wraps: too long, it ends in "…" and the tooltip
+    holds it all. Its height is one line of its font, whatever the text."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 - reads like QLabel's
+        text = " ".join(str(text).split())  # one line: newlines and tabs become spaces
+        if text != self._text:
+            self._text = text
+            self._update_tooltip()
+            self.update()
+
+    def _update_tooltip(self) -> None:
+        elided = self.fontMetrics().horizontalAdvance(self._text) > self.width()
+        self.setToolTip(self._text if elided else "")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.fontMetrics().horizontalAdvance(self._text), self._line_height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(0, self._line_height())
+
+    def _line_height(self) -> int:
+        return self.fontMetrics().height() + 2
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.setFixedHeight(self._line_height())
+            self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._update_tooltip()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        shown = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight,
+                                              self.width())
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         shown)
+
+
+class ExplanationDrawer(QWidget):
+    """A preset's explanation as a panel of its own (the tab shows it beside the race)."""
+
+    closed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        top = QHBoxLayout()
+        self.heading = ElidedLabel("Explanation")
+        font = QFont(self.heading.font())
+        font.setBold(True)
+        self.heading.setFont(font)
+        close = QPushButton("×")
+        close.setFixedWidth(28)
+        close.setToolTip("Close the explanation (E)")
+        close.clicked.connect(self.closed)
+        top.addWidget(self.heading, 1)
+        top.addWidget(close)
+        layout.addLayout(top)
+        self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        scroll = QScrollArea()
+        scroll.setWidget(self.text)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(scroll, 1)
+
+    def set_text(self, title: str, explanation: str) -> None:
+        self.heading.setText(title or "Explanation")
+        self.text.setText(explanation)
 
 
 class LessonBanner(QFrame):
-    """Title, explanation (toggle) and measured result of the open scenario."""
+    """Title, live headline and per-racer numbers of the open scenario, at a fixed height.
+
+    Signals
+    -------
+    explanation_toggled(bool)
+        The explanation should be shown (True) or hidden (in :attr:`drawer`).
+    """
+
+    explanation_toggled = Signal(bool)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setObjectName("lessonBanner")
+        self.drawer = ExplanationDrawer()
+        self.drawer.closed.connect(lambda: self.set_explanation_visible(False))
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.setSpacing(2)
+        layout.setContentsMargins(8, 3, 8, 3)
+        layout.setSpacing(1)
         top = QHBoxLayout()
-        self.title = QLabel()
-        self.title.setWordWrap(True)
+        self.title = ElidedLabel()
         self.toggle = QPushButton("Explain")
         self.toggle.setCheckable(True)
-        self.toggle.setToolTip("Show or hide the explanation (E)")
+        self.toggle.setToolTip("Show or hide the explanation beside the race (E)")
         self.toggle.toggled.connect(self.set_explanation_visible)
         self.close_button = QPushButton("×")
         self.close_button.setFixedWidth(28)
         self.close_button.setToolTip("Hide this banner")
-        self.close_button.clicked.connect(self.hide)
+        self.close_button.clicked.connect(self._close)
         top.addWidget(self.title, 1)
         top.addWidget(self.toggle)
         top.addWidget(self.close_button)
         layout.addLayout(top)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextFormat(Qt.TextFormat.PlainText)
-        self.explanation.hide()
-        layout.addWidget(self.explanation)
-        self.measure = QLabel()
-        self.measure.setWordWrap(True)
-        self.measure.setTextFormat(Qt.TextFormat.RichText)
+        self.measure = ElidedLabel()  # the headline
         layout.addWidget(self.measure)
+        self.details = ElidedLabel()  # one line of per-racer numbers (normal mode only)
+        layout.addWidget(self.details)
+        self._explanation = ""
         self._large = False
         self.set_large(False)
         self.hide()
 
+    @property
+    def explanation(self) -> QLabel:
+        """The label holding the explanation (in the drawer)."""
+        return self.drawer.text
+
     def set_content(self, title: str, explanation: str) -> None:
         """Show the banner for a scenario (hidden when ``title`` is empty)."""
         self.title.setText(title)
-        self.explanation.setText(explanation)
+        self._explanation = explanation
+        self.drawer.set_text(title, explanation)
         self.toggle.setEnabled(bool(explanation))
         self.measure.setText("")
+        self.details.setText("")
         self.setVisible(bool(title))
-        self._fit()
+        if not explanation:
+            self.set_explanation_visible(False)
 
     def set_measure(self, headline: str, lines: list[str]) -> None:
-        """The live number(s): a headline and one line per racer (the headline alone when
-        large: the per-racer numbers are in the results table too)."""
-        parts = [f"<b>{escape(headline)}</b>"] if headline else []
-        if not self._large or not headline:
-            parts += [escape(line) for line in lines]
-        text = " &nbsp;·&nbsp; ".join(parts)
-        if text != self.measure.text():
-            self.measure.setText(text)
-            self._fit()
-
-    def _fit(self) -> None:
-        """Never clip a wrapped line: the banner is as tall as its text needs at its width."""
-        layout = self.layout()
-        if self.width() > 0 and layout.hasHeightForWidth():
-            self.setMinimumHeight(layout.totalHeightForWidth(self.width()))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        self._fit()
+        """The live number: a headline, and the per-racer numbers on one line below."""
+        self.measure.setText(headline)
+        self.details.setText("  ·  ".join(lines))
 
     @Slot(bool)
     def set_explanation_visible(self, visible: bool) -> None:
-        self.explanation.setVisible(visible and bool(self.explanation.text()))
+        visible = bool(visible and self._explanation and self.isVisible())
         if self.toggle.isChecked() != visible:
+            self.toggle.blockSignals(True)
             self.toggle.setChecked(visible)
-        self._fit()
+            self.toggle.blockSignals(False)
+        self.explanation_toggled.emit(visible)
+
+    def explanation_visible(self) -> bool:
+        return self.toggle.isChecked()
 
     def toggle_explanation(self) -> None:
-        self.set_explanation_visible(not self.explanation.isVisible())
+        self.set_explanation_visible(not self.toggle.isChecked())
+
+    @Slot()
+    def _close(self) -> None:
+        self.set_explanation_visible(False)
+        self.hide()
 
     def set_large(self, large: bool) -> None:
-        """Presentation mode: text readable from the back of a room."""
+        """Presentation mode: the title and headline in large type (see :data:`LARGE`), and
+        the per-racer line left to the results table."""
         self._large = large
-        base = QFont().pointSize()
-        base = base if base > 0 else 10
-        sizes = (int(base * 2.0), int(base * 1.6), int(base * 1.6)) if large else (
-            int(base * 1.25), base, base)
-        for label, size, bold in zip((self.title, self.explanation, self.measure), sizes,
-                                     (True, False, False), strict=True):
-            font = QFont(label.font())
-            font.setPointSize(size)
+        base = QFont()
+        points = base.pointSizeF() if base.pointSizeF() > 0 else 10.0
+        for label, scale, bold in zip((self.title, self.measure, self.details),
+                                      LARGE if large else NORMAL, (True, True, False),
+                                      strict=True):
+            font = QFont(base)
+            font.setPointSizeF(points * scale)
             font.setBold(bold)
             label.setFont(font)
-        self._fit()
+        self.details.setVisible(not large)
+        drawer_font = QFont(base)
+        drawer_font.setPointSizeF(points * (1.15 if large else 1.0))
+        self.drawer.text.setFont(drawer_font)

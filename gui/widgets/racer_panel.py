@@ -11,10 +11,10 @@ import dataclasses
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -32,7 +33,9 @@ from engine import optimizers
 from engine.landscape.race import Racer
 from engine.landscape.simulate import GradientNoise
 from engine.params import HyperParam, HyperParamError
-from gui.widgets import group, swatch
+from gui.palette import RacerStyle, color_for, marker_for
+from gui.widgets import group
+from gui.widgets.markers import marker_icon
 from gui.widgets.schedule_editor import ScheduleEditor
 
 MAX_NOISE = 100.0
@@ -66,18 +69,24 @@ class RacerPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.list = QListWidget()
         self.list.setMaximumHeight(130)
+        self.list.setIconSize(QSize(32, 16))
         self.list.currentItemChanged.connect(self._current_changed)
         layout.addWidget(self.list)
         row = QHBoxLayout()
-        self.add_combo = QComboBox()
+        # A menu, not a combo: a combo would keep showing the last type added, which reads
+        # as the selected racer's type.
+        self.add_menu = QMenu(self)
         for spec in optimizers.catalog():
-            self.add_combo.addItem(spec.name, spec.id)
-        self.add_button = QPushButton("Add")
-        self.add_button.clicked.connect(self._add_clicked)
+            action = self.add_menu.addAction(
+                marker_icon(RacerStyle(color_for(spec.id), marker_for(spec.id)), 16),
+                spec.name)
+            action.setData(spec.id)
+        self.add_menu.triggered.connect(self._add_chosen)
+        self.add_button = QPushButton("Add optimizer…")
+        self.add_button.setMenu(self.add_menu)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self._remove_clicked)
-        row.addWidget(self.add_combo, 1)
-        row.addWidget(self.add_button)
+        row.addWidget(self.add_button, 1)
         row.addWidget(self.remove_button)
         layout.addLayout(row)
         self.form_host = QWidget()
@@ -121,15 +130,18 @@ class RacerPanel(QWidget):
         self._budget = 1000
 
     # --- the list ------------------------------------------------------------------------
-    def set_racers(self, racers: list[Racer], colors: dict[str, str], labels: dict[str, str]
-                   ) -> None:
-        """Show ``racers``; keeps the selection when its key is still there."""
+    def set_racers(self, racers: list[Racer], styles: dict[str, RacerStyle],
+                   labels: dict[str, str]) -> None:
+        """Show ``racers`` with their markers; keeps the selection when its key is still
+        there."""
         current = self.current_key()
         self._racers = {r.key: r for r in racers}
         self.list.blockSignals(True)
         self.list.clear()
         for racer in racers:
-            item = QListWidgetItem(swatch(colors[racer.key]), labels[racer.key])
+            item = QListWidgetItem(marker_icon(styles[racer.key], 16, line=True),
+                                   labels[racer.key])
+            item.setToolTip(f"{labels[racer.key]}: {styles[racer.key].describe()}")
             item.setData(Qt.ItemDataRole.UserRole, racer.key)
             self.list.addItem(item)
         self.list.blockSignals(False)
@@ -158,9 +170,13 @@ class RacerPanel(QWidget):
         self._build_form(self._racers.get(key))
         self.selection_changed.emit(key)
 
-    @Slot()
-    def _add_clicked(self) -> None:
-        self.racer_added.emit(self.add_combo.currentData())
+    @Slot(QAction)
+    def _add_chosen(self, action: QAction) -> None:
+        self.racer_added.emit(action.data())
+
+    def add(self, optimizer_id: str) -> None:
+        """Add a racer of ``optimizer_id``, as choosing it from the Add menu does."""
+        self.racer_added.emit(optimizer_id)
 
     @Slot()
     def _remove_clicked(self) -> None:
@@ -174,6 +190,10 @@ class RacerPanel(QWidget):
         if key is not None:
             racer = self._racers[key]
             self.racer_changed.emit(Racer(key, racer.optimizer_id, {}, racer.start))
+
+    def set_theme(self, theme) -> None:
+        """Plot colours for ``theme`` (the schedule's mini-plot)."""
+        self.schedule.set_theme(theme)
 
     # --- schedule and noise ---------------------------------------------------------------
     def set_budget(self, budget: int) -> None:
@@ -243,6 +263,7 @@ class RacerPanel(QWidget):
             if hyperparam.advanced:
                 continue
             editor = self._editor_for(hyperparam, config[hyperparam.name])
+            editor.setMinimumWidth(80)  # a narrow panel on a 1024-px projector
             editor.setToolTip(f"{hyperparam.doc}\nValid: {hyperparam.range_text()}")
             self._editors[hyperparam.name] = editor
             self.form.addRow(hyperparam.name, editor)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.optimizers import schedules
 from engine.optimizers.schedules import Schedule
+from engine.params import short_number
 from gui.palette import LIGHT, Theme
 from gui.widgets import error_label
 
@@ -179,6 +180,10 @@ class ScheduleEditor(QWidget):
         self.curve.setData(np.arange(self.steps), rates)
         top = float(rates.max()) if rates.size else 1.0
         self.plot.getPlotItem().setYRange(0.0, top * 1.1 if top > 0 else 1.0, padding=0)
+        # Two labels on a plot this short: 0 and the top rate, written out ("0.001", never a
+        # column of crammed ticks or a top rate rounded to "0").
+        self.plot.getPlotItem().getAxis("left").setTicks(
+            [[(0.0, "0"), (top, short_number(top))] if top > 0 else [(0.0, "0")], []])
         self.formula.setText("lr = " + schedules.describe(
             self.schedule if self.schedule is not None else self.base_rate))
         self.set_cursor(min(self._cursor_step, self.steps - 1))

@@ -1,0 +1,180 @@
+"""Graphics items of the 2-D race map: contours, trails, and where a trail leaves the map.
+
+Each is one item painted from paths built straight from the arrays (an animation frame paints
+a handful of paths, not one item per racer and level).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsItem
+
+#: How far past the map a trail is still drawn (in map widths): further points are clamped,
+#: so a path that blew up to 10¹⁰ never builds a path Qt struggles to stroke.
+DRAW_MARGIN = 2.0
+
+
+class ContoursItem(pg.GraphicsObject):
+    """Every contour level as one path in one item.
+
+    The item is cached as a single pixmap: an animation frame blits it once, where one item per
+    level cost a full-viewport blit each (12 levels nearly halved the frame rate).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._path = QPainterPath()
+        self._pen = pg.mkPen((255, 255, 255, 90), width=1)
+        self.levels = np.empty(0)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_levels(self, data: np.ndarray, levels, domain: tuple[float, float, float, float],
+                   ) -> None:
+        """Trace ``levels`` of ``data`` (column-major, x first) over ``domain``."""
+        x0, x1, y0, y1 = domain
+        sx = (x1 - x0) / (data.shape[0] - 1)
+        sy = (y1 - y0) / (data.shape[1] - 1)
+        lines = [np.asarray(line, dtype=float) for level in levels
+                 for line in pg.functions.isocurve(data, float(level), connected=True,
+                                                   extendToEdge=True) if len(line) > 1]
+        path = QPainterPath()
+        if lines:
+            # pyqtgraph puts sample k at k + 0.5 (pixel centres) and its edge extension can
+            # reach one cell further: back to sample indices, within the grid.
+            points = np.clip(np.concatenate(lines) - 0.5, 0, np.subtract(data.shape, 1))
+            connect = np.ones(len(points), dtype=bool)  # joins point k to k + 1
+            connect[np.cumsum([len(line) for line in lines]) - 1] = False
+            path = pg.arrayToQPath(x0 + points[:, 0] * sx, y0 + points[:, 1] * sy,
+                                   connect=connect)
+        self.prepareGeometryChange()
+        self.levels = np.asarray(levels, dtype=float)
+        self._path = path
+        self.update()
+
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._path.boundingRect()
+
+    def paint(self, painter, *_args) -> None:
+        painter.setPen(self._pen)
+        painter.drawPath(self._path)
+
+
+class TrailsItem(pg.GraphicsObject):
+    """Every racer's trail in one item: a dark outline under a coloured, dashed line.
+
+    A dashed line over its solid outline reads as colour alternating with dark, so racers of
+    one colour (or to a viewer who cannot tell two colours apart) still differ.
+    """
+
+    def __init__(self, outline: str) -> None:
+        super().__init__()
+        self._scale = 1.0
+        self._outline_color = outline
+        self._outline = pg.mkPen(outline, width=5)
+        self._pens: dict[tuple[str, int], object] = {}
+        self._paths: list[tuple[object, object]] = []
+        self._bounds = QRectF()
+
+    def set_paths(self, trails: list[tuple[np.ndarray, str, int]]) -> None:
+        """``trails``: (points (k, 2), hex colour, Qt pen style) per racer, in drawing order."""
+        self.prepareGeometryChange()
+        self._paths = []
+        bounds = QRectF()
+        for points, color, dash in trails:
+            if len(points) < 2:
+                continue
+            path = pg.arrayToQPath(points[:, 0], points[:, 1])
+            pen = self._pens.get((color, dash))
+            if pen is None:
+                pen = self._pens[(color, dash)] = pg.mkPen(color, width=2.5 * self._scale,
+                                                           style=Qt.PenStyle(dash))
+            self._paths.append((path, pen))
+            bounds = bounds.united(path.boundingRect())
+        self._bounds = bounds
+        self.update()
+
+    def set_outline(self, color: str) -> None:
+        self._outline_color = color
+        self._outline = pg.mkPen(color, width=5 * self._scale)
+        self.update()
+
+    def set_width(self, scale: float) -> None:
+        """Line widths times ``scale`` (2.5 px trails on a 5 px outline at 1)."""
+        self._scale = float(scale)
+        self._pens = {}
+        self.set_outline(self._outline_color)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if self._bounds.isNull():
+            return QRectF()
+        px, py = self.pixelVectors()
+        pad_x = 4 * abs(px.x()) if px is not None else 0.0
+        pad_y = 4 * abs(py.y()) if py is not None else 0.0
+        return self._bounds.adjusted(-pad_x, -pad_y, pad_x, pad_y)
+
+    def paint(self, painter, *_args) -> None:
+        painter.setRenderHint(painter.RenderHint.Antialiasing, True)
+        for path, _ in self._paths:
+            painter.setPen(self._outline)
+            painter.drawPath(path)
+        for path, pen in self._paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
+
+
+def inside(points: np.ndarray, domain: tuple[float, float, float, float]) -> np.ndarray:
+    """Which of ``points`` (k, 2) lie on the map ``domain`` (edges included)."""
+    x0, x1, y0, y1 = domain
+    return ((points[:, 0] >= x0) & (points[:, 0] <= x1)
+            & (points[:, 1] >= y0) & (points[:, 1] <= y1))
+
+
+def exit_point(points: np.ndarray, domain: tuple[float, float, float, float]
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where a path whose last point is off the map last crossed the map's edge, and the
+    direction it was heading: ``(point, direction)``, or None while it is on the map."""
+    if len(points) == 0:
+        return None
+    on_map = inside(points, domain)
+    if on_map[-1]:
+        return None
+    before = np.flatnonzero(on_map)
+    if before.size == 0:
+        return None  # it never was on the map (a start outside the view)
+    j = int(before[-1])
+    a, b = points[j], points[j + 1]
+    direction = b - a
+    x0, x1, y0, y1 = domain
+    t = 1.0
+    for axis, low, high in ((0, x0, x1), (1, y0, y1)):
+        if direction[axis] > 0 and b[axis] > high:
+            t = min(t, (high - a[axis]) / direction[axis])
+        elif direction[axis] < 0 and b[axis] < low:
+            t = min(t, (low - a[axis]) / direction[axis])
+    return a + max(0.0, t) * direction, direction
+
+
+def drawable(points: np.ndarray, domain: tuple[float, float, float, float]) -> np.ndarray:
+    """``points`` with coordinates clamped to the map plus :data:`DRAW_MARGIN` map widths."""
+    x0, x1, y0, y1 = domain
+    mx, my = DRAW_MARGIN * (x1 - x0), DRAW_MARGIN * (y1 - y0)
+    return np.column_stack([np.clip(points[:, 0], x0 - mx, x1 + mx),
+                            np.clip(points[:, 1], y0 - my, y1 + my)])
+
+
+def undefined_overlay(defined: np.ndarray, stripe: int = 6) -> np.ndarray:
+    """RGBA image (same shape as ``defined``, column-major x first) that hatches the samples
+    where f is not defined with grey diagonal stripes and leaves the rest transparent."""
+    nx, ny = defined.shape
+    i, j = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    dark = ((i + j) // stripe) % 2 == 0
+    rgba = np.zeros((nx, ny, 4), dtype=np.ubyte)
+    rgba[..., :3] = np.where(dark[..., None], 110, 200)
+    rgba[..., 3] = np.where(defined, 0, 255)
+    return rgba

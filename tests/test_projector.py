@@ -1,0 +1,125 @@
+"""Made for the projector: the window fits small screens, the race is the largest thing on
+screen (also in presentation mode, explanation shown or not), and nothing moves while the
+race plays."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tests import procs
+
+pytestmark = pytest.mark.gui
+
+_OPEN_ON_A_SCREEN = r"""
+import json, sys, tempfile
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from engine.files import presets
+from gui.main_window import MainWindow
+
+def pump(n=30):
+    for _ in range(n):
+        app.processEvents()
+
+def areas(window):
+    tab = window.landscape
+    def area(widget):
+        return widget.width() * widget.height() if widget.isVisible() else 0
+    parts = {"race": area(tab.view), "controls": area(tab.controls), "side": area(tab.side),
+             "table": area(tab.table), "banner": area(tab.banner)}
+    return parts, tab.view.width(), tab.view.height()
+
+settings = QSettings(tempfile.mktemp(suffix=".ini"), QSettings.Format.IniFormat)
+window = MainWindow(settings=settings)
+window.show()
+pump()
+screen = window.screen().availableGeometry()
+frame = window.frameGeometry()
+report = {"screen": [screen.x(), screen.y(), screen.width(), screen.height()],
+          "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
+          "minimum": [window.minimumSizeHint().width(), window.minimumSizeHint().height()],
+          "normal": areas(window)[0]}
+window.scenarios.open_preset(presets.preset_paths()[0])
+window.set_presentation(True)
+pump(60)
+report["presenting"], *report["presenting_view"] = areas(window)
+window.landscape.banner.set_explanation_visible(True)
+pump(60)
+report["explaining"], *report["explaining_view"] = areas(window)
+report["drawer_shown"] = window.landscape.banner.drawer.isVisible()
+window.set_presentation(False)
+window.close()
+pump()
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("screen", ["1024x768", "1280x720"])
+def test_the_window_fits_a_projector_and_the_race_is_the_largest_thing(screen):
+    with procs.xvfb(f"{screen}x24") as display:
+        done = procs.run([sys.executable, "-c", _OPEN_ON_A_SCREEN], timeout=180,
+                         env=procs.xcb_env(display))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    sx, sy, sw, sh = report["screen"]
+    fx, fy, fw, fh = report["frame"]
+    assert fw <= sw and fh <= sh and fx >= sx and fy >= sy, report  # on the screen, whole
+    assert report["minimum"][0] <= sw and report["minimum"][1] <= sh
+    for state in ("presenting", "explaining"):
+        parts = report[state]
+        assert parts["race"] == max(parts.values()), (state, parts)
+    # The explanation opens beside the race, which keeps its size.
+    assert report["drawer_shown"]
+    assert report["explaining_view"] == report["presenting_view"]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    widget = MainWindow(settings=settings)
+    qtbot.addWidget(widget)
+    widget.resize(1280, 720)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.landscape.shutdown()
+
+
+def _geometry(tab):
+    table = tab.table
+    return {
+        "view": tab.view.geometry().getRect(),
+        "banner": tab.banner.geometry().getRect(),
+        "slider": tab.playback.slider.geometry().getRect(),
+        "columns": [table.columnWidth(c) for c in range(table.columnCount())],
+        "hidden": [table.isColumnHidden(c) for c in range(table.columnCount())],
+        "scrollbars": (table.horizontalScrollBar().isVisible(),
+                       table.verticalScrollBar().isVisible()),
+        "legend": tab.side_plots.legend.geometry().getRect(),
+    }
+
+
+@pytest.mark.parametrize("preset", ["01-ravine-momentum", "05-adam-momentum-rmsprop",
+                                    "06-saddle-point"])
+def test_nothing_moves_while_the_race_plays(qtbot, window, preset):
+    from engine.files import presets
+
+    window.scenarios.open_preset(presets.presets_dir() / f"{preset}.json")
+    tab = window.landscape
+    qtbot.waitUntil(lambda: tab.race.complete, timeout=60_000)  # outcomes known
+    tab.seek(0)
+    qtbot.wait(50)
+    before = _geometry(tab)
+    for step in range(0, tab.race.budget + 1, max(1, tab.race.budget // 40)):
+        tab.seek(step)  # the banner's number, the statuses and the table change...
+        qtbot.wait(1)
+        assert _geometry(tab) == before, step  # ...nothing moves
+    assert tab.banner.measure.text()  # and the banner did show a live number
