@@ -16,12 +16,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.cli.main import UsageError, build_parser, run_parsed
     from engine.cli.maps import add_maps_commands
     from engine.cli.train import add_train_command
+    from gui.maps.picture import write_map_png
     from gui.render import add_render_command
+
+    def maps_commands(commands) -> None:
+        add_maps_commands(commands, png_writer=write_map_png)  # PNGs drawn as the GUI draws
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser(extensions=(add_render_command, add_train_command,
-                                         add_maps_commands)).parse_args(argv)
+                                         maps_commands)).parse_args(argv)
     except UsageError as error:
         sys.stderr.write(f"optiscope: error: {error}\n")
         return 2

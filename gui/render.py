@@ -159,6 +159,10 @@ def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""
     top, bottom = band_heights(caption, size[0])
     size = (size[0], max(100, round(size[1] - top - bottom)))  # the picture keeps --size
     widget.resize(*size)
+    if view_kind != "3d":  # laid out and painted, but never given a platform window
+        from PySide6.QtCore import Qt
+
+        widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     widget.show()
     for _ in range(8):  # axis widths settle after a paint or two (colour bar labels)
         app.processEvents()

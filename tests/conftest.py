@@ -1,8 +1,17 @@
-"""Test set-up: Qt offscreen, TensorFlow quiet, and no QThread may outlive a test."""
+"""Test set-up: Qt offscreen, TensorFlow quiet, and no QThread or QTimer may outlive a test.
+
+Leak checks name the culprit (as napari's conftest does): every ``QThread.start`` and
+``QTimer.start`` in a Qt test records where in this project it was called, and a test that
+leaves a thread running (after a short wind-down) or a timer of a still-open window ticking
+fails with those places, instead of waiting for the leak to crash a later test.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
+from weakref import WeakKeyDictionary
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -30,18 +39,70 @@ def _private_settings(tmp_path_factory):
     yield folder
 
 
+ROOT = str(Path(__file__).resolve().parents[1])
+WIND_DOWN_MS = 2000  #: a thread whose work has ended stops well within this
+
+
+_LIBRARIES = (sys.prefix, sys.base_prefix, "<frozen")
+
+
+def _calling_place() -> str:
+    """``file:line`` of the innermost frame of this project's code (not a library's, nor the
+    Qt plumbing: gui/threads.py starts every worker thread, so its caller is the place)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_LIBRARIES) and not name.endswith(("conftest.py",
+                                                                  "gui/threads.py")):
+            shown = os.path.relpath(name, ROOT) if name.startswith(ROOT) else name
+            return f"{shown}:{frame.f_lineno} in {frame.f_code.co_name}"
+        frame = frame.f_back
+    return "(outside this project)"
+
+
 @pytest.fixture(autouse=True)
-def _no_leaked_qthreads(request):
-    """Fail any test that leaves a QThread running (as napari's conftest does)."""
-    yield
+def _no_leaked_qthreads_or_qtimers(request, monkeypatch):
+    """Fail a Qt test that leaves a QThread running or a QTimer of an open window ticking,
+    naming where each was started."""
     if "qtbot" not in request.fixturenames:
+        yield
         return
-    from PySide6.QtCore import QThread
+    from PySide6.QtCore import QThread, QTimer
 
-    from gui import threads
+    started: WeakKeyDictionary = WeakKeyDictionary()
+    timers: WeakKeyDictionary = WeakKeyDictionary()
+    thread_start, timer_start = QThread.start, QTimer.start
 
-    # A thread whose work just ended may take a moment to wind down; a leak does not end.
-    threads.wait_all(10_000)
-    alive = [t for t in threads.live_threads() if isinstance(t, QThread) and t.isRunning()]
-    if alive:
-        pytest.fail(f"{len(alive)} QThread(s) still running after the test: {alive}")
+    def record_thread(self, *args):
+        started[self] = _calling_place()
+        return thread_start(self, *args)
+
+    def record_timer(self, *args):
+        timers[self] = _calling_place()
+        return timer_start(self, *args)
+
+    monkeypatch.setattr(QThread, "start", record_thread)
+    monkeypatch.setattr(QTimer, "start", record_timer)
+    yield
+    leaks = []
+    for thread, place in list(started.items()):
+        try:
+            if thread.isRunning():
+                thread.quit()  # a finished worker's thread: its event loop ends at once
+                if not thread.wait(WIND_DOWN_MS):
+                    leaks.append(f"QThread started at {place}")
+        except RuntimeError:  # its C++ object is gone: it finished
+            continue
+    for timer, place in list(timers.items()):
+        try:
+            window = timer.parent()
+            while window is not None and window.parent() is not None:
+                window = window.parent()
+            if timer.isActive() and window is not None and getattr(window, "isVisible",
+                                                                    lambda: False)():
+                timer.stop()
+                leaks.append(f"QTimer started at {place} (its window is still open)")
+        except RuntimeError:
+            continue
+    if leaks:
+        pytest.fail("left running after the test:\n" + "\n".join(leaks), pytrace=False)

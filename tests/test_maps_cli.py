@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import sys
@@ -19,13 +18,19 @@ from engine.landscape import maps, simulate, surfaces
 from tests import procs
 
 ROOT = Path(__file__).resolve().parents[1]
-HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
-def _run(*argv):
+def _with_pictures(commands):
+    from gui.maps.picture import write_map_png
+
+    add_maps_commands(commands, png_writer=write_map_png)
+
+
+def _run(*argv, pictures=True):
     out = io.StringIO()
+    extension = _with_pictures if pictures else add_maps_commands
     try:
-        args = build_parser(extensions=(add_maps_commands,)).parse_args(list(argv))
+        args = build_parser(extensions=(extension,)).parse_args(list(argv))
     except UsageError as error:
         sys.stderr.write(f"optiscope: error: {error}\n")
         return 2, ""
@@ -89,8 +94,9 @@ def test_default_axes_follow_the_registry_with_the_grid_size(tmp_path):
         assert data["ys"][0] == 1e-5 and data["ys"][-1] == 1.0
 
 
-@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib is not installed")
-def test_png_is_a_picture(tmp_path):
+@pytest.mark.gui
+def test_png_is_a_picture_drawn_without_matplotlib(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # an installed app has none
     target = tmp_path / "map.png"
     status, _ = _run("map", "--surface", "rosenbrock", "--optimizer", "adam", "--over",
                      "learning_rate,beta_1", "--grid", "6", "--steps", "20", "--out", str(target))
@@ -100,13 +106,10 @@ def test_png_is_a_picture(tmp_path):
     assert status == 0 and target.stat().st_size > 1000
 
 
-def test_png_without_matplotlib_is_refused(tmp_path, capsys, monkeypatch):
-    find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: (
-        None if name == "matplotlib" else find_spec(name, *rest)))
+def test_png_without_a_drawing_hook_is_refused(tmp_path, capsys):
     status, _ = _run("map", "--surface", "booth", "--optimizer", "sgd", "--grid", "4",
-                     "--out", str(tmp_path / "map.png"))
-    assert status == 2 and "PNG needs matplotlib" in capsys.readouterr().err
+                     "--out", str(tmp_path / "map.png"), pictures=False)
+    assert status == 2 and "PNG needs the app's drawing code" in capsys.readouterr().err
 
 
 def test_sweep_json_is_strict_and_tuned():

@@ -104,9 +104,21 @@ def test_escaping_the_saddle_downhill_is_its_own_outcome():
     assert race.tracks["big"].status_at(2000)[0] == "diverged"
 
 
-def test_labels_show_only_changed_settings():
+def test_labels_are_short_and_show_only_changed_settings():
     assert Racer("a", "adam").label() == "Adam"
-    assert Racer("a", "adam", {"learning_rate": 0.01}).label() == "Adam (learning_rate=0.01)"
+    assert Racer("a", "adam", {"learning_rate": 0.5623}).label() == "Adam · lr 0.562"
+    changed = {"learning_rate": 1.234567891e-4, "beta_1": 0.8, "epsilon": 1e-8}
+    assert Racer("a", "adam", changed).label() == "Adam · lr 1.2e-4 · β1 0.8 · …"
+    assert Racer("a", "adam", changed).full_label() == "Adam · lr 1.2e-4 · β1 0.8 · ε 1e-8"
+
+
+def test_race_labels_are_unique_and_minimal_ones_drop_settings_where_names_differ():
+    race = Race(surfaces.get("bowl"), (1.0, 1.0))
+    for key, optimizer_id in (("a", "sgd"), ("b", "sgd"), ("c", "adam")):
+        race.set_racer(Racer(key, optimizer_id, {"learning_rate": 0.05}))
+    assert race.labels() == {"a": "SGD · lr 0.05", "b": "SGD · lr 0.05 #2",
+                             "c": "Adam · lr 0.05"}
+    assert race.labels(minimal=True)["c"] == "Adam"
 
 
 def test_a_racer_with_a_schedule_and_noise_runs_them_step_for_step():

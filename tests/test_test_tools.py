@@ -99,3 +99,55 @@ def test_the_summary_names_a_fatal_error_and_nothing_for_a_plain_failure(tmp_pat
     assert "  test_it.py:5 in test_crashes" in lines
     plain = _pytest_log(tmp_path, "def test_fails():\n    assert 1 == 2\n")
     assert crash_summary.summary(plain, root=tmp_path) == []
+
+
+def test_a_leaked_qthread_or_qtimer_fails_the_test_naming_where_it_started(tmp_path):
+    test = tmp_path / "test_leak.py"
+    test.write_text(textwrap.dedent("""
+        import time
+
+        from PySide6.QtCore import QObject, QTimer, Signal, Slot
+        from PySide6.QtWidgets import QWidget
+
+        from gui import threads
+
+
+        class Busy(QObject):
+            finished = Signal()
+
+            @Slot()
+            def run(self):
+                time.sleep(4)
+                self.finished.emit()
+
+
+        def test_leaks_a_thread(qtbot):
+            threads.start_worker(Busy())
+
+
+        KEPT = []
+
+
+        def test_leaks_a_timer(qtbot):
+            window = QWidget()
+            window.show()
+            timer = QTimer(window)
+            timer.start(10)
+            KEPT.append(window)  # a window left open, its timer ticking
+
+
+        def test_tidy(qtbot):
+            worker = Busy()
+            worker.run = lambda: worker.finished.emit()
+            thread = threads.start_worker(worker)
+            qtbot.waitUntil(lambda: not threads.live_threads(), timeout=5000)
+    """))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "QT_QPA_PLATFORM": "offscreen"}
+    done = procs.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                      "-p", "tests.conftest", "-o", "addopts=", "-o", "filterwarnings=",
+                      "--rootdir", str(tmp_path), str(test)], timeout=180,
+                     cwd=Path(__file__).resolve().parents[1], env=env)
+    log = done.stdout + done.stderr
+    assert "3 passed, 2 errors" in log, log[-3000:]  # teardown errors of the two leaks
+    assert "QThread started at" in log and "test_leak.py:20 in test_leaks_a_thread" in log
+    assert "QTimer started at" in log and "test_leak.py:30 in test_leaks_a_timer" in log

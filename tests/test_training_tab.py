@@ -66,9 +66,8 @@ def test_a_short_run_trains_each_optimizer_and_fills_the_table(qtbot, tab):
     starts = [i for i, text in enumerate(formats) if ": starting (epoch 1/1)" in text]
     assert [formats[i].split(":")[0] for i in starts] == ["SGD", "Adam"]
     assert formats[-1] == "done"
-    # The event loop kept ticking while Keras trained.
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert len(ticks) > 20 and max(gaps) < 1.0
+    # The event loop kept ticking while Keras trained (how evenly: bench/responsiveness.py).
+    assert len(ticks) > 20
 
 
 def test_stop_cancels_within_a_batch_and_keeps_partial_results(qtbot, tab):

@@ -55,7 +55,8 @@ XVFB_SCRIPT = textwrap.dedent(
     scene_items = len(view.gl_view.items)
     for k in range(20, 201, 20):  # as playback does: the same items, longer trails
         view.set_trails([(key, points[:k], color) for key, points, color in trails])
-    assert len(view.gl_view.items) == scene_items - 3, "items not reused, or 'gone' kept"
+    per_trail = len(view._trail_items["sgd"])  # outline, ribbon, ghost, marker
+    assert len(view.gl_view.items) == scene_items - per_trail, "items not reused, or 'gone' kept"
     view.show()
     for _ in range(20):
         app.processEvents()

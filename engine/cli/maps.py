@@ -3,7 +3,7 @@ sweeps from the command line, without Qt or TensorFlow.
 
 Every argument is checked before any computing: bad input exits with status 2 and one line
 on stderr naming the field. ``map`` writes ``.npz`` (arrays plus a JSON ``meta`` string)
-or ``.png`` (needs matplotlib) atomically; ``sweep`` prints text, strict JSON or CSV.
+or ``.png`` (drawn by the GUI's Maps view, offscreen) atomically; ``sweep`` prints text, strict JSON or CSV.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import importlib.util
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ DEFAULT_SWEEP = "sgd,momentum,adam"
 SUFFIXES = (".npz", ".png")
 
 
-def add_maps_commands(commands: Any) -> None:
+def add_maps_commands(commands: Any, png_writer: PngWriter | None = None) -> None:
     """Register ``map`` and ``sweep`` on the ``main.py`` subcommand registry."""
     mapping = commands.add_parser(
         "map", help="map steps to converge over start points, or over two hyperparameters",
@@ -59,8 +58,8 @@ def add_maps_commands(commands: Any) -> None:
     mapping.add_argument("--start", metavar="X,Y", help="with --over: the start of every cell; "
                          "write --start=-1.5,2 for negative numbers (default: the surface's)")
     mapping.add_argument("--out", required=True, metavar="FILE.npz|FILE.png",
-                         help="arrays and JSON metadata (.npz), or a picture (.png, matplotlib)")
-    mapping.set_defaults(handler=command_map)
+                         help="arrays and JSON metadata (.npz), or a picture (.png)")
+    mapping.set_defaults(handler=command_map, png_writer=png_writer)
 
     sweep = commands.add_parser(
         "sweep", help="sweep the learning rate of several optimizers and pick each one's best",
@@ -105,8 +104,8 @@ def _start(args: argparse.Namespace, surface: Any) -> tuple[float, float]:
     return start
 
 
-def out_target(path: str) -> Path:
-    """The ``--out`` file: a known suffix, a writable folder, matplotlib for ``.png``."""
+def out_target(path: str, png_writer: PngWriter | None = None) -> Path:
+    """The ``--out`` file: a known suffix, a writable folder, a writer for ``.png``."""
     target = Path(path)
     if target.suffix.lower() not in SUFFIXES:
         raise UsageError(f"--out: expected a .npz or .png file name, got {path!r}")
@@ -116,8 +115,8 @@ def out_target(path: str) -> Path:
         raise UsageError(f"--out: no such folder {str(target.parent)!r}")
     if not os.access(target.parent, os.W_OK | os.X_OK):
         raise UsageError(f"--out: cannot write to the folder {str(target.parent)!r}")
-    if target.suffix.lower() == ".png" and importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--out: PNG needs matplotlib (pip install matplotlib) — or write .npz")
+    if target.suffix.lower() == ".png" and png_writer is None:
+        raise UsageError("--out: PNG needs the app's drawing code (run main.py) — or write .npz")
     return target
 
 
@@ -226,51 +225,9 @@ def write_npz(target: Path, result: maps.StartMap | maps.HyperMap, meta: dict[st
         np.savez_compressed(stream, meta=np.array(json.dumps(meta, allow_nan=False)), **arrays)
 
 
-def _edges(values: np.ndarray, log: bool) -> np.ndarray:
-    """Cell edges around centres ``values`` (midpoints, in log space for a log axis)."""
-    v = np.log10(values) if log else np.asarray(values, dtype=np.float64)
-    if v.size == 1:
-        edges = np.array([v[0] - 0.5, v[0] + 0.5])
-    else:
-        middle = (v[:-1] + v[1:]) / 2
-        edges = np.concatenate([[2 * v[0] - middle[0]], middle, [2 * v[-1] - middle[-1]]])
-    return 10.0**edges if log else edges
-
-
-def write_png(target: Path, result: maps.StartMap | maps.HyperMap, meta: dict[str, Any]) -> None:
-    """A labelled heat map of steps to converge (matplotlib, no pyplot, no Qt)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import ListedColormap
-    from matplotlib.figure import Figure
-
-    hyper = isinstance(result, maps.HyperMap)
-    x_log, y_log = (result.x.log, result.y.log) if hyper else (False, False)
-    x_edges, y_edges = _edges(result.xs, x_log), _edges(result.ys, y_log)
-    figure = Figure(figsize=(7.0, 5.6), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    steps = np.ma.masked_less(result.steps_to_converge, 0)
-    mesh = axes.pcolormesh(x_edges, y_edges, steps, cmap="viridis")
-    diverged = np.ma.masked_not_equal(result.status, simulate.DIVERGED)
-    axes.pcolormesh(x_edges, y_edges, diverged, cmap=ListedColormap(["#b2182b"]))
-    axes.set_facecolor("#d9d9d9")
-    figure.colorbar(mesh, ax=axes, label="steps to converge")
-    if hyper:
-        axes.set_xscale("log" if x_log else "linear")
-        axes.set_yscale("log" if y_log else "linear")
-        axes.set_xlabel(result.x.name)
-        axes.set_ylabel(result.y.name)
-        where = f"from ({result.start[0]:g}, {result.start[1]:g})"
-    else:
-        axes.set_xlabel("start x")
-        axes.set_ylabel("start y")
-        where = "by start point"
-    counts = meta["counts"]
-    axes.set_title(f"{optimizers.spec(result.optimizer_id).name} on {meta['surface']} {where}, "
-                   f"{result.steps} steps\ngrey: not converged ({counts['not_converged']}), "
-                   f"red: diverged ({counts['diverged']})", fontsize=10)
-    with atomic.replacing(target, suffix=".png") as temporary:
-        figure.savefig(temporary, format="png")
+#: Draws a map to PNG: ``(target, result, surface, meta)``. The GUI's drawing code provides
+#: it (main.py passes it to :func:`add_maps_commands`), so a PNG looks as the Maps view does.
+PngWriter = Callable[[Path, Any, Any, dict], None]
 
 
 def command_map(args: argparse.Namespace, out: Any) -> None:
@@ -279,7 +236,7 @@ def command_map(args: argparse.Namespace, out: Any) -> None:
     settings = parse_assignments(args.set, "--set")
     if not 2 <= args.grid <= maps.MAX_GRID:
         raise UsageError(f"--grid: must be between 2 and {maps.MAX_GRID}, got {args.grid}")
-    steps, target = _steps(args.steps), out_target(args.out)
+    steps, target = _steps(args.steps), out_target(args.out, args.png_writer)
     if args.over is None:
         for option, value in (("--x-range", args.x_range), ("--y-range", args.y_range),
                               ("--start", args.start)):
@@ -301,7 +258,10 @@ def command_map(args: argparse.Namespace, out: Any) -> None:
             raise UsageError(f"--over {error}") from None
     meta = map_meta(result, surface)
     try:
-        (write_png if target.suffix.lower() == ".png" else write_npz)(target, result, meta)
+        if target.suffix.lower() == ".png":
+            args.png_writer(target, result, surface, meta)
+        else:
+            write_npz(target, result, meta)
     except OSError as error:
         raise UsageError(f"--out: cannot write {str(target)!r} ({error})") from None
     counts = meta["counts"]

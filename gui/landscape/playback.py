@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -89,6 +89,17 @@ class PlaybackBar(QWidget):
         layout.addWidget(self.speed)
         layout.addWidget(self.budget)
 
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self.step_label.text():
+            self._fit_step_label(self.slider.maximum())
+
+    def _fit_step_label(self, budget: int) -> None:
+        """As wide as the widest step of this budget: the slider never jumps as digits grow."""
+        width = self.step_label.fontMetrics().horizontalAdvance(f"{budget} / {budget}") + 8
+        if self.step_label.minimumWidth() != width:
+            self.step_label.setFixedWidth(width)
+
     def change_speed(self, direction: int) -> None:
         """One speed up (``direction`` > 0) or down, within the list."""
         index = self.speed.currentIndex() + (1 if direction > 0 else -1)
@@ -104,10 +115,7 @@ class PlaybackBar(QWidget):
         self.slider.setValue(step)
         self.slider.blockSignals(False)
         self.step_label.setText(f"{step} / {budget}")
-        # As wide as the widest step of this budget: the slider never jumps as digits grow.
-        width = self.step_label.fontMetrics().horizontalAdvance(f"{budget} / {budget}") + 8
-        if self.step_label.minimumWidth() != width:
-            self.step_label.setFixedWidth(width)
+        self._fit_step_label(budget)
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.blockSignals(True)

@@ -263,6 +263,11 @@ class TrainingResults(StatusTable):
         if status.foreground() != brush:
             status.setForeground(brush)
 
+    def has_results(self) -> bool:
+        """True when some run has a number to export."""
+        return any(row.train_accuracy is not None or row.optimizer_state_bytes is not None
+                   for row in self._rows)
+
     def to_csv(self) -> str:
         """The rows as CSV: :data:`CSV_HEADER`, then plain numbers (accuracies as fractions,
         sizes in bytes); unknown values are empty. Lines end in ``\\n`` only."""
