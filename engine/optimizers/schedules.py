@@ -265,7 +265,7 @@ class CosineDecayRestarts(Schedule):
     alpha: float = 0.0
 
     id: ClassVar[str] = "cosine_decay_restarts"
-    title: ClassVar[str] = "Cosine decay with restarts"
+    title: ClassVar[str] = "Cosine decay restarts"
     keras_class: ClassVar[str] = "CosineDecayRestarts"
     params: ClassVar[tuple[ScheduleParam, ...]] = (
         rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0 and first peak."),

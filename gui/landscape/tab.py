@@ -35,7 +35,7 @@ from engine.landscape import surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
 from engine.params import HyperParamError
-from gui.landscape import setup
+from gui.landscape import setup, teaching
 from gui.landscape.lesson_panel import LessonPanel
 from gui.landscape.playback import PlaybackBar
 from gui.landscape.results_table import ResultRow, ResultsTable
@@ -149,6 +149,8 @@ class LandscapeTab(QWidget):
         right.setStretchFactor(1, 2)
 
         controls_beside(self, scroll, middle, right, sizes=(820, 380))
+        # issue 15: Anatomy, Theory and Class panels beside the lesson (gui/landscape/teaching.py)
+        self.teaching = teaching.attach(self)
 
     def _surface_box(self) -> QGroupBox:
         box = QGroupBox("Surface")
@@ -414,6 +416,9 @@ class LandscapeTab(QWidget):
     # --- playback -----------------------------------------------------------------------
     @Slot(bool)
     def set_playing(self, playing: bool) -> None:
+        if playing and not self.teaching.allows_play():  # issue 15: class mode predicts first
+            self.playback.set_playing(False)
+            return
         if playing and self.step >= self.race.budget:
             self.seek(0)
         self.playing = playing
@@ -430,6 +435,8 @@ class LandscapeTab(QWidget):
 
     @Slot(int)
     def step_by(self, delta: int) -> None:
+        if self.teaching.takes_step_keys(delta):  # issue 15: ←/→ choose in class mode
+            return
         self.set_playing(False)
         self.seek(self.step + delta)
 
@@ -503,6 +510,7 @@ class LandscapeTab(QWidget):
             if measured is not None:
                 self.banner.set_measure(*measured)
         self.playback.show_step(step, self.race.budget)
+        self.teaching.step_shown(step)  # issue 15: anatomy, theory and class mode follow
         if not self.race.complete and not self.ahead.isActive():
             self.ahead.start()
 
@@ -550,6 +558,7 @@ class LandscapeTab(QWidget):
         self.maps.set_theme(theme)
         self.side_plots.set_theme(theme)
         self.table.set_theme(theme)
+        self.teaching.set_theme(theme)  # issue 15
         self._render(full=True)
 
     def capture_setup(self) -> dict:

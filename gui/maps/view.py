@@ -32,6 +32,7 @@ from engine.landscape.race import Racer
 from engine.landscape.surfaces import Surface
 from gui import threads
 from gui.maps.sweep import SweepLine, SweepPlot
+from gui.maps.theory_overlay import TheoryOverlay
 from gui.palette import LIGHT, Theme
 from gui.widgets import error_label
 
@@ -149,6 +150,7 @@ class MapsView(QWidget):
         self.colorbar = pg.ColorBarItem(interactive=False, width=14, colorMap="viridis")
         self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.colorbar.axis.setWidth(None)  # sized to its ticks and label (pyqtgraph fixes 45 px)
+        self.theory = TheoryOverlay(self.plot.getPlotItem())  # issue 15: theory on lr × momentum
         self.plot.scene().sigMouseMoved.connect(self._hovered)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.sweep_plot = SweepPlot(theme=theme)
@@ -364,6 +366,7 @@ class MapsView(QWidget):
             plot.setLabel("bottom", "start x")
             plot.setLabel("left", "start y")
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.theory.update(result, self.surface)  # issue 15
 
     @staticmethod
     def _extent(result) -> tuple[float, float, float, float]:
