@@ -97,6 +97,8 @@ def test_where_predictions_are_judged_by_distance_to_each_end():
     assert (judged.right, judged.asked) == (1, 2)
     assert judged.lines[0].startswith(labels[0][1] + ": ✓")
     assert "✗" in judged.lines[1] and "converged at step" in judged.lines[1]
+    assert [hit for _, _, hit in judged.misses] == [True, False]
+    assert judged.misses[0][1] == pytest.approx(0.1) and judged.predicted == "where 2 racers end"
 
 
 def test_nothing_is_recorded_outside_the_prediction_stage():

@@ -38,6 +38,7 @@ class Round:
     right: int
     asked: int
     lines: tuple[str, ...] = ()  # one line per racer for "where" rounds
+    misses: tuple[tuple[str, float, bool], ...] = ()  # (label, distance, right) per racer
 
 
 @dataclass
@@ -157,7 +158,7 @@ class ClassSession:
     def _judge_where(self, race: Race, labels: dict[str, str]) -> Round:
         x0, x1, y0, y1 = race.surface.domain
         radius = WHERE_RADIUS * max(x1 - x0, y1 - y0)
-        lines, right = [], 0
+        lines, misses, right = [], [], 0
         for key, point in self.ends.items():
             track = race.tracks.get(key)
             if track is None:
@@ -167,11 +168,13 @@ class ClassSession:
             outcome, step = track.outcome()
             hit = miss <= radius
             right += hit
+            misses.append((labels[key], miss, hit))
             lines.append(f"{labels[key]}: {'✓' if hit else '✗'} {miss:.2g} from its end "
                          f"({status.phrase(outcome, step, race.budget)})")
         result = f"{right} of {len(lines)} within {radius:.2g} of where they ended"
-        return Round(self.title, QUESTIONS[WHERE], self.prediction_text(), result, right,
-                     len(lines), tuple(lines))
+        predicted = f"where {len(lines)} racer{'s' if len(lines) != 1 else ''} end"
+        return Round(self.title, QUESTIONS[WHERE], predicted, result, right, len(lines),
+                     tuple(lines), tuple(misses))
 
     def end_round(self) -> None:
         """After the reveal: the next round predicts again on the same racers."""

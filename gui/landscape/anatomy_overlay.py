@@ -44,12 +44,13 @@ class AnatomyOverlay:
     def __init__(self, view, theme: Theme = LIGHT) -> None:
         self.view = view
         self.theme = theme
-        self._items: list = []
+        self._items: list = []  # what is drawn now
+        self._pool: list = []  # line items, reused from frame to frame (no churn at 60 fps)
+        self._text: pg.TextItem | None = None
 
     def clear(self) -> None:
-        plot = self.view.getPlotItem()
         for item in self._items:
-            plot.removeItem(item)
+            item.setVisible(False)
         self._items = []
 
     def show(self, parts: StepAnatomy | None, revealed: int, color: str) -> None:
@@ -65,11 +66,11 @@ class AnatomyOverlay:
         origin = np.asarray(parts.point, dtype=float)
         terms = parts.terms[:revealed]
         faded = QColor(color)
-        faded.setAlpha(120)
-        for term in terms[:-1]:
+        faded.setAlpha(170)
+        for term in terms[:-1]:  # the terms already talked about: thin, but still there
             if term.kind == VECTOR:
                 self._line(_arrow(origin, self._scaled(term, pixel, size)[0], pixel),
-                           pg.mkPen(faded, width=2))
+                           pg.mkPen(faded, width=3, style=Qt.PenStyle.DashLine))
         current = terms[-1]
         text = f"{('−' if current.against else '')}{current.name}  {value_text(current)}"
         anchor = origin
@@ -111,21 +112,36 @@ class AnatomyOverlay:
         return ends[0] if value[0] >= value[1] else ends[1]
 
     def _line(self, segments: np.ndarray, pen) -> None:
-        item = pg.PlotDataItem(segments[:, 0], segments[:, 1], connect="pairs", pen=pen)
-        item.setZValue(Z)
-        self.view.getPlotItem().addItem(item)
+        used = sum(1 for item in self._items if item is not self._text)
+        if used < len(self._pool):
+            item = self._pool[used]
+        else:
+            item = pg.PlotDataItem(connect="pairs")
+            item.setZValue(Z)
+            self.view.getPlotItem().addItem(item, ignoreBounds=True)
+            self._pool.append(item)
+        item.setData(segments[:, 0], segments[:, 1], connect="pairs", pen=pen)
+        item.setVisible(True)
         self._items.append(item)
 
     def _label(self, text: str, anchor: np.ndarray, color: str) -> None:
         background = QColor(self.theme.background)
         background.setAlpha(225)
-        label = pg.TextItem(text, color=self.theme.foreground, anchor=(0, 1),
-                            border=pg.mkPen(color, width=2), fill=pg.mkBrush(background))
+        if self._text is None:
+            self._text = pg.TextItem()
+            self._text.setZValue(Z + 1)
+            self.view.getPlotItem().addItem(self._text, ignoreBounds=True)
+        label = self._text
+        # On the side of the anchor with more room, so the label stays on the map.
+        (left, right), _ = self.view.getPlotItem().getViewBox().viewRange()
+        label.setAnchor((1, 1) if float(anchor[0]) > (left + right) / 2 else (0, 1))
+        label.fill = pg.mkBrush(background)
+        label.border = pg.mkPen(color, width=2)
         font = QFont(QApplication.font())
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.15)
         font.setBold(True)
         label.setFont(font)
+        label.setText(text, color=self.theme.foreground)
         label.setPos(float(anchor[0]), float(anchor[1]))
-        label.setZValue(Z + 1)
-        self.view.getPlotItem().addItem(label)
+        label.setVisible(True)
         self._items.append(label)

@@ -10,7 +10,7 @@ Text from the engine only, shown as plain text.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +27,15 @@ from PySide6.QtWidgets import (
 from engine.optimizers.anatomy import PER_COORDINATE, SCALAR, StepAnatomy, Term
 
 HINT = "A: next term · Shift+A: back · the arrows follow the timeline"
+
+
+def quiet(label: QLabel) -> QLabel:
+    """Grey, secondary text by the palette (a style sheet would keep a stale font size when
+    presentation mode changes the application's font)."""
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(128, 128, 128))
+    label.setPalette(palette)
+    return label
 
 
 def value_text(term: Term) -> str:
@@ -71,8 +80,10 @@ class AnatomyPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # Two equal columns whose text wraps: readable in a narrow side column too.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         layout.addWidget(self.table, 1)
         self.meaning = QLabel()
         self.meaning.setTextFormat(Qt.TextFormat.PlainText)
@@ -92,9 +103,19 @@ class AnatomyPanel(QWidget):
         layout.addLayout(row)
         hint = QLabel(HINT)
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: gray;")
+        quiet(hint)
         layout.addWidget(hint)
 
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # A header hidden in another tab missed presentation mode's font change once (xcb):
+        # keep it in step with the panel.
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.table.horizontalHeader().setFont(self.font())
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.table.horizontalHeader().setFont(self.font())
     def show_anatomy(self, parts: StepAnatomy | None, label: str, step: int, why: str = "") -> None:
         """Show ``parts`` (the step from the point at ``step``) of the racer called ``label``."""
         self.parts = parts
@@ -103,8 +124,9 @@ class AnatomyPanel(QWidget):
             self.table.setRowCount(0)
             self.meaning.clear()
             return
-        self.title.setText(f"{label} · the update at step {step} "
-                           f"(Keras iterations = {parts.iterations})")
+        self.title.setText(f"{label} · step {step}")
+        self.title.setToolTip(f"The update from the point at step {step} to the next one "
+                              f"(Keras's optimizer.iterations = {parts.iterations}).")
         terms = parts.terms
         if self.table.rowCount() != len(terms):
             self.table.setRowCount(len(terms))
@@ -119,6 +141,7 @@ class AnatomyPanel(QWidget):
                     item.setText(text)
                 item.setToolTip(f"{term.formula}\n{term.meaning}")
         self.revealed = min(self.revealed, len(terms))
+        self.table.resizeRowsToContents()
         self._style_rows()
 
     def reveal(self, delta: int) -> None:

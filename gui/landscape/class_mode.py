@@ -12,7 +12,7 @@ first" / "where will each end", answered by clicks on the map); C starts and lea
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QPointF, Signal, Slot
 
 from engine.landscape.predict import (
     FIRST,
@@ -191,6 +191,20 @@ class ClassController(QObject):
             plot.removeItem(self.catcher)
         self._catching = on
 
+    def _points_to_keep_visible(self) -> list[tuple[float, float]]:
+        """The start, the known minima and (once revealed) the racers' ends, in pixels of
+        the 2-D view."""
+        race, view = self.tab.race, self.tab.view
+        points = [race.start, *(m.point for m in race.surface.minima)]
+        if self.session.stage == REVEALED:
+            points += [tuple(t.points(race.budget)[-1]) for t in race.tracks.values()]
+        box = view.getPlotItem().getViewBox()
+        pixels = []
+        for x, y in points:
+            widget = view.mapFromScene(box.mapViewToScene(QPointF(float(x), float(y))))
+            pixels.append((widget.x(), widget.y()))
+        return pixels
+
     def set_theme(self, theme) -> None:
         self.overlay.set_theme(theme)
         self.marks.theme = theme
@@ -202,10 +216,8 @@ class ClassController(QObject):
         self._catch(session.stage == PREDICT and session.kind == WHERE)
         hint = HINTS["where"] if session.stage == PREDICT and session.kind == WHERE else \
             HINTS.get(session.stage, "")
-        lines = []
-        if session.stage == REVEALED and session.rounds and session.rounds[-1].lines:
-            lines = list(session.rounds[-1].lines)
-        self.overlay.show_session(session, colors, hint, lines)
+        self.overlay.set_avoid(self._points_to_keep_visible())
+        self.overlay.show_session(session, colors, hint)
         if session.kind == WHERE and session.stage != OFF:
             actual = None
             if session.stage == REVEALED:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.landscape.predict import FIRST, PREDICT, QUESTIONS, REVEALED, ClassSession
@@ -27,7 +27,7 @@ HINTS = {
 }
 
 
-PER_ROW = 3  #: choices per row of the overlay
+PER_ROW = 3  #: choices per row of the overlay; a longer name is cut with "…" to its cell
 
 
 def _plain(text: str = "") -> QLabel:
@@ -49,17 +49,20 @@ class ClassOverlay(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
         self.question = _plain()
-        self.choices = QGridLayout()  # swatch and name per choice, PER_ROW choices a row
+        self.choice_box = QWidget()
+        self.choices = QGridLayout(self.choice_box)  # swatch and name, PER_ROW choices a row
+        self.choices.setContentsMargins(0, 0, 0, 0)
         self.choices.setHorizontalSpacing(6)
         self.result = _plain()
         self.tally = _plain()
         self.hint = _plain()
         layout.addWidget(self.question)
-        layout.addLayout(self.choices)
+        layout.addWidget(self.choice_box)
         layout.addWidget(self.result)
         layout.addWidget(self.tally)
         layout.addWidget(self.hint)
         self._choice_labels: list[QLabel] = []
+        self._avoid: list[tuple[float, float]] = []  # points of the map not to cover (pixels)
         host.installEventFilter(self)
         self.hide()
 
@@ -69,61 +72,92 @@ class ClassOverlay(QFrame):
         return False
 
     def _place(self) -> None:
-        width = int(self.host.width() * 0.86)
-        self.setFixedWidth(max(width, 200))
-        self.adjustSize()
-        self.move((self.host.width() - self.width()) // 2, 8)
+        """Along the top of the map, or along the bottom when that covers fewer of the points
+        the class must see (the start, the minima, where the racers ended)."""
+        width = max(int(self.host.width() * 0.86), 200)
+        for label in self.findChildren(QLabel):  # style sheets (borders, padding) count
+            label.ensurePolished()
+        layout = self.layout()
+        self.choices.invalidate()  # the choices changed: no cached heights
+        self.choice_box.updateGeometry()
+        layout.invalidate()
+        height = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
+                  else layout.totalSizeHint().height())
+        self.setFixedSize(width, height)
+        left = (self.host.width() - width) // 2
+        top, bottom = 8, max(8, self.host.height() - height - 36)  # above the x axis
+
+        def covered(y0: int) -> int:
+            return sum(left <= x <= left + width and y0 <= y <= y0 + height
+                       for x, y in self._avoid)
+
+        self.move(left, bottom if covered(bottom) < covered(top) else top)
+
+    def set_avoid(self, points: list[tuple[float, float]]) -> None:
+        """Pixels of the host (the map) the banner should not cover, where it can help it."""
+        self._avoid = list(points)
 
     def _fonts(self) -> None:
         base = QApplication.font().pointSizeF()
         base = base if base > 0 else 10.0
-        for label, scale, bold in ((self.question, 1.7, True), (self.result, 1.35, True),
-                                   (self.tally, 1.15, False), (self.hint, 0.95, False)):
+        for label, scale, bold in ((self.question, 1.35, True), (self.result, 1.15, True),
+                                   (self.tally, 1.0, False), (self.hint, 0.85, False)):
             font = QFont(QApplication.font())
             font.setPointSizeF(base * scale)
             font.setBold(bold)
             label.setFont(font)
+        cell = int(self.host.width() * 0.86 - 40) // PER_ROW - 48  # minus swatch and padding
         for label in self._choice_labels:
             font = QFont(QApplication.font())
-            font.setPointSizeF(base * 1.3)
+            font.setPointSizeF(base * 1.15)
             label.setFont(font)
+            full = label.property("full_text")
+            if full:
+                label.setText(QFontMetrics(font).elidedText(
+                    full, Qt.TextElideMode.ElideRight, max(cell, 40)))
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
 
-    def show_session(self, session: ClassSession, colors: dict[str, str], stage_hint: str,
-                     result_lines: list[str]) -> None:
+    def show_session(self, session: ClassSession, colors: dict[str, str],
+                     stage_hint: str) -> None:
         """Show ``session``'s stage: question and choices, or the result and the tally."""
         if session.stage == "off":
             self.hide()
             return
         dark = self.theme.background.lower() != "#ffffff"
-        ground = "rgba(21, 23, 28, 235)" if dark else "rgba(255, 255, 255, 238)"
+        ground = "rgba(21, 23, 28, 225)" if dark else "rgba(255, 255, 255, 225)"
         self.setStyleSheet(f"QFrame#classOverlay {{ background: {ground}; border: 2px solid "
                            f"{self.theme.foreground}; border-radius: 6px; }} "
                            f"QLabel {{ color: {self.theme.foreground}; }}")
         self.question.setText(QUESTIONS[session.kind])
+        self.question.setVisible(session.stage != REVEALED)
         self._set_choices(session, colors)
         words = STATUS_COLORS[dark]
         if session.stage == REVEALED and session.rounds:
             last = session.rounds[-1]
-            mark = "✓" if last.right == last.asked else "✗" if last.right == 0 else "½"
-            self.result.setText(f"{mark} Predicted: {last.predicted}.  Result: {last.result}.")
+            mark = "✓" if last.right == last.asked else "✗" if last.right == 0 else "~"
+            text = f"{mark} Predicted: {last.predicted}.  Result: {last.result}."
+            if last.misses:
+                text += "\n" + "  ·  ".join(f"{label} {'✓' if hit else '✗'} {miss:.2g} away"
+                                           for label, miss, hit in last.misses)
+            self.result.setText(text)
             colour = words["converged"] if last.right == last.asked else words["diverged"]
             self.result.setStyleSheet(f"color: {colour};")
-            self.result.show()
-        elif result_lines:
-            self.result.setText("  ".join(result_lines))
-            self.result.setStyleSheet("")
             self.result.show()
         else:
             self.result.hide()
         self.tally.setText(session.tally_text())
-        self.hint.setText(stage_hint)
+        self.tally.setVisible(session.stage != REVEALED)
+        self.hint.setText(f"{session.tally_text()}  ·  {stage_hint}" if session.stage == REVEALED
+                          else stage_hint)
         self._fonts()
         self.show()
         self.raise_()
         self._place()
+        # New labels have their final sizes (style sheet, font) only once polished and laid
+        # out by the event loop: place the banner again then.
+        QTimer.singleShot(0, self._place)
 
     def _set_choices(self, session: ClassSession, colors: dict[str, str]) -> None:
         while self.choices.count():
@@ -133,6 +167,7 @@ class ClassOverlay(QFrame):
                 item.widget().setParent(None)
                 item.widget().deleteLater()
         self._choice_labels = []
+        self.choice_box.setVisible(session.stage == PREDICT)
         if session.stage != PREDICT:
             return
         chosen = session.chosen()
@@ -145,15 +180,18 @@ class ClassOverlay(QFrame):
                 self._choice_labels.append(swatch)
                 self.choices.addWidget(swatch, row, 2 * column)
             placed = session.kind != FIRST and key in session.ends
-            label = _plain(text + (" ✔" if placed else ""))
+            label = _plain(("✔ " if placed else "") + text)
             label.setWordWrap(False)
+            label.setToolTip(text)
+            label.setProperty("full_text", label.text())  # elided to its cell in _fonts
             border = (f"3px solid {self.theme.foreground}" if key == chosen
                       else "3px solid transparent")
             label.setStyleSheet(f"QLabel {{ border: {border}; border-radius: 4px; padding: 2px "
                                 f"6px; color: {self.theme.foreground}; }}")
             self._choice_labels.append(label)
             self.choices.addWidget(label, row, 2 * column + 1)
-        self.choices.setColumnStretch(2 * PER_ROW, 1)
+        for column in range(PER_ROW):
+            self.choices.setColumnStretch(2 * column + 1, 1)
 
 
 class ClickCatcher(pg.GraphicsObject):

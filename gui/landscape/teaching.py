@@ -9,6 +9,8 @@ window. The tab's own code only calls these (see the lines marked "issue 15" the
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -30,6 +32,7 @@ from gui.landscape.anatomy_panel import AnatomyPanel
 from gui.landscape.class_mode import ClassController
 from gui.landscape.theory_panel import TheoryPanel
 
+PANEL_EVERY_S = 0.15  #: while playing, the panels' text is refreshed at most this often
 #: Keys of the Teach menu, for Help > Keyboard shortcuts.
 SHORTCUTS = (
     ("A / Shift+A", "anatomy of the step: next / previous term on the map"),
@@ -56,6 +59,7 @@ class Teaching(QObject):
         self.class_panel = _ClassPanel(self.klass)
         self.overlay = AnatomyOverlay(tab.view, tab.theme)
         self._anatomies: dict[str, TrackAnatomy] = {}
+        self._last_text = 0.0  # when the panels' text was last refreshed (monotonic s)
         self.anatomy.revealed_changed.connect(self._revealed)
         self.panels.currentChanged.connect(lambda _: self.step_shown(tab.step))
         tab.racer_panel.selection_changed.connect(self._selected)
@@ -66,9 +70,13 @@ class Teaching(QObject):
         """Follow the timeline: the anatomy, the rates and the class mode at ``step``."""
         self.klass.step_shown(step)
         current = self.panels.currentWidget()
+        now = time.monotonic()
+        text = not self.tab.playing or now - self._last_text >= PANEL_EVERY_S
+        if text:
+            self._last_text = now
         if current is self.anatomy or self.anatomy.revealed:
-            self._show_anatomy(step)
-        if current is self.theory:
+            self._show_anatomy(step, text)
+        if current is self.theory and text:
             labels = {k: t.racer.label() for k, t in self.tab.race.tracks.items()}
             self.theory.show_race(self.tab.race, step, labels)
 
@@ -123,7 +131,9 @@ class Teaching(QObject):
     def _revealed(self, _count: int) -> None:
         self._draw_anatomy()
 
-    def _show_anatomy(self, step: int) -> None:
+    def _show_anatomy(self, step: int, text: bool = True) -> None:
+        """The selected racer's step at ``step`` on the map, and in the panel when ``text``
+        (the arrows follow every frame; the numbers a few times a second while playing)."""
         key = self._selected_key()
         if key is None:
             self.anatomy.show_anatomy(None, "", step, "Add a racer to see its step.")
@@ -137,7 +147,11 @@ class Teaching(QObject):
                                if k in self.tab.race.tracks}
         shown = track.at(step)  # the row the map shows: the path stops where it stopped
         why = "" if shown == step else f"{track.racer.label()} stopped at step {shown}."
-        self.anatomy.show_anatomy(replay.at(shown), track.racer.label(), shown, why)
+        parts = replay.at(shown)
+        if text:
+            self.anatomy.show_anatomy(parts, track.racer.label(), shown, why)
+        else:
+            self.anatomy.parts = parts
         self._draw_anatomy()
 
     def _draw_anatomy(self) -> None:
@@ -157,7 +171,7 @@ class _ClassPanel(QWidget):
         self.question = QComboBox()
         self.question.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.question.setMinimumContentsLength(12)
+        self.question.setMinimumContentsLength(8)
         for kind in (FIRST, WHERE):
             self.question.addItem(QUESTIONS[kind], kind)
         self.question.currentIndexChanged.connect(
@@ -169,6 +183,7 @@ class _ClassPanel(QWidget):
                                  "prediction), reveal, or start the next round"),
                                 ("Leave (C)", controller.stop, "Leave class mode")):
             button = QPushButton(text)
+            button.setMinimumWidth(10)  # never widen the side column
             button.setToolTip(tip)
             button.clicked.connect(slot)
             row.addWidget(button)

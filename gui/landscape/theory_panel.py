@@ -7,7 +7,7 @@ minimum's geometric shrink per step over the second half of the path shown so fa
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 from engine.landscape import theory
 from engine.landscape.race import Race
 from engine.landscape.surfaces import Surface
+from gui.landscape.anatomy_panel import quiet
 from gui.palette import STATUS_COLORS
 
-COLUMNS = ("racer", "learning_rate", "momentum", "theory", "measured")
+COLUMNS = ("racer", "theory", "measured")
 
 
 def rate_text(rate: float | None) -> str:
@@ -63,24 +64,34 @@ class TheoryPanel(QWidget):
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(["racer", "α", "β", "theory", "measured"])
-        self.table.horizontalHeaderItem(3).setToolTip("the theoretical rate per step")
-        self.table.horizontalHeaderItem(4).setToolTip("the rate measured on the path shown")
+        self.table.setHorizontalHeaderLabels(["racer", "theory", "measured"])
+        self.table.horizontalHeaderItem(1).setToolTip("the theoretical rate per step")
+        self.table.horizontalHeaderItem(2).setToolTip("the rate measured on the path shown")
         self.table.setMinimumHeight(60)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setWordWrap(True)  # readable in a narrow side column
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
         note = QLabel("Rate: the factor by which the distance to the minimum shrinks per "
                       "step (theory: SGD and momentum at a constant rate; measured: the second "
                       "half of the path shown).")
         note.setWordWrap(True)
-        note.setStyleSheet("color: gray;")
+        quiet(note)
         layout.addWidget(note)
 
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # A header hidden in another tab missed presentation mode's font change once (xcb):
+        # keep it in step with the panel.
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.table.horizontalHeader().setFont(self.font())
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.table.horizontalHeader().setFont(self.font())
     def set_dark(self, dark: bool) -> None:
         self._dark = dark
 
@@ -109,9 +120,9 @@ class TheoryPanel(QWidget):
         self.table.setRowCount(len(rows))
         colors = STATUS_COLORS[self._dark]
         for row, (label, alpha, beta, expected, measured) in enumerate(rows):
-            texts = (label, "schedule" if alpha is None else f"{alpha:.4g}",
-                     "—" if beta is None else f"{beta:.4g}",
-                     rate_text(expected), rate_text(measured))
+            settings = ("α: schedule" if alpha is None else f"α {alpha:.4g}") + (
+                "" if beta is None else f", β {beta:.4g}")
+            texts = (f"{label}\n{settings}", rate_text(expected), rate_text(measured))
             for col, text in enumerate(texts):
                 item = self.table.item(row, col)
                 if item is None:
@@ -121,10 +132,11 @@ class TheoryPanel(QWidget):
             agree = (expected is not None and measured is not None
                      and abs(measured - expected) <= 0.03 * expected)
             colour = colors["converged"] if agree else None
-            self.table.item(row, 4).setForeground(QBrush(QColor(colour)) if colour
+            self.table.item(row, 2).setForeground(QBrush(QColor(colour)) if colour
                                                   else QBrush())
-            self.table.item(row, 4).setToolTip(
+            self.table.item(row, 2).setToolTip(
                 "within 3% of theory" if agree else
                 "not measured yet (too few steps)" if measured is None else
                 "no closed form for this racer" if expected is None else
                 "not yet at its asymptotic rate, or rounding reached")
+        self.table.resizeRowsToContents()

@@ -83,21 +83,21 @@ class TheoryOverlay:
         for pen in (pg.mkPen("#000000", width=5), pg.mkPen(LINE, width=2.5)):
             self._add(pg.PlotDataItem(x, y, pen=pen))
         formula = ("α·λmax = 2(1+β)/(1+2β)" if nesterov else "α·λmax = 2(1+β)")
-        self._label(f"stable left of this line: {formula}", float(x[len(x) * 3 // 4]),
-                    float(y[len(y) * 3 // 4]), anchor=(1.02, 0.5))
+        self._label(f"stable ← {formula}", float(x[len(x) // 2]),
+                    float(y[len(y) // 2]), anchor=(1.03, 0.5))
         best = theory.optima(q)
         if not nesterov:
             px, py = place(best.learning_rate, best.momentum)
             self._marker(px, py, "o", f"optimum α* = {best.learning_rate:.3g}, "
-                         f"β* = {best.momentum:.3g} (rate {best.rate:.3g}/step)")
+                         f"β* = {best.momentum:.3g}\nrate {best.rate:.3g} per step")
         gx, gy = place(best.gd_learning_rate, max(0.0, momentum_axis.low))
-        self._marker(gx, gy, "d", f"GD optimum α = 2/(λmin+λmax) = {best.gd_learning_rate:.3g}"
-                     f" (rate {best.gd_rate:.3g})")
+        self._marker(gx, gy, "d", f"GD optimum α = 2/(λmin+λmax)\n= {best.gd_learning_rate:.3g}, "
+                     f"rate {best.gd_rate:.3g} per step")
         low, high = q.curvatures
         corner_x = float(np.log10(result.xs[0]) if result.x.log else result.xs[0])
-        corner_y = float(np.log10(result.ys[-1]) if result.y.log else result.ys[-1])
+        corner_y = float(np.log10(result.ys[0]) if result.y.log else result.ys[0])
         self._label(f"{name}: λmin = {low:.3g}, λmax = {high:.3g}, κ = {high / low:.3g}",
-                    corner_x, corner_y, anchor=(0, 0))
+                    corner_x, corner_y, anchor=(0, 1))  # bottom left: slow, rarely anything
         self.shown = True
 
     def _add(self, item) -> None:
@@ -110,7 +110,10 @@ class TheoryOverlay:
                                     pen=pg.mkPen("#000000", width=2.5),
                                     brush=pg.mkBrush(OPTIMUM))
         self._add(scatter)
-        self._label(text, float(x), float(y), anchor=(-0.06, 1.1))
+        # The label on the side of the marker with more room, so it stays on the map.
+        (left, right), _ = self.plot.getViewBox().viewRange()
+        right_half = float(x) > (left + right) / 2
+        self._label(text, float(x), float(y), anchor=(1.06, 1.1) if right_half else (-0.06, 1.1))
 
     def _label(self, text: str, x: float, y: float, anchor=(0, 1)) -> None:
         label = pg.TextItem(text, color="#000000", anchor=anchor,
