@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QApplication
 
@@ -132,9 +132,6 @@ class AnatomyOverlay:
             self._text.setZValue(Z + 1)
             self.view.getPlotItem().addItem(self._text, ignoreBounds=True)
         label = self._text
-        # On the side of the anchor with more room, so the label stays on the map.
-        (left, right), _ = self.view.getPlotItem().getViewBox().viewRange()
-        label.setAnchor((1, 1) if float(anchor[0]) > (left + right) / 2 else (0, 1))
         label.fill = pg.mkBrush(background)
         label.border = pg.mkPen(color, width=2)
         font = QFont(QApplication.font())
@@ -142,6 +139,14 @@ class AnatomyOverlay:
         font.setBold(True)
         label.setFont(font)
         label.setText(text, color=self.theme.foreground)
-        label.setPos(float(anchor[0]), float(anchor[1]))
+        # Beside the anchor on the side with more room, moved along x to stay on the map.
+        box = self.view.getPlotItem().getViewBox()
+        at = box.mapViewToScene(QPointF(float(anchor[0]), float(anchor[1])))
+        bounds = box.sceneBoundingRect()
+        width, height = label.textItem.boundingRect().width(), label.textItem.boundingRect().height()
+        left = at.x() - width if at.x() > bounds.center().x() else at.x()
+        left = max(bounds.left(), min(left, bounds.right() - width))
+        label.setAnchor((0, 0 if at.y() - height < bounds.top() else 1))
+        label.setPos(box.mapSceneToView(QPointF(left, at.y())))
         label.setVisible(True)
         self._items.append(label)
