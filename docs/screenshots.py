@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs"))
 
 
 def main() -> None:
@@ -116,6 +117,11 @@ def main() -> None:
     shot("presentation-mode")
     tab.banner.set_explanation_visible(False)
     window.set_presentation(False)
+
+    # 5e. Issue 15: the anatomy of a step, theory, class mode (docs/teaching_shots.py).
+    import teaching_shots
+
+    teaching_shots.take(app, window, OUT)
     window.resize(1500, 900)
 
     # 6. The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset.

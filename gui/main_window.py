@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 from gui import threads
 from gui.about import about_html
 from gui.export_actions import Exporter
+from gui.landscape import teaching
 from gui.landscape.tab import LandscapeTab
 from gui.palette import DARK, LIGHT, THEMES, Theme
 from gui.scenario_actions import ScenarioActions
@@ -36,7 +37,7 @@ SHORTCUTS = (
     ("F11", "full screen"),
     ("Ctrl+R", "reset the view"),
     ("Ctrl+Q", "quit"),
-)
+) + teaching.SHORTCUTS  # issue 15: the Teach menu's keys
 
 
 def apply_palette(theme: Theme) -> None:
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         self._action("F&aster", lambda: self.landscape.playback.change_speed(1), "+", play_menu)
         self._action("S&lower", lambda: self.landscape.playback.change_speed(-1), "-", play_menu)
 
+        teaching.install_actions(self, self._action)  # issue 15: anatomy and class-mode keys
         help_menu = self.menuBar().addMenu("&Help")
         self._action("&Keyboard shortcuts", self._show_shortcuts, menu=help_menu)
         self._action(f"&About {APP_NAME}", self._show_about, menu=help_menu)

@@ -25,7 +25,7 @@ def test_main_window_has_the_two_tabs_and_menus(qtbot):
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
         "Landscape", "MNIST training"]
     menus = [action.text() for action in window.menuBar().actions()]
-    assert menus == ["&File", "&View", "&Race", "&Help"]
+    assert menus == ["&File", "&View", "&Race", "&Teach", "&Help"]
 
 
 def test_app_starts_without_tensorflow():

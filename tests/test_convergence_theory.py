@@ -82,3 +82,38 @@ def test_the_measured_contraction_rate_matches_theory(kappa, angle):
         math.sqrt(0.95), rel=0.03)
     sgd = _measured_rate(kappa, angle, learning_rate=2 / (1 + kappa))
     assert sgd == pytest.approx((kappa - 1) / (kappa + 1), rel=0.03)
+
+
+@pytest.mark.parametrize(("surface_id", "params", "start"), [
+    ("ravine", {"condition_number": 10.0, "angle": 20.0}, (-9.0, 3.0)),
+    ("booth", {}, (-8.0, 6.0)),
+    ("expr:2*x**2 + 3*x*y + 5*y**2 - x", {}, (-2.0, 2.0)),  # a custom formula: symbolic H
+])
+def test_the_stability_boundary_splits_a_brute_force_map(surface_id, params, start):
+    """Theory (engine.landscape.theory) against every cell of a learning_rate × momentum map:
+    cells inside 0 < α·λmax < 2(1 + β) whose theoretical rate reaches the tolerance within the
+    budget converge; cells well outside diverge."""
+    from engine.landscape import theory
+
+    surface = surfaces.get(surface_id, **params)
+    q, _ = theory.quadratic(surface)
+    best = theory.optima(q)
+    steps = 600
+    x = maps.Axis("learning_rate", best.gd_learning_rate / 30, best.gd_learning_rate * 6, 30,
+                  log=True)
+    y = maps.Axis("momentum", 0.0, 0.95, 20)
+    result = maps.hyper_map(surface, "momentum", x, y, start, steps=steps)
+    alpha, beta = np.meshgrid(result.xs, result.ys)
+    limit = theory.stability_limit(q, beta)
+    # The distance the theory predicts after the budget, with a factor 100 for the transient;
+    # it must be inside both convergence tests (near a known minimum, or a tiny gradient).
+    distance = np.hypot(*(np.array(start) - q.minimum))
+    tolerance = min(1e-3, 1e-5 / q.curvatures[1])
+    with np.errstate(over="ignore"):
+        reaches = theory.rate(q, alpha, beta) ** steps * distance * 100 < tolerance
+    inside, outside = reaches & (alpha < 0.9 * limit), alpha > 1.1 * limit
+    assert inside.sum() > 250 and outside.sum() > 100  # both regions well sampled
+    assert np.all(result.status[inside] == simulate.CONVERGED)
+    assert np.all(result.status[outside] == simulate.DIVERGED)
+    # And on the line itself the iteration is neutrally stable: rate 1.
+    assert theory.rate(q, theory.stability_limit(q, 0.5), 0.5) == pytest.approx(1.0)

@@ -1,7 +1,9 @@
 """Learning-rate schedules: value for value as ``keras.optimizers.schedules``, validation, text.
 
 The oracle is the installed Keras: each schedule's ``to_keras()`` object called with the same
-integer steps, and Keras's SGD stepping ``keras.Variable``s with that schedule.
+integer steps, and Keras's SGD stepping ``keras.Variable``s with that schedule. Every schedule
+agrees with Keras bit for bit (0 float32 ulp): the same float32 operations in the same order,
+and the C library's ``powf``/``logf``/``cosf``, which TensorFlow calls on scalars.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from engine.optimizers.schedules import (
     SCHEDULES,
     Constant,
     CosineDecay,
+    CosineDecayRestarts,
     ExponentialDecay,
     InverseTimeDecay,
     PiecewiseConstantDecay,
+    PolynomialDecay,
     Schedule,
     describe,
     schedule_from,
@@ -51,6 +55,16 @@ CASES = [
     CosineDecay(0.01, 200, warmup_target=0.2),  # warmup_steps 0: decays from the target
     CosineDecay(0.05, 77, alpha=0.3, warmup_target=0.01, warmup_steps=33),  # "warms" down
     CosineDecay(0.02, 1000, warmup_target=0.1, warmup_steps=700),  # still decaying at 500
+    PolynomialDecay(0.1, 100),  # linear to 1e-4, then flat
+    PolynomialDecay(0.1, 37, 0.001, 0.5),
+    PolynomialDecay(0.3, 50, 0.01, 2.0, cycle=True),  # restarts at 50, 100, 150, ...
+    PolynomialDecay(0.05, 7, 0.0, 3.3, cycle=True),
+    PolynomialDecay(1e-3, 200, 0.02, 1.0),  # rises: end above the start
+    CosineDecayRestarts(0.1, 50),  # periods 50, 100, 200
+    CosineDecayRestarts(0.1, 30, 1.0, 0.9, 0.1),  # equal periods, peaks × 0.9
+    CosineDecayRestarts(0.2, 13, 1.5, 0.7, 0.05),
+    CosineDecayRestarts(0.5, 3, 1.0, 0.5),  # 166 restarts: peaks reach float32 subnormals
+    CosineDecayRestarts(0.01, 7, 3.0, 1.0, 0.2),
 ]
 
 
@@ -59,26 +73,28 @@ def _keras_values(schedule, steps=STEPS):
     return np.array([float(keras_schedule(k)) for k in range(steps)])
 
 
-def _peak(schedule):
-    return float(np.max(values(schedule, STEPS)))
-
-
 @pytest.mark.keras
 @pytest.mark.parametrize("schedule", CASES, ids=repr)
-def test_matches_the_keras_schedule_step_for_step(schedule):
-    theirs = _keras_values(schedule)
-    ours = values(schedule, STEPS)
-    # float32 on both sides; the cosine may differ from the C library's cosf by one ulp, which
-    # near the end of a cosine (1 + cos ≈ 0) is small against the peak, not against the value.
-    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7 * _peak(schedule))
+def test_matches_the_keras_schedule_bit_for_bit(schedule):
+    # 0 ulp: float32 + - × ÷ are IEEE-rounded on both sides, and pow/log/cos are the C
+    # library's functions TensorFlow calls (before, a float64 cosine rounded to float32 was
+    # 1 ulp off cosf on 1.5 % of arguments).
+    np.testing.assert_array_equal(values(schedule, STEPS), _keras_values(schedule))
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("schedule", [c for c in CASES if type(c) in
-                                      (InverseTimeDecay, PiecewiseConstantDecay)], ids=repr)
-def test_rational_schedules_are_bit_for_bit_keras(schedule):
-    # Only IEEE-rounded float32 + - × ÷ here: no library function can differ.
-    np.testing.assert_array_equal(values(schedule, STEPS), _keras_values(schedule))
+def test_random_polynomial_and_restart_schedules_are_bit_for_bit_keras():
+    rng = np.random.default_rng(15)
+    for _ in range(12):
+        lr0, end = (float(v) for v in 10 ** rng.uniform(-4, 0, 2))
+        polynomial = PolynomialDecay(lr0, int(rng.integers(1, 120)), end,
+                                     float(rng.uniform(0.1, 5)), bool(rng.integers(2)))
+        restarts = CosineDecayRestarts(lr0, int(rng.integers(1, 60)),
+                                       float(rng.choice([1.0, rng.uniform(1, 4)])),
+                                       float(rng.uniform(0, 1)), float(rng.uniform(0, 1)))
+        for schedule in (polynomial, restarts):
+            np.testing.assert_array_equal(values(schedule, 250), _keras_values(schedule, 250),
+                                          err_msg=repr(schedule))
 
 
 @pytest.mark.parametrize("schedule", CASES, ids=repr)
@@ -101,6 +117,24 @@ def test_cosine_warmup_is_linear_then_cosine_then_flat():
     np.testing.assert_allclose(lr[60], 0.1 + 0.9 * 0.5, rtol=1e-6)  # half-way down the cosine
     np.testing.assert_allclose(lr[110:], 0.1, rtol=1e-6)  # alpha * peak from then on
     assert np.all(np.diff(lr[10:111]) <= 0)
+
+
+def test_polynomial_decay_reaches_the_end_rate_and_cycle_restarts_it_slower():
+    lr = values(PolynomialDecay(1.0, 10, 0.0, 1.0), 15)
+    np.testing.assert_allclose(lr[:11], 1 - np.arange(11) / 10, atol=1e-7)
+    assert np.all(lr[10:] == 0)
+    cycled = values(PolynomialDecay(1.0, 10, 0.0, 1.0, cycle=True), 41)
+    # Step 11 lies in the second period (10, 20]: 1 − 11/20, not back at the start.
+    np.testing.assert_allclose(cycled[[0, 5, 10, 11, 20, 21, 30, 40]],
+                               [1, 0.5, 0, 1 - 11 / 20, 0, 1 - 21 / 30, 0, 0], atol=1e-7)
+
+
+def test_cosine_restarts_at_the_geometric_period_boundaries():
+    lr = values(CosineDecayRestarts(1.0, 10, t_mul=2.0, m_mul=0.5), 80)
+    # Periods of 10, 20, 40 steps start at 0, 10, 30, 70 with peaks 1, 0.5, 0.25, 0.125.
+    np.testing.assert_allclose(lr[[0, 10, 30, 70]], [1, 0.5, 0.25, 0.125], rtol=1e-6)
+    np.testing.assert_allclose(lr[[5, 20, 50]], [0.5, 0.25, 0.125], rtol=1e-6)  # half-way
+    assert np.all(np.diff(lr[10:30]) < 0) and lr[29] < 0.01
 
 
 def test_exponential_staircase_steps_once_per_period():
@@ -145,6 +179,8 @@ def _paths(keras, optimizer, schedule, surface, starts, steps=100):
     ExponentialDecay(2e-3, 25, 0.5, staircase=True),
     CosineDecay(0.0, 60, alpha=0.1, warmup_target=2e-3, warmup_steps=20),
     PiecewiseConstantDecay((30, 60), (2e-3, 1e-3, 5e-4)),
+    PolynomialDecay(2e-3, 30, 1e-4, 2.0, cycle=True),
+    CosineDecayRestarts(2e-3, 10, 2.0, 0.8, 0.1),
 ], ids=repr)
 def test_sgd_with_a_schedule_follows_keras_sgd_for_100_steps(float64_keras, schedule):
     surface = surfaces.get("rosenbrock")
@@ -152,10 +188,8 @@ def test_sgd_with_a_schedule_follows_keras_sgd_for_100_steps(float64_keras, sche
     optimizer = optimizers.get("sgd", learning_rate_schedule=schedule)
     ours, theirs = _paths(float64_keras, optimizer, schedule, surface, starts)
     assert np.max(np.abs(ours[-1] - ours[0])) > 1e-3, "the path must actually move"
-    # Same float32 learning rates, so the float64 paths agree to rounding (bit for bit here);
-    # a cosine one float32 ulp off cosf would show at about 1e-8, hence its looser bound.
-    rtol = 1e-6 if isinstance(schedule, CosineDecay) else 1e-12
-    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=1e-13)
+    # The same float32 learning rates, so the float64 paths agree bit for bit.
+    np.testing.assert_array_equal(ours, theirs)
 
 
 @pytest.mark.keras
@@ -202,6 +236,15 @@ def test_the_optimizer_uses_step_zero_first():
     ("cosine_decay", {"warmup_target": 0.0}, "warmup_target", "(0, 100]"),
     ("cosine_decay", {"initial_learning_rate": 0.0}, "initial_learning_rate", "warmup_target"),
     ("constant", {"learning_rate": 0}, "learning_rate", "in (0, 100]"),
+    ("polynomial_decay", {"decay_steps": 0}, "decay_steps", ">= 1"),
+    ("polynomial_decay", {"power": 0.0}, "power", "in (0, 100]"),
+    ("polynomial_decay", {"end_learning_rate": -1e-3}, "end_learning_rate", "[0, 100]"),
+    ("polynomial_decay", {"cycle": "sometimes"}, "cycle", "true or false"),
+    ("cosine_decay_restarts", {"first_decay_steps": 0}, "first_decay_steps", ">= 1"),
+    ("cosine_decay_restarts", {"decay_steps": 10}, "decay_steps", "not a parameter"),
+    ("cosine_decay_restarts", {"t_mul": 0.5}, "t_mul", "in [1, 10]"),
+    ("cosine_decay_restarts", {"m_mul": 1.5}, "m_mul", "in [0, 1]"),
+    ("cosine_decay_restarts", {"alpha": -0.1}, "alpha", "in [0, 1]"),
 ])
 def test_bad_parameters_are_refused_naming_the_field(schedule_id, params, field, text):
     with pytest.raises(HyperParamError) as caught:
@@ -252,6 +295,13 @@ def test_describe_gives_one_line():
         describe(CosineDecay(0.1, 50, 0.1)): "cosine 0.1 → 0.01 over 50 steps",
         describe(CosineDecay(0, 50, 0, 1.0, 5)):
             "warmup 0 → 1 over 5 steps, then cosine 1 → 0 over 50 steps",
+        describe(PolynomialDecay(0.1, 100)): "linear 0.1 → 0.0001 over 100 steps",
+        describe(PolynomialDecay(0.1, 100, 0.01, 2, True)):
+            "power 2 0.1 → 0.01 over 100 steps, restarting slower each time",
+        describe(CosineDecayRestarts(0.1, 50)):
+            "cosine 0.1 → 0 over 50 steps, then restarts, each period × 2",
+        describe(CosineDecayRestarts(0.1, 50, 1.0, 0.5, 0.1)):
+            "cosine 0.1 → 0.01 over 50 steps, then restarts, each peak × 0.5",
     }
     for text, expected in texts.items():
         assert text == expected and "\n" not in text

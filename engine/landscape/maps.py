@@ -101,6 +101,7 @@ class HyperMap:
     steps_to_converge: np.ndarray
     final_loss: np.ndarray
     minimum_index: np.ndarray
+    schedule: Any = None  #: the learning-rate schedule every cell used, or None
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def _per_start_rule(factory: Callable[..., update_rules.UpdateRule], scalars: di
 
 
 def batched_optimizer(optimizer_id: str, per_start: Mapping[str, Any],
-                      **settings: Any) -> optimizers.Optimizer:
+                      learning_rate_schedule: Any = None, **settings: Any) -> optimizers.Optimizer:
     """An optimizer whose hyperparameters in ``per_start`` take one value per start.
 
     Parameters
@@ -164,6 +165,9 @@ def batched_optimizer(optimizer_id: str, per_start: Mapping[str, Any],
     per_start
         Numeric hyperparameter name -> N values, each checked against the registry range
         (:class:`HyperParamError` naming the field otherwise).
+    learning_rate_schedule
+        A schedule every start shares, as for ``optimizers.get`` (then ``learning_rate``
+        cannot vary per start).
 
     Returns
     -------
@@ -191,8 +195,12 @@ def batched_optimizer(optimizer_id: str, per_start: Mapping[str, Any],
     clips = [c for c in CLIPS if c in names or config.get(c)]
     if len(clips) > 1:
         raise HyperParamError(clips[1], f"only one of {', '.join(clips)} can be set (Keras)")
+    if learning_rate_schedule is not None and "learning_rate" in names:
+        raise HyperParamError("learning_rate", "is set by the schedule: it cannot vary by cell")
     columns = np.column_stack(values)
     scalars = {k: v for k, v in config.items() if k not in names}
+    if learning_rate_schedule is not None:
+        scalars["learning_rate"] = learning_rate_schedule
     config.update({name: column.copy() for name, column in zip(names, values, strict=True)})
     rule = _per_start_rule(spec.rule, scalars, names, columns)
     return optimizers.Optimizer(spec, MappingProxyType(config), rule)
@@ -292,7 +300,7 @@ def hyper_map(surface: Surface, optimizer_id: str, x: Axis, y: Axis, start: Sequ
               steps: int = 500, base_settings: Mapping[str, Any] | None = None,
               tolerances: simulate.Tolerances | None = None,
               cancel: threading.Event | None = None, progress: Progress = None,
-              chunk_rows: int | None = None) -> HyperMap:
+              chunk_rows: int | None = None, learning_rate_schedule: Any = None) -> HyperMap:
     """Run ``optimizer_id`` from ``start`` for every pair of values on two axes.
 
     Parameters
@@ -306,6 +314,8 @@ def hyper_map(surface: Surface, optimizer_id: str, x: Axis, y: Axis, start: Sequ
         Keras arguments every cell shares; the axes override their own names.
     tolerances, cancel, progress, chunk_rows
         As for :func:`start_map`.
+    learning_rate_schedule
+        A learning-rate schedule every cell uses (neither axis may then be ``learning_rate``).
 
     Returns
     -------
@@ -318,20 +328,23 @@ def hyper_map(surface: Surface, optimizer_id: str, x: Axis, y: Axis, start: Sequ
     base = {k: v for k, v in (base_settings or {}).items() if k not in (x.name, y.name)}
     xs, ys = x.values(), y.values()
     n = max(xs.size, ys.size)  # check every value and setting before any work:
-    batched_optimizer(optimizer_id, {x.name: np.resize(xs, n), y.name: np.resize(ys, n)}, **base)
+    schedule = learning_rate_schedule
+    batched_optimizer(optimizer_id, {x.name: np.resize(xs, n), y.name: np.resize(ys, n)},
+                      schedule, **base)
     base_config = dict(optimizers.get(optimizer_id, **base).config)
 
     def run_chunk(row0: int, row1: int) -> simulate.RunResult:
         gx, gy = np.meshgrid(xs, ys[row0:row1])
         optimizer = batched_optimizer(optimizer_id, {x.name: gx.ravel(), y.name: gy.ravel()},
-                                      **base)
+                                      schedule, **base)
         starts = np.broadcast_to(np.array(point), (gx.size, 2))
         return simulate.run(surface, optimizer, starts, steps, keep_path=False,
                             tolerances=tolerances)
 
     rows = _chunk_rows(len(xs), chunk_rows)
     out = _run_rows(len(ys), len(xs), rows, run_chunk, cancel, progress)
-    return HyperMap(surface.id, optimizer_id, base_config, point, steps, x, y, xs, ys, **out)
+    return HyperMap(surface.id, optimizer_id, base_config, point, steps, x, y, xs, ys, **out,
+                    schedule=schedule)
 
 
 def tuned_rate(learning_rates: np.ndarray, status: np.ndarray, final_loss: np.ndarray,

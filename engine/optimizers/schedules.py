@@ -5,164 +5,41 @@ iteration count, as Keras calls it with ``optimizer.iterations``; pass one to
 :func:`engine.optimizers.get` as ``learning_rate_schedule``. The arithmetic is Keras's,
 operation for operation, in float32: Keras turns a Python-float learning rate into a float32
 tensor and computes in float32 even when ``floatx`` is ``"float64"`` (the optimizer then casts
-the result). :class:`Constant` stays an exact float, as Keras keeps a plain-float learning
-rate in the variables' dtype. ``to_keras()`` builds the real Keras object; ``SCHEDULES`` maps
-ids to classes with their parameter descriptions (``params``).
+the result); ``pow``, ``log`` and ``cos`` are the C library's, as TensorFlow's
+(:mod:`engine.optimizers.schedule_base`). :class:`Constant` stays an exact float, as Keras
+keeps a plain-float learning rate in the variables' dtype. ``to_keras()`` builds the real Keras
+object; ``SCHEDULES`` maps ids to classes with their parameter descriptions (``params``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.optimizers import tensorflow_loader
+from engine.optimizers.schedule_base import (
+    F32,
+    STAIRCASE,
+    Schedule,
+    ScheduleParam,
+    cosf,
+    decay_steps_param,
+    flush,
+    logf,
+    powf,
+    rate_param,
+)
 from engine.params import HyperParamError
 
 __all__ = [
-    "SCHEDULES", "Constant", "CosineDecay", "ExponentialDecay", "InverseTimeDecay",
-    "PiecewiseConstantDecay", "Schedule", "ScheduleParam", "describe", "schedule_from", "values",
+    "SCHEDULES", "Constant", "CosineDecay", "CosineDecayRestarts", "ExponentialDecay",
+    "InverseTimeDecay", "PiecewiseConstantDecay", "PolynomialDecay", "Schedule", "ScheduleParam",
+    "describe", "schedule_from", "values",
 ]
-
-_F32 = np.float32
-
-
-def _flush(x: np.ndarray) -> np.ndarray:
-    """Subnormal float32 results as 0, as TensorFlow's CPU kernels flush them."""
-    if x.dtype != _F32:
-        return x
-    return np.where(np.abs(x) < np.finfo(_F32).tiny, _F32(0), x)
-
-
-def _powf(base: np.float32, exponents: np.ndarray) -> np.ndarray:
-    """float32 ``base ** exponents`` by the C library's ``powf``, as TensorFlow computes it
-    (NumPy's scalar power calls ``powf``; its vectorized SIMD power may differ in the last bit).
-    """
-    return _flush(np.array([base**e for e in exponents], dtype=_F32).reshape(exponents.shape))
-
-
-def _cosf(x: np.ndarray) -> np.ndarray:
-    """float32 cosine: the float64 cosine rounded, within one float32 ulp of ``cosf``."""
-    return np.cos(x.astype(np.float64)).astype(_F32)
-
-
-@dataclass(frozen=True)
-class ScheduleParam:
-    """One schedule argument as the app exposes it (Keras's argument name).
-
-    ``kind`` is ``"float"``, ``"optional_float"`` (``None`` allowed), ``"int"``, ``"bool"``,
-    ``"ints"`` or ``"floats"`` (tuples, each entry checked against ``low``/``high``).
-    ``low``/``high`` bound the value (``None``: unbounded); ``low_open`` excludes ``low``.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    doc: str = ""
-
-    def range_text(self) -> str:
-        """The valid range as text, e.g. ``in (0, 100]`` or ``>= 1``."""
-        if self.kind == "bool":
-            return "true or false"
-        if self.high is None:
-            text = f"{'>' if self.low_open else '>='} {self.low:g}"
-        else:
-            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
-        return text + (" or none" if self.kind == "optional_float" else "")
-
-    def validate(self, value: Any) -> Any:
-        """Coerce and check ``value``; :class:`HyperParamError` names the field."""
-        if self.kind == "bool":
-            text = str(value).strip().lower()  # str(True) == "True"
-            if text in ("true", "false"):
-                return text == "true"
-            raise HyperParamError(self.name, f"must be true or false, got {value!r}")
-        if self.kind == "optional_float" and (value is None or str(value).strip() in ("", "none")):
-            return None
-        if self.kind in ("ints", "floats"):
-            if isinstance(value, str):
-                value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-            if not isinstance(value, list | tuple | np.ndarray):
-                raise HyperParamError(self.name, f"must be a list of numbers, got {value!r}")
-            return tuple(self._number(v, self.kind == "ints") for v in value)
-        return self._number(value, self.kind == "int")
-
-    def _number(self, value: Any, whole: bool) -> float | int:
-        kind = "a whole number" if whole else "a number"
-        if isinstance(value, bool | np.bool_):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
-        try:
-            number = float(value.strip() if isinstance(value, str) else value)
-        except (TypeError, ValueError):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}") from None
-        if not math.isfinite(number) or (whole and not number.is_integer()):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
-        too_low = self.low is not None and (number < self.low or self.low_open and number == self.low)
-        if too_low or (self.high is not None and number > self.high):
-            raise HyperParamError(self.name, f"must be {self.range_text()}, got {number:g}")
-        return int(number) if whole else number
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain-dict description for catalogs."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        default = list(self.default) if isinstance(self.default, tuple) else self.default
-        return data | {"default": default, "range": self.range_text()}
-
-
-def _rate(name: str, default: float | None, *, zero_ok: bool = False, optional: bool = False,
-          doc: str = "") -> ScheduleParam:
-    kind = "optional_float" if optional else "float"
-    return ScheduleParam(name, kind, default, 0.0, 100.0, low_open=not zero_ok, doc=doc)
-
-
-def _decay_steps(default: int) -> ScheduleParam:
-    return ScheduleParam("decay_steps", "int", default, 1, None, doc="Steps per decay period.")
-
-
-_STAIRCASE = ScheduleParam("staircase", "bool", False, doc="Decay in whole periods (floor).")
-
-
-class Schedule:
-    """Base of the schedule dataclasses: validation, ``schedule(step)``, config, Keras."""
-
-    id: ClassVar[str]
-    title: ClassVar[str]
-    keras_class: ClassVar[str]
-    params: ClassVar[tuple[ScheduleParam, ...]]
-
-    def __post_init__(self) -> None:
-        for param in self.params:
-            object.__setattr__(self, param.name, param.validate(getattr(self, param.name)))
-        self._check()
-
-    def _check(self) -> None:
-        """Checks that involve more than one field."""
-
-    def __call__(self, step: int) -> float:
-        """The learning rate at 0-based ``step``, as Keras computes it."""
-        return float(_flush(self._rates(np.array([step], dtype=np.int64)))[0])
-
-    def _rates(self, steps: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def config(self) -> dict[str, Any]:
-        """Field values, so that ``schedule_from(s.id, **s.config()) == s``."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
-
-    def to_keras(self) -> Any:
-        """The equivalent ``keras.optimizers.schedules`` object (imports Keras)."""
-        tensorflow_loader.load()
-        import keras
-
-        config = {k: list(v) if isinstance(v, tuple) else v for k, v in self.config().items()}
-        return getattr(keras.optimizers.schedules, self.keras_class)(**config)
 
 
 @dataclass(frozen=True)
@@ -174,7 +51,7 @@ class Constant(Schedule):
     id: ClassVar[str] = "constant"
     title: ClassVar[str] = "Constant"
     keras_class: ClassVar[str] = ""
-    params: ClassVar[tuple[ScheduleParam, ...]] = (_rate("learning_rate", 0.01, doc="Step size."),)
+    params: ClassVar[tuple[ScheduleParam, ...]] = (rate_param("learning_rate", 0.01, doc="Step size."),)
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         return np.full(steps.shape, self.learning_rate)
@@ -194,7 +71,7 @@ class _PeriodDecay(Schedule):
     staircase: bool = False
 
     def _periods(self, steps: np.ndarray) -> np.ndarray:
-        p = steps.astype(_F32) / _F32(self.decay_steps)
+        p = steps.astype(F32) / F32(self.decay_steps)
         return np.floor(p) if self.staircase else p
 
 
@@ -209,16 +86,16 @@ class ExponentialDecay(_PeriodDecay):
     title: ClassVar[str] = "Exponential decay"
     keras_class: ClassVar[str] = "ExponentialDecay"
     params: ClassVar[tuple[ScheduleParam, ...]] = (
-        _rate("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
-        _decay_steps(100),
+        rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
+        decay_steps_param(100),
         ScheduleParam("decay_rate", "float", 0.5, 0.0, 1.0, low_open=True,
                       doc="Factor applied once per decay period (1 = constant)."),
-        _STAIRCASE,
+        STAIRCASE,
     )
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
-        decay = _powf(_F32(self.decay_rate), self._periods(steps))
-        return _F32(self.initial_learning_rate) * decay
+        decay = powf(F32(self.decay_rate), self._periods(steps))
+        return F32(self.initial_learning_rate) * decay
 
 
 @dataclass(frozen=True)
@@ -232,16 +109,16 @@ class InverseTimeDecay(_PeriodDecay):
     title: ClassVar[str] = "Inverse time decay"
     keras_class: ClassVar[str] = "InverseTimeDecay"
     params: ClassVar[tuple[ScheduleParam, ...]] = (
-        _rate("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
-        _decay_steps(100),
+        rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
+        decay_steps_param(100),
         ScheduleParam("decay_rate", "float", 1.0, 0.0, 1000.0,
                       doc="How fast 1/t falls per decay period (0 = constant)."),
-        _STAIRCASE,
+        STAIRCASE,
     )
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
-        denominator = _F32(1) + _F32(self.decay_rate) * self._periods(steps)
-        return _F32(self.initial_learning_rate) / denominator
+        denominator = F32(1) + F32(self.decay_rate) * self._periods(steps)
+        return F32(self.initial_learning_rate) / denominator
 
 
 @dataclass(frozen=True)
@@ -276,7 +153,7 @@ class PiecewiseConstantDecay(Schedule):
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         # Number of boundaries strictly below the step: Keras's "step <= boundary" pieces.
         piece = np.searchsorted(np.array(self.boundaries, dtype=np.int64), steps, side="left")
-        return np.array(self.values, dtype=_F32)[piece]
+        return np.array(self.values, dtype=F32)[piece]
 
 
 @dataclass(frozen=True)
@@ -298,13 +175,13 @@ class CosineDecay(Schedule):
     title: ClassVar[str] = "Cosine decay"
     keras_class: ClassVar[str] = "CosineDecay"
     params: ClassVar[tuple[ScheduleParam, ...]] = (
-        _rate("initial_learning_rate", 0.01, zero_ok=True,
-              doc="Learning rate at step 0 (start of the warmup, if any)."),
-        _decay_steps(1000),
+        rate_param("initial_learning_rate", 0.01, zero_ok=True,
+                   doc="Learning rate at step 0 (start of the warmup, if any)."),
+        decay_steps_param(1000),
         ScheduleParam("alpha", "float", 0.0, 0.0, 1.0,
                       doc="Final learning rate as a fraction of the peak."),
-        _rate("warmup_target", None, optional=True,
-              doc="Peak learning rate reached by the warmup (none: no warmup)."),
+        rate_param("warmup_target", None, optional=True,
+                   doc="Peak learning rate reached by the warmup (none: no warmup)."),
         ScheduleParam("warmup_steps", "int", 0, 0, None, doc="Steps of linear warmup."),
     )
 
@@ -315,11 +192,11 @@ class CosineDecay(Schedule):
             raise HyperParamError("initial_learning_rate", "must be > 0 without warmup_target")
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
-        lr0, decay_steps = _F32(self.initial_learning_rate), _F32(self.decay_steps)
-        step = steps.astype(_F32)
+        lr0, decay_steps = F32(self.initial_learning_rate), F32(self.decay_steps)
+        step = steps.astype(F32)
         if self.warmup_target is None:
             return self._decay(np.minimum(step, decay_steps), decay_steps, lr0)
-        target, warmup_steps = _F32(self.warmup_target), _F32(self.warmup_steps)
+        target, warmup_steps = F32(self.warmup_target), F32(self.warmup_steps)
         step = np.minimum(step, decay_steps + warmup_steps)
         rates = self._decay(step - warmup_steps, decay_steps, target)
         warming = step < warmup_steps  # never true for warmup_steps == 0
@@ -328,13 +205,102 @@ class CosineDecay(Schedule):
         return rates
 
     def _decay(self, step: np.ndarray, decay_steps: np.float32, peak: np.float32) -> np.ndarray:
-        cosine = _F32(0.5) * (_F32(1) + _cosf(_F32(math.pi) * (step / decay_steps)))
-        return peak * (_F32(1 - self.alpha) * cosine + _F32(self.alpha))
+        cosine = F32(0.5) * (F32(1) + cosf(F32(math.pi) * (step / decay_steps)))
+        return peak * (F32(1 - self.alpha) * cosine + F32(self.alpha))
+
+
+@dataclass(frozen=True)
+class PolynomialDecay(Schedule):
+    """``(lr₀ − end) · (1 − step / decay_steps)^power + end``, then ``end``; with ``cycle`` the
+    decay restarts from lr₀ over the next multiple of ``decay_steps`` instead.
+
+    Keras: ``keras.optimizers.schedules.PolynomialDecay``.
+    """
+
+    initial_learning_rate: float
+    decay_steps: int
+    end_learning_rate: float = 0.0001
+    power: float = 1.0
+    cycle: bool = False
+
+    id: ClassVar[str] = "polynomial_decay"
+    title: ClassVar[str] = "Polynomial decay"
+    keras_class: ClassVar[str] = "PolynomialDecay"
+    params: ClassVar[tuple[ScheduleParam, ...]] = (
+        rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
+        decay_steps_param(1000, doc="Steps from the initial to the end learning rate."),
+        rate_param("end_learning_rate", 0.0001, zero_ok=True,
+                   doc="Learning rate reached after decay_steps."),
+        ScheduleParam("power", "float", 1.0, 0.0, 100.0, low_open=True,
+                      doc="Exponent of the polynomial (1: a straight line)."),
+        ScheduleParam("cycle", "bool", False,
+                      doc="Restart the decay at each multiple of decay_steps, each time slower."),
+    )
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        lr0, end, power = F32(self.initial_learning_rate), F32(self.end_learning_rate), F32(self.power)
+        step, decay_steps = steps.astype(F32), F32(self.decay_steps)
+        if self.cycle:  # the first multiple of decay_steps not below the step (1 at step 0)
+            multiplier = np.where(step == 0, F32(1), np.ceil(step / decay_steps))
+            decay_steps = decay_steps * multiplier
+        else:
+            step = np.minimum(step, decay_steps)
+        p = step / decay_steps
+        return flush((lr0 - end) * powf(F32(1) - p, power)) + end
+
+
+@dataclass(frozen=True)
+class CosineDecayRestarts(Schedule):
+    """SGDR: a cosine from lr₀ to ``alpha · lr₀`` over ``first_decay_steps``, then restarts,
+    each period ``t_mul`` times longer and its peak ``m_mul`` times lower (Loshchilov &
+    Hutter, 2017, SGDR: Stochastic Gradient Descent with Warm Restarts).
+
+    Keras: ``keras.optimizers.schedules.CosineDecayRestarts``.
+    """
+
+    initial_learning_rate: float
+    first_decay_steps: int
+    t_mul: float = 2.0
+    m_mul: float = 1.0
+    alpha: float = 0.0
+
+    id: ClassVar[str] = "cosine_decay_restarts"
+    title: ClassVar[str] = "Cosine decay restarts"
+    keras_class: ClassVar[str] = "CosineDecayRestarts"
+    params: ClassVar[tuple[ScheduleParam, ...]] = (
+        rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0 and first peak."),
+        decay_steps_param(200, "first_decay_steps", "Steps of the first cosine period."),
+        # Keras takes any t_mul, but below 1 the periods shrink to nothing and log() of a
+        # negative number makes the rate NaN after a few periods.
+        ScheduleParam("t_mul", "float", 2.0, 1.0, 10.0,
+                      doc="Each period is t_mul times longer than the one before."),
+        ScheduleParam("m_mul", "float", 1.0, 0.0, 1.0,
+                      doc="Each restart's peak is m_mul times the one before."),
+        ScheduleParam("alpha", "float", 0.0, 0.0, 1.0,
+                      doc="Lowest learning rate of a period as a fraction of its peak."),
+    )
+
+    def _rates(self, steps: np.ndarray) -> np.ndarray:
+        lr0, first = F32(self.initial_learning_rate), F32(self.first_decay_steps)
+        alpha, t_mul, m_mul = F32(self.alpha), F32(self.t_mul), F32(self.m_mul)
+        fraction = steps.astype(F32) / first
+        if t_mul == F32(1):
+            restart = np.floor(fraction)
+            fraction = fraction - restart
+        else:  # periods 1, t, t², ...: the restart index from the geometric sum
+            restart = np.floor(logf(F32(1) - fraction * (F32(1) - t_mul)) / logf(t_mul))
+            done = (F32(1) - powf(t_mul, restart)) / (F32(1) - t_mul)
+            fraction = (fraction - done) / powf(t_mul, restart)
+        peak = flush(F32(0.5) * powf(m_mul, restart))
+        cosine = flush(peak * (F32(1) + cosf(F32(math.pi) * fraction)))
+        decayed = flush((F32(1) - alpha) * cosine) + alpha
+        return lr0 * decayed
 
 
 SCHEDULES: Mapping[str, type[Schedule]] = MappingProxyType({
     cls.id: cls
-    for cls in (Constant, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, CosineDecay)
+    for cls in (Constant, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, CosineDecay,
+                PolynomialDecay, CosineDecayRestarts)
 })
 
 
@@ -368,7 +334,7 @@ def values(schedule: float | Callable[[int], float], steps: int) -> np.ndarray:
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueError(f"steps: must be a whole number >= 0, got {steps!r}")
     if isinstance(schedule, Schedule):
-        return _flush(schedule._rates(np.arange(steps, dtype=np.int64))).astype(np.float64)
+        return flush(schedule._rates(np.arange(steps, dtype=np.int64))).astype(np.float64)
     if not callable(schedule):
         return np.full(steps, float(schedule))
     return np.array([float(schedule(k)) for k in range(steps)], dtype=np.float64)
@@ -394,4 +360,14 @@ def describe(schedule: float | Callable[[int], float]) -> str:
         warmup = "" if s.warmup_target is None else (
             f"warmup {s.initial_learning_rate:g} → {peak:g} over {s.warmup_steps} steps, then ")
         return warmup + f"cosine {peak:g} → {peak * s.alpha:g} over {s.decay_steps} steps"
+    if isinstance(s, PolynomialDecay):
+        shape = "linear" if s.power == 1 else f"power {s.power:g}"
+        return (f"{shape} {s.initial_learning_rate:g} → {s.end_learning_rate:g} over "
+                f"{s.decay_steps} steps" + (", restarting slower each time" if s.cycle else ""))
+    if isinstance(s, CosineDecayRestarts):
+        longer = "" if s.t_mul == 1 else f", each period × {s.t_mul:g}"
+        lower = "" if s.m_mul == 1 else f", each peak × {s.m_mul:g}"
+        return (f"cosine {s.initial_learning_rate:g} → "
+                f"{s.initial_learning_rate * s.alpha:g} over {s.first_decay_steps} steps, "
+                f"then restarts{longer}{lower}")
     return f"custom schedule {getattr(s, '__name__', type(s).__name__)}"

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QEvent
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QUrl, Signal, Slot
+from PySide6.QtGui import QColor, QDesktopServices, QPalette
 from PySide6.QtWidgets import QTextBrowser
 
 from engine.landscape.surfaces import Surface
 from engine.optimizers import OptimizerSpec
+from gui.landscape.teaching_links import optimizer_links
 from gui.palette import color_for
 
 #: A few sentences per registry id, in plain words, and the one-line verdict of the lesson.
@@ -118,11 +119,17 @@ def _format_value(value: Any) -> str:
 
 
 class LessonPanel(QTextBrowser):
-    """Rich-text explanation of one optimizer or of the surface being raced on."""
+    """Rich-text explanation of one optimizer or of the surface being raced on.
+
+    ``topic_requested(str)``: a link to the step's anatomy or the theory was clicked (issue 15).
+    """
+
+    topic_requested = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setOpenExternalLinks(True)
+        self.setOpenLinks(False)  # issue 15: optiscope: links open a panel, others a browser
+        self.anchorClicked.connect(self._link_clicked)
         self.setMinimumHeight(120)
         self._shown: tuple[Any, ...] | None = None
 
@@ -152,6 +159,7 @@ class LessonPanel(QTextBrowser):
             "<h4>Current hyperparameters</h4>", self._hyperparams(spec, config),
             f"<p><b>Reference:</b> {escape(spec.reference)}</p>",
         ]
+        parts.insert(3, optimizer_links(spec))  # issue 15: its anatomy and theory
         self.setHtml("".join(parts))
 
     def show_surface(self, surface: Surface) -> None:
@@ -204,6 +212,13 @@ class LessonPanel(QTextBrowser):
                         f'<td align="right">{escape(_format_value(value))}</td>'
                         f"<td>{escape(hyperparam.doc)}</td></tr>")
         return f'<table cellpadding="3" cellspacing="0">{"".join(rows)}</table>'
+
+    @Slot(QUrl)
+    def _link_clicked(self, url: QUrl) -> None:
+        if url.scheme() == "optiscope":
+            self.topic_requested.emit(url.path())
+        elif url.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(url)
 
     def _base(self) -> QColor:
         return self.palette().color(QPalette.ColorRole.Base)

@@ -30,6 +30,7 @@ _PLOTS = (  # attribute of Series, title, y-axis label
     ("distance", "Distance to nearest minimum", "distance"),
 )
 _TITLES = {name: title for name, title, _ in _PLOTS}
+TITLES_FROM_HEIGHT = 420  #: a shorter panel leaves the plots untitled (their y axes say it)
 
 
 def _pen(style: RacerStyle, width: float = 1.0):
@@ -140,6 +141,7 @@ class SidePlots(QWidget):
         self.step = 0
         self.line_width = 1.0
         self.title_points = 9
+        self._titled = True
         self.set_theme(theme)
         self._set_loss_axis(offset=False, log=True)
 
@@ -317,7 +319,8 @@ class SidePlots(QWidget):
                 axis.setPen(theme.foreground)
                 axis.setTextPen(theme.foreground)
             plot.showGrid(x=False, y=True, alpha=theme.grid_alpha)
-            plot.setTitle(_TITLES[name], size=f"{self.title_points}pt", color=theme.foreground)
+            plot.setTitle(_TITLES[name] if self._titled else None,
+                          size=f"{self.title_points}pt", color=theme.foreground)
             self.cursors[name].setPen(cursor_pen)
         self.no_minimum.setColor(theme.foreground)
 
@@ -341,6 +344,15 @@ class SidePlots(QWidget):
             axis.enableAutoSIPrefix(True)
         else:
             axis.setLabel(label, siPrefixEnableRanges=ranges)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """On a short column the titles go (the y axes name the same quantities), so each
+        plot keeps room for its curves."""
+        super().resizeEvent(event)
+        titled = self.height() >= TITLES_FROM_HEIGHT
+        if titled != self._titled:
+            self._titled = titled
+            self.set_theme(self.theme)
 
     @Slot(object)
     def _place_no_minimum(self, view_box) -> None:

@@ -36,7 +36,7 @@ from engine.landscape import domain, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
 from engine.params import HyperParamError
-from gui.landscape import setup
+from gui.landscape import setup, teaching
 from gui.landscape.lesson_panel import LessonPanel
 from gui.landscape.playback import PlaybackBar
 from gui.landscape.results_table import ResultRow, ResultsTable
@@ -93,6 +93,11 @@ class LandscapeTab(QWidget):
         self._clock = QElapsedTimer()
         self._surface_changed_to(surface)
         self._racers_changed()
+
+    @property
+    def colors(self) -> dict[str, str]:
+        """Each racer's colour (its whole look is in :attr:`styles`)."""
+        return {key: style.color for key, style in self.styles.items()}
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -165,6 +170,10 @@ class LandscapeTab(QWidget):
         self._layout_timer = QTimer(self)
         self._layout_timer.setSingleShot(True)
         self._layout_timer.timeout.connect(self._fit_layout)
+        # issue 15: Anatomy, Theory and Class panels beside the lesson (gui/landscape/teaching.py)
+        self.teaching = teaching.attach(self)
+        side.setSizes([3000, 2000])  # in proportion: the plots keep most of the column
+        self.side_plots.setMinimumHeight(280)
 
     def _surface_box(self) -> QGroupBox:
         box = QGroupBox("Surface")
@@ -487,6 +496,9 @@ class LandscapeTab(QWidget):
     @Slot(bool)
     def set_playing(self, playing: bool, finished: bool = False) -> None:
         """Play or pause; the status bar says which, and what the keys do."""
+        if playing and not self.teaching.allows_play():  # issue 15: class mode predicts first
+            self.playback.set_playing(False)
+            return
         over = min(self.race.finished_step(), self.race.budget) if self.race.complete \
             else self.race.budget
         if playing and self.step >= over:
@@ -513,6 +525,8 @@ class LandscapeTab(QWidget):
 
     @Slot(int)
     def step_by(self, delta: int) -> None:
+        if self.teaching.takes_step_keys(delta):  # issue 15: ←/→ choose in class mode
+            return
         self.set_playing(False)
         self.seek(self.step + delta)
 
@@ -591,6 +605,7 @@ class LandscapeTab(QWidget):
             if measured is not None:
                 self.banner.set_measure(*measured)
         self.playback.show_step(step, self.race.budget)
+        self.teaching.step_shown(step)  # issue 15: anatomy, theory and class mode follow
         if not self.race.complete and not self.ahead.isActive():
             self.ahead.start()
 
@@ -670,6 +685,7 @@ class LandscapeTab(QWidget):
         self.maps.set_theme(theme)
         self.side_plots.set_theme(theme)
         self.table.set_theme(theme)
+        self.teaching.set_theme(theme)  # issue 15
         self._render(full=True)
 
     def capture_setup(self) -> dict:
@@ -685,7 +701,10 @@ class LandscapeTab(QWidget):
         the control panel and the lesson panel (the keyboard drives playback; E opens the
         explanation beside the race), for a projector."""
         self.controls.setVisible(not on)
-        self.lesson.setVisible(not on)
+        # The lesson's prose is for reading at a desk: its panel folds away on a projector,
+        # unless the teacher is showing the anatomy, the theory or the class mode there.
+        panels = self.teaching.panels
+        panels.setVisible(not on or panels.currentWidget() is not self.lesson)
         self._layout_timer.start(0)  # without the controls there may be room for the side
         self.view.set_line_scale(2.0 if on else 1.0, 16 if on else None)
         self.side_plots.set_line_scale(2.0 if on else 1.0, 13 if on else None)

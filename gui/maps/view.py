@@ -36,6 +36,7 @@ from gui import threads
 from gui.maps.colouring import COLOURINGS, colour, hatch_overlay
 from gui.maps.legend import CategoryLegend
 from gui.maps.sweep import SweepLine, SweepPlot
+from gui.maps.theory_overlay import TheoryOverlay
 from gui.maps.worker import MapWorker
 from gui.palette import LIGHT, RacerStyle, Theme
 from gui.widgets import error_label
@@ -163,6 +164,7 @@ class MapsView(QWidget):
         self.minima_marks.setZValue(20)
         plot.addItem(self.minima_marks)
         self._minima_labels: list[pg.TextItem] = []
+        self.theory = TheoryOverlay(self.plot.getPlotItem())  # issue 15: theory on lr × momentum
         self.plot.scene().sigMouseMoved.connect(self._hovered)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.legend = CategoryLegend()
@@ -303,6 +305,7 @@ class MapsView(QWidget):
             self.plot.getPlotItem().removeItem(label)
         self._minima_labels = []
         self.colorbar.hide()
+        self.theory.clear()
         self.sweep_plot.set_lines([], 0.0)
         if self.thread is None:
             self.progress.setValue(0)
@@ -362,11 +365,16 @@ class MapsView(QWidget):
                 self._show_error("Choose two different hyperparameters for x and y.")
                 return
             x, y, start = self._axis(x_name, size), self._axis(y_name, size), self.start
+            # The racer's schedule stays, unless the map varies the learning rate itself.
+            schedule = (racer.schedule if racer is not None
+                        and "learning_rate" not in (x_name, y_name) else None)
+            settings.pop(x_name, None)
+            settings.pop(y_name, None)
 
             def job(cancel, progress):
                 return maps.hyper_map(surface, optimizer_id, x, y, start, steps=steps,
                                       base_settings=settings, cancel=cancel,
-                                      progress=progress)
+                                      progress=progress, learning_rate_schedule=schedule)
         self.error.hide()
         self.clear()
         self.worker = MapWorker(job)
@@ -497,6 +505,7 @@ class MapsView(QWidget):
             plot.setLabel("bottom", "start x")
             plot.setLabel("left", "start y")
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.theory.update(result, self.surface)  # issue 15
 
     def _bar_labels(self, values, _scale, _spacing) -> list[str]:
         """10ⁿ labels on the colour bar; within one decade every tick is labelled (70 80 90
