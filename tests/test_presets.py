@@ -151,8 +151,8 @@ def test_08_mnist_preset_trains_sgd_rmsprop_and_adam_for_five_epochs():
     scenario = load_preset("08-mnist-optimizers")
     assert scenario.tab == "training" and scenario.measure == {"kind": "val_accuracy"}
     config = scenario.training
-    assert [entry[0] for entry in config.optimizers] == ["sgd", "rmsprop", "adam"]
-    assert all(entry[1] == {} for entry in config.optimizers)  # Keras's defaults
+    assert [entry.optimizer_id for entry in config.optimizers] == ["sgd", "rmsprop", "adam"]
+    assert all(entry.keras_settings() == {} for entry in config.optimizers)  # Keras's defaults
     assert (config.epochs, config.batch_size, config.validation_split) == (5, 32, 0.2)
 
 

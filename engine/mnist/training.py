@@ -15,23 +15,28 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
 
 from engine import optimizers
 from engine.mnist import datasets
+from engine.mnist.config import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_SEED,
+    MIN_LIMIT,
+    ConfigError,
+    TrainConfig,
+    TrainEntry,
+    fit_samples,
+)
 from engine.mnist.datasets import Dataset, DatasetInfo
 from engine.optimizers import schedules, tensorflow_loader
 from engine.optimizers.schedules import Schedule
 
 HISTORY_KEYS = ("accuracy", "val_accuracy", "loss", "val_loss")
 STATUSES = ("completed", "stopped", "failed", "diverged")
-MAX_EPOCHS = 1000
-MAX_BATCH_SIZE = 8192
-MIN_LIMIT = 10
-MAX_SEED = 2**32 - 1
 BATCH_REPORTS_PER_SECOND = 20.0
 #: A training loss above this (100x the loss of a uniform guess over 10 digits) means the
 #: weights blew up: the run is "diverged" (Keras computes the loss from the logits, so it can
@@ -39,74 +44,9 @@ BATCH_REPORTS_PER_SECOND = 20.0
 DIVERGED_LOSS = 100 * math.log(10)
 TEST_BATCH_SIZE = 1024
 
-
-class ConfigError(ValueError):
-    """A :class:`TrainConfig` field was refused; ``field`` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One session: ``optimizers`` are ``(registry id, Keras kwargs)`` pairs, trained in order
-    (or ``(id, kwargs, schedule)`` triples: a per-optimizer learning-rate schedule or None);
-    ``epochs``, ``batch_size``, ``validation_split`` as in ``keras.Model.fit``; ``seed`` fixes
-    the initial weights and batch order; ``dataset`` is ``"auto"``, ``"bundled"`` or a path
-    (:func:`engine.mnist.datasets.resolve`); ``limit`` keeps the first N training samples."""
-
-    optimizers: tuple[tuple[str, Mapping[str, Any]], ...] = (
-        ("sgd", MappingProxyType({})), ("rmsprop", MappingProxyType({})),
-        ("adam", MappingProxyType({})),
-    )
-    epochs: int = 5
-    batch_size: int = 32
-    validation_split: float = 0.2
-    seed: int = 0
-    dataset: str = "auto"
-    limit: int | None = None
-    #: A Keras-exact learning-rate schedule used instead of the constant ``learning_rate`` by
-    #: every optimizer without its own (per batch, as Keras steps it), or None.
-    schedule: Schedule | None = None
-
-    def validate(self) -> None:
-        """Check every field: :class:`ConfigError` names it; the registry's
-        ``UnknownOptimizerError``/``HyperParamError`` (both ValueErrors) pass through."""
-        _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
-        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
-        split = self.validation_split
-        if (isinstance(split, bool) or not isinstance(split, int | float | np.floating)
-                or not math.isfinite(split) or not 0 <= split < 1):
-            raise ConfigError("validation_split", f"must be in [0, 1), got {split!r}")
-        _check_int("seed", self.seed, 0, MAX_SEED)
-        if self.limit is not None:
-            _check_int("limit", self.limit, MIN_LIMIT, None)
-        if not isinstance(self.dataset, str) or not self.dataset.strip():
-            raise ConfigError("dataset", "must be 'auto', 'bundled' or a path to an .npz file")
-        if self.schedule is not None and not isinstance(self.schedule, Schedule):
-            raise ConfigError("schedule", f"expected a learning-rate schedule, got {self.schedule!r}")
-        self.resolved_optimizers()
-
-    def resolved_optimizers(self) -> list[optimizers.Optimizer]:
-        """The validated registry optimizers, in order (errors as in :meth:`validate`)."""
-        if not self.optimizers:
-            raise ConfigError("optimizers", "name at least one optimizer")
-        chosen = []
-        for entry in self.optimizers:
-            if not (isinstance(entry, tuple | list) and len(entry) in (2, 3)
-                    and isinstance(entry[0], str) and isinstance(entry[1], Mapping)
-                    and (len(entry) == 2 or entry[2] is None or isinstance(entry[2], Schedule))):
-                raise ConfigError("optimizers", "expected (id, settings) pairs or (id, settings, "
-                                  f"schedule) triples, got {entry!r}")
-            chosen.append(optimizers.get(entry[0], **dict(entry[1])))
-        return chosen
-
-    def schedules(self) -> list[Schedule | None]:
-        """The learning-rate schedule of each optimizer (its own, else ``schedule``)."""
-        return [entry[2] if len(entry) == 3 and entry[2] is not None else self.schedule
-                for entry in self.optimizers]
+__all__ = ["MAX_BATCH_SIZE", "MAX_EPOCHS", "MAX_SEED", "MIN_LIMIT", "ConfigError", "EpochLog",
+           "NullReporter", "Reporter", "RunResult", "TrainConfig", "TrainEntry", "build_model",
+           "configure_threads", "fit_samples", "optimizer_state_bytes", "train"]
 
 
 @dataclass
@@ -302,17 +242,6 @@ def train(
     return results
 
 
-def fit_samples(n_samples: int, validation_split: float) -> int:
-    """How many samples ``keras.Model.fit(validation_split=...)`` trains on (Keras's rule)."""
-    if validation_split == 0:
-        return n_samples
-    split_at = math.floor(n_samples * (1.0 - validation_split))
-    if split_at in (0, n_samples):
-        raise ConfigError("validation_split", f"{validation_split:g} of {n_samples} samples "
-                          "leaves no training or no validation samples")
-    return split_at
-
-
 def _run(config: TrainConfig, optimizer: optimizers.Optimizer, schedule: Schedule | None,
          initial_weights: list, train_data: tuple, test_data: tuple,
          monitor: _RunMonitor) -> RunResult:
@@ -433,11 +362,3 @@ def _keras_callback(monitor: _RunMonitor) -> Any:
                 self.model.stop_training = True
 
     return ProgressCallback()
-
-
-def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(name, f"must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConfigError(name, f"must be {bounds}, got {value}")

@@ -231,14 +231,13 @@ class TrainingTab(QWidget):
     # --- running ---------------------------------------------------------------------------
     def config(self):
         """The :class:`engine.mnist.training.TrainConfig` the controls describe."""
-        from engine.mnist.training import TrainConfig
+        from engine.mnist.config import TrainConfig
 
         source = self.dataset.currentData()
         if source == "file":
             source = self.dataset_path or "auto"
         return TrainConfig(
-            optimizers=tuple((r.optimizer_id, dict(r.settings), r.schedule)
-                             for r in self.racers.values()),
+            optimizers=tuple(_entry(r) for r in self.racers.values()),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             validation_split=round(self.validation_split.value(), 4), seed=self.seed.value(),
             dataset=source, limit=self.limit.value() or None,
@@ -381,9 +380,9 @@ class TrainingTab(QWidget):
         self.racers.clear()
         self.colors.clear()
         for entry in config.optimizers:
-            key = self._add_racer(entry[0])
-            schedule = entry[2] if len(entry) == 3 else config.schedule
-            self.racers[key] = Racer(key, entry[0], dict(entry[1]), schedule=schedule)
+            key = self._add_racer(entry.optimizer_id)
+            self.racers[key] = Racer(key, entry.optimizer_id, entry.keras_settings(),
+                                     schedule=entry.schedule)
         for spin, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
                             (self.validation_split, config.validation_split),
                             (self.seed, config.seed), (self.limit, config.limit or 0)):
@@ -456,6 +455,17 @@ class TrainingTab(QWidget):
         self.theme = theme
         self.plots.set_theme(theme)
         self.table.set_theme(theme)
+
+
+def _entry(racer: Racer):
+    """The :class:`engine.mnist.config.TrainEntry` of a racer: its schedule is its learning
+    rate when it has one (the constant rate it keeps for later is not trained with)."""
+    from engine.mnist.config import TrainEntry
+
+    settings = dict(racer.settings)
+    rate = settings.pop("learning_rate", None)
+    return TrainEntry(racer.optimizer_id, settings,
+                      racer.schedule if racer.schedule is not None else rate)
 
 
 def _clock(seconds: float) -> str:
