@@ -264,7 +264,7 @@ def scenario_documents(draw) -> dict:
     trainers = [{"optimizer": oid, "settings": draw(_settings(oid))}
                 for oid in draw(st.lists(optimizer_id, min_size=1, max_size=3))]
     tab = draw(st.sampled_from(["landscape", "training"]))
-    kinds = (["val_accuracy"] if tab == "training" else
+    kinds = (["val_accuracy", "distance_from_start"] if tab == "training" else
              ["steps_to_converge", "last_steps_spread", "steps_near_point", "final_loss"]
              + (["minimum_reached"] if surface.minima else []))
     kind = draw(st.sampled_from(kinds))
@@ -276,6 +276,7 @@ def scenario_documents(draw) -> dict:
         "minimum_reached": {"radius": draw(st.floats(0.01, 1))},
         "final_loss": {"window": draw(st.integers(1, 500))},
         "val_accuracy": {},
+        "distance_from_start": {},
     }[kind]}
     return {
         "schema_version": 1,
@@ -297,6 +298,7 @@ def scenario_documents(draw) -> dict:
             "seed": draw(st.integers(0, 2**32 - 1)),
             "dataset": draw(st.sampled_from(["auto", "bundled", "/data/mnist.npz"])),
             "limit": draw(_optional(st.integers(10, 10**6))),
+            "lockstep": draw(st.booleans()),
             "schedule": draw(_optional(_schedule())),
         },
         "measure": draw(_optional(st.just(measure))),
@@ -418,6 +420,7 @@ REFUSALS = [
     ({"training": {"validation_split": 1.0}}, "training.validation_split",
      "must be in [0, 1), got 1.0"),
     ({"training": {"limit": 5}}, "training.limit", ">= 10, got 5"),
+    ({"training": {"lockstep": "yes"}}, "training.lockstep", "true or false"),
     ({"training": {"dataset": " "}}, "training.dataset", "must not be empty"),
     ({"training": {"optimizers": []}}, "training.optimizers", "needs 1 to 20 entries"),
     ({"training": {"optimizers": [{"optimizer": "sgd", "settings": {"momentum": 2}}]}},

@@ -144,13 +144,15 @@ def test_monitor_drops_non_finite_epochs_and_stops():
 
 # --- real training (TensorFlow) -----------------------------------------------------------------
 @pytest.mark.keras
-def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(monkeypatch):
+@pytest.mark.parametrize("lockstep", [True, False], ids=["lockstep", "one-by-one"])
+def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(monkeypatch,
+                                                                               lockstep):
     starts = []
     monkeypatch.setattr(training._RunMonitor, "train_began",
                         lambda self, model: starts.append(model.get_weights()))
     recorder = Recorder()
     config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("sgd"), TrainEntry("adam")),
-                         epochs=1,
+                         epochs=1, lockstep=lockstep,
                          limit=300, dataset="bundled", seed=3)
     sgd, sgd_again, adam = training.train(config, reporter=recorder)
 
@@ -190,7 +192,7 @@ def test_cancel_stops_after_the_batch_and_runs_no_further_optimizer():
 
     recorder = CancelAtFirstBatch()
     config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("adam")), epochs=3, batch_size=4,
-                         limit=400, dataset="bundled")
+                         limit=400, dataset="bundled", lockstep=False)
     results = training.train(config, reporter=recorder, cancel=cancel)
 
     assert len(results) == 1 and results[0].status == "stopped"
@@ -219,7 +221,8 @@ def test_batch_reports_stay_under_twenty_a_second_and_no_split_means_no_val():
 
 
 @pytest.mark.keras
-def test_a_diverging_run_is_flagged_and_a_failing_run_does_not_end_the_session():
+@pytest.mark.parametrize("lockstep", [True, False], ids=["lockstep", "one-by-one"])
+def test_a_diverging_run_is_flagged_and_a_failing_run_does_not_end_the_session(lockstep):
     class FailAdamEpochs(Recorder):
         def epoch_finished(self, index, log):
             if index == 1:
@@ -227,7 +230,8 @@ def test_a_diverging_run_is_flagged_and_a_failing_run_does_not_end_the_session()
             super().epoch_finished(index, log)
 
     config = TrainConfig(optimizers=(TrainEntry("sgd", learning_rate=100.0), TrainEntry("adam"),
-                                     TrainEntry("sgd")), epochs=2, limit=300, dataset="bundled")
+                                     TrainEntry("sgd")), epochs=2, limit=300, dataset="bundled",
+                         lockstep=lockstep)
     diverged, failed, completed = training.train(config, reporter=FailAdamEpochs())
 
     assert diverged.status == "diverged" and diverged.test_accuracy is None
@@ -271,3 +275,51 @@ def test_a_schedule_drives_the_keras_learning_rate_batch_by_batch(monkeypatch):
     assert scheduled.history != constant.history
     with pytest.raises(HyperParamError, match="learning_rate"):
         TrainConfig(optimizers=(TrainEntry("sgd", learning_rate="exponential"),)).validate()
+
+
+@pytest.mark.keras
+def test_in_lockstep_a_cancel_stops_every_optimizer_after_the_same_batch():
+    cancel = threading.Event()
+
+    class CancelAtSecondRound(Recorder):
+        def batch_finished(self, index, epoch, batch, accuracy, loss):
+            super().batch_finished(index, epoch, batch, accuracy, loss)
+            if index == 1:
+                cancel.set()  # Adam reported: SGD has already taken this batch too
+
+    recorder = CancelAtSecondRound()
+    config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("adam")), epochs=3,
+                         batch_size=4, limit=400, dataset="bundled")
+    results = training.train(config, reporter=recorder, cancel=cancel, record_snapshots=True)
+
+    assert [r.status for r in results] == ["stopped", "stopped"]
+    assert [args[0] for args in recorder.named("run_started")] == [0, 1]  # together
+    assert [args[0] for args in recorder.named("batch_finished")] == [0, 1]
+    assert [args[0] for args in recorder.named("run_finished")] == [0, 1]
+    for result in results:
+        assert result.test_accuracy is None and result.seconds_per_epoch is None
+        assert _finite_history(result) and all(len(v) <= 1 for v in result.history.values())
+        # The initial weights and those after the one batch both took (SGD took it too).
+        assert result.trajectory.batches.tolist() == [0, 1]
+
+
+@pytest.mark.keras
+def test_lockstep_races_report_side_by_side_and_time_each_optimizer_on_its_own():
+    recorder = Recorder()
+    config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("rmsprop"), TrainEntry("sgd")),
+                         epochs=2, limit=300, dataset="bundled", seed=5)
+    sgd, rmsprop, sgd_again = training.train(config, reporter=recorder, record_snapshots=True)
+
+    # Rounds of reports: every optimizer reports the same batches, in order.
+    batches = recorder.named("batch_finished")
+    assert [index for index, _, _ in batches] == [0, 1, 2] * (len(batches) // 3)
+    assert [b[1:] for b in batches[0::3]] == [b[1:] for b in batches[2::3]]
+    assert [index for index, _ in recorder.named("epoch_finished")] == [0, 1, 2, 0, 1, 2]
+    # The same optimizer on the same batches from the same weights: the very same run.
+    assert sgd.history == sgd_again.history and sgd.history != rmsprop.history
+    assert np.array_equal(sgd.trajectory.weights, sgd_again.trajectory.weights)
+    assert sgd.trajectory.batches[-1] == 2 * 8  # 240 training samples in batches of 32
+    for result in (sgd, rmsprop):
+        assert result.status == "completed" and 0 < result.test_accuracy <= 1
+        assert result.seconds_per_epoch > 0 and len(result.history["val_loss"]) == 2
+    assert rmsprop.optimizer_state_bytes == 4 * rmsprop.n_params  # one number per weight

@@ -69,7 +69,7 @@ _TOP_KEYS = ("schema_version", "title", "explanation", "tab", "landscape", "trai
 _LANDSCAPE_KEYS = ("surface", "surface_params", "start", "steps", "racers", "view")
 _RACER_KEYS = ("optimizer", "settings", "start", "schedule", "noise")
 _TRAINING_KEYS = ("optimizers", "epochs", "batch_size", "validation_split", "seed", "dataset",
-                  "limit", "schedule")
+                  "limit", "lockstep", "schedule")
 
 
 def _default_racers() -> tuple[Racer, ...]:
@@ -301,6 +301,7 @@ def _training(value: Any, path: str) -> TrainConfig:
         dataset=jf.text(section.get("dataset", default.dataset), f"{path}.dataset", 4096,
                       empty_ok=False),
         limit=None if limit is None else jf.whole(limit, f"{path}.limit", MIN_LIMIT),
+        lockstep=jf.boolean(section.get("lockstep", default.lockstep), f"{path}.lockstep"),
     )
     try:
         config.validate()
@@ -526,6 +527,7 @@ def to_dict(scenario: Scenario) -> dict[str, Any]:
             "seed": config.seed,
             "dataset": config.dataset,
             "limit": config.limit,
+            "lockstep": config.lockstep,
         },
         "measure": scenario.measure,
     })

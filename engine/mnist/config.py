@@ -106,7 +106,8 @@ class TrainConfig:
     weights on the same batches; ``epochs``, ``batch_size``, ``validation_split`` as in
     ``keras.Model.fit``; ``seed`` fixes the initial weights and batch order; ``dataset`` is
     ``"auto"``, ``"bundled"`` or a path (:func:`engine.mnist.datasets.resolve`); ``limit``
-    keeps the first N training samples."""
+    keeps the first N training samples; ``lockstep`` trains every optimizer together, batch
+    by batch on the same batches (else one after another, each with ``keras.Model.fit``)."""
 
     optimizers: tuple[TrainEntry, ...] = field(default_factory=_default_entries)
     epochs: int = 5
@@ -115,6 +116,7 @@ class TrainConfig:
     seed: int = 0
     dataset: str = "auto"
     limit: int | None = None
+    lockstep: bool = True
 
     def validate(self) -> None:
         """Check every field: :class:`ConfigError` names it; the registry's
@@ -130,6 +132,8 @@ class TrainConfig:
             _check_int("limit", self.limit, MIN_LIMIT, None)
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ConfigError("dataset", "must be 'auto', 'bundled' or a path to an .npz file")
+        if not isinstance(self.lockstep, bool | np.bool_):
+            raise ConfigError("lockstep", f"must be true or false, got {self.lockstep!r}")
         self.resolved_optimizers()
 
     def resolved_optimizers(self) -> list[optimizers.Optimizer]:
