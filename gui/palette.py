@@ -35,6 +35,35 @@ def color_for(optimizer_id: str, duplicate: int = 0) -> str:
     return _EXTRA[index]
 
 
+#: One pyqtgraph marker shape per optimizer, all distinct, so racers are told apart by shape
+#: as well as by colour (projectors, colour-blind students). Filled shapes first.
+OPTIMIZER_MARKERS: dict[str, str] = {
+    "sgd": "o",         # circle
+    "momentum": "t1",   # triangle up
+    "nesterov": "t",    # triangle down
+    "rmsprop": "s",     # square
+    "adagrad": "p",     # pentagon
+    "adadelta": "h",    # hexagon
+    "adam": "d",        # diamond
+    "amsgrad": "star",
+    "adamw": "t2",      # triangle right
+    "adamax": "t3",     # triangle left
+    "nadam": "+",       # plus (a filled cross)
+    "lion": "x",        # cross (a filled x)
+}
+_EXTRA_MARKERS = ("o", "s", "d", "t1", "t", "p", "h", "star")
+
+
+def marker_for(optimizer_id: str, duplicate: int = 0) -> str:
+    """pyqtgraph symbol name for ``optimizer_id``; ``duplicate`` > 0 (a second racer of the
+    same optimizer) picks another shape than the first's."""
+    own = OPTIMIZER_MARKERS.get(optimizer_id)
+    if duplicate <= 0 and own is not None:
+        return own
+    extras = [m for m in _EXTRA_MARKERS if m != own]
+    return extras[(sum(map(ord, optimizer_id)) + duplicate) % len(extras)]
+
+
 #: Colours of the outcome words (engine.landscape.status ids), by meaning: green is a good end,
 #: red an error, teal an escape downhill (the good outcome on a saddle), amber "not there
 #: yet", grey "no outcome"; one set readable on a light base, one on a dark base.
