@@ -199,3 +199,51 @@ def test_a_lockstep_run_in_the_tab_ends_with_its_paths_on_the_landscape(qtbot):
     assert cursor.isVisible() and cursor.value() == pytest.approx(
         network._timeline[network.slider.value()] / 10)
     tab.shutdown()
+
+
+@pytest.mark.keras
+def test_a_stopped_session_keeps_its_paths_for_compute(qtbot):
+    from gui.training.tab import TrainingTab
+
+    tab = TrainingTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.dataset.setCurrentIndex(tab.dataset.findData("bundled"))
+    tab.limit.setValue(2000)
+    tab.batch_size.setValue(8)
+    tab.network.grid.setValue(11)
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: tab.worker is not None and tab.progress.value() > 20,
+                    timeout=120_000)
+    tab.stop_button.click()
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=60_000)
+    network = tab.network
+    assert network.worker is None and network.landscape is None  # a stop stops
+    assert "Compute draws the paths" in network.message.text()
+    assert network.compute_button.isEnabled()
+    network.compute_button.click()
+    qtbot.waitUntil(lambda: network.landscape is not None and network.worker is None,
+                    timeout=120_000)
+    assert all(status == "stopped" for status in network.landscape.statuses)
+    assert "(stopped)" in network.legend.text()
+    tab.shutdown()
+
+
+def test_choosing_another_plane_recomputes_the_paths_on_it(qtbot, view):
+    view.set_session(_session(), _styles())
+    _computed(qtbot, view)
+    assert view.landscape.plane.kind == "pca"
+    view.plane.setCurrentIndex(view.plane.findData("endpoints"))
+    assert view.worker is not None
+    qtbot.waitUntil(lambda: view.worker is None, timeout=60_000)
+    assert view.landscape.plane.kind == "endpoints"
+    # Names carry user settings: pyqtgraph's rich-text labels get them escaped.
+    view.session = _session()
+    view.session = type(view.session)(
+        tuple(type(r)(r.optimizer_id, r.label + " <i>", r.weights, r.batches, r.status, r.index)
+              for r in view.session.runs), view.session.inputs, view.session.labels, 20)
+    view.compute()
+    qtbot.waitUntil(lambda: view.worker is None, timeout=60_000)
+    assert "towards SGD &lt;i&gt;&#x27;s final weights" in view.map.getPlotItem().getAxis(
+        "bottom").labelText
+    assert "&lt;b&gt;" in view.lines.between_plot.titleLabel.text

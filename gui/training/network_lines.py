@@ -3,6 +3,8 @@ the initial weights to each optimizer's final weights, and between two final wei
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -69,8 +71,8 @@ class InterpolationPlots(pg.GraphicsLayoutWidget):
                                        symbol=style.marker, symbolSize=13,
                                        symbolBrush=style.color,
                                        symbolPen=pg.mkPen(self.theme.outline, width=1))
-            self.between_plot.setTitle(f"{first.label}'s final point (t = 0) → "
-                                       f"{second.label}'s (t = 1)", size="10pt",
+            self.between_plot.setTitle(escape(f"{first.label}'s final point (t = 0) → "
+                                              f"{second.label}'s (t = 1)"), size="10pt",
                                        color=self.theme.foreground)
         for plot in (self.start_plot, self.between_plot):
             for x in (0.0, 1.0):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -173,8 +174,7 @@ class NetworkMap(pg.PlotWidget):
             self._markers.append(markers)
         start = landscape.paths[0][0]
         self.start.setData([start[0]], [start[1]])
-        plot.setLabel("bottom", landscape.plane.axis_titles[0])
-        plot.setLabel("left", landscape.plane.axis_titles[1])
+        self._axis_titles(landscape)
         plot.setRange(xRange=(alpha[0], alpha[-1]), yRange=(beta[0], beta[-1]), padding=0)
         self._style()
         self.set_position(max(int(b[-1]) for b in landscape.batches))
@@ -227,16 +227,22 @@ class NetworkMap(pg.PlotWidget):
             first, second = walk.explained_variance
             plot.setLabel("bottom", f"walk's PC1 ({100 * first:.1f} % of variance)")
             plot.setLabel("left", f"walk's PC2 ({100 * second:.1f} %)")
-            plot.setTitle(f"Random steps of {walk.source}'s lengths, seen through PCA",
+            plot.setTitle(escape(f"Random steps of {walk.source}'s lengths, seen through PCA"),
                           color=self.theme.foreground, size="10pt")
             plot.autoRange()
         elif landscape is not None:
-            plot.setLabel("bottom", landscape.plane.axis_titles[0])
-            plot.setLabel("left", landscape.plane.axis_titles[1])
+            self._axis_titles(landscape)
             plot.setTitle("")
             plot.setRange(xRange=(landscape.alpha[0], landscape.alpha[-1]),
                           yRange=(landscape.beta[0], landscape.beta[-1]), padding=0)
             self.set_position(self.position)
+
+    def _axis_titles(self, landscape) -> None:
+        """The plane's axis titles (escaped: pyqtgraph renders labels as rich text, and the
+        titles carry optimizer names with their settings)."""
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", escape(landscape.plane.axis_titles[0]))
+        plot.setLabel("left", escape(landscape.plane.axis_titles[1]))
 
     # --- hover ----------------------------------------------------------------------------
     def readout(self, x: float, y: float, pixel: float = HOVER_PIXELS) -> str:

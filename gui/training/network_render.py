@@ -6,6 +6,7 @@ and marker, the colour bar, and the 1-D slices below. Qt is imported only when d
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 SIZE = (1400, 1000)
@@ -49,7 +50,8 @@ def write_png(landscape, target: Path, size: tuple[int, int] = SIZE,
     for style, status in zip(styles, landscape.statuses, strict=True):
         sample = pg.PlotDataItem([0], [0], pen=style.pen(),
                                  symbol=style.marker, symbolBrush=style.color, symbolSize=12)
-        legend.addItem(sample, style.label + ("" if status == "completed" else f" ({status})"))
+        legend.addItem(sample, escape(style.label + ("" if status == "completed"
+                                                     else f" ({status})")))
     kind = {"pca": "PCA plane of all paths", "endpoints": "plane through the start and two "
             "final points", "random": "random filter-normalized plane"}[landscape.plane.kind]
     plot.setTitle(f"Training paths on the network's loss: {kind}, {len(landscape.alpha)}×"

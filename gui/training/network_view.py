@@ -11,7 +11,6 @@ a path of random steps.
 from __future__ import annotations
 
 import math
-from html import escape
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -35,6 +34,7 @@ from gui.palette import LIGHT, Theme
 from gui.training.landscape_worker import LandscapeWorker
 from gui.training.network_lines import InterpolationPlots
 from gui.training.network_map import NetworkMap, PathStyle, position_text
+from gui.training.network_text import describe, explain, legend_html
 from gui.widgets import error_label
 
 PLAY_INTERVAL_MS = 80  #: one snapshot per tick when playing (about 12 a second)
@@ -81,6 +81,7 @@ class NetworkView(QWidget):
                               "weights and the first two optimizers' final weights. Random: "
                               "two filter-normalized random directions around the first "
                               "optimizer's final weights (Li et al., 2018).")
+        self.plane.currentIndexChanged.connect(self._plane_changed)
         self.grid = QSpinBox()
         self.grid.setRange(nl.MIN_GRID, nl.MAX_GRID)
         self.grid.setValue(nl.DEFAULT_GRID)
@@ -181,9 +182,11 @@ class NetworkView(QWidget):
                              "optimizer's path through the network's weights, and the loss "
                              "surface of a plane holding them all, appear when training ends.")
 
-    def session_ended(self, config, data, results, styles: list[PathStyle]) -> None:
+    def session_ended(self, config, data, results, styles: list[PathStyle],
+                      stopped: bool = False) -> None:
         """Training on ``data`` with ``config`` gave ``results`` (with snapshots): compute
-        their landscape. ``styles``: one per optimizer of ``config``, in order."""
+        their landscape, or, when the user ``stopped`` the session, keep them for Compute.
+        ``styles``: one per optimizer of ``config``, in order."""
         from engine.mnist import datasets, network_landscape
         from engine.mnist.config import fit_samples
 
@@ -193,11 +196,17 @@ class NetworkView(QWidget):
         session = network_landscape.session_from(
             results, data, config.validation_split, batches,
             labels=[style.label for style in styles])
-        if session.runs:
+        if session.runs and max(len(run.weights) for run in session.runs) >= 2:
+            if stopped:  # a stop stops: the paths so far are drawn on request
+                self.session, self.styles, self.seed = session, list(styles), config.seed
+                self.message.setText("Training was stopped. Compute draws the paths it took "
+                                     "so far on the loss surface.")
+                self._set_computing(False)
+                return
             self.set_session(session, styles, seed=config.seed)
         else:
-            self.message.setText("No weights were recorded (the session stopped before "
-                                 "training).")
+            self.message.setText("The session stopped before any weights moved: no paths "
+                                 "to draw.")
 
     def set_session(self, session, styles: list[PathStyle], seed: int = 0) -> None:
         """Compute the landscape of ``session`` (:class:`engine.mnist.network_landscape.
@@ -234,6 +243,11 @@ class NetworkView(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat(f"{grid}×{grid} grid, {session.n_images:,} images… %p%")
 
+    @Slot(int)
+    def _plane_changed(self, _index: int) -> None:
+        if self.session is not None and self.worker is None and self.landscape is not None:
+            self.compute()  # the paths are there: show them on the plane just chosen
+
     @Slot()
     def cancel(self) -> None:
         """Stop the computation after its current chunk."""
@@ -269,8 +283,8 @@ class NetworkView(QWidget):
         self.slider.setRange(0, len(self._timeline) - 1)
         self.slider.setValue(0)
         self.slider.blockSignals(False)
-        self.info.setText(_describe(landscape))
-        self.info.setToolTip(_explain(landscape))
+        self.info.setText(describe(landscape))
+        self.info.setToolTip(explain(landscape))
         self.legend.setText(legend_html(styles, landscape.statuses, self.theme))
         self._set_computing(False)
         self.status_message.emit("Network landscape computed")
@@ -352,44 +366,3 @@ class NetworkView(QWidget):
         if self.landscape is not None:
             styles = [self.styles[i] for i in self.landscape.run_indices]
             self.legend.setText(legend_html(styles, self.landscape.statuses, theme))
-
-
-#: The marker shapes as characters, for the legend above the map.
-SYMBOL_TEXT = {"o": "●", "s": "■", "d": "◆", "t1": "▲", "t": "▼", "t2": "▶", "t3": "◀",
-               "p": "⬟", "h": "⬢", "star": "★", "+": "✚", "x": "✖"}
-
-
-def legend_html(styles: list[PathStyle], statuses, theme: Theme) -> str:
-    """Each run's marker shape in its colour and its name (escaped: names carry settings);
-    a run that did not complete says how it ended."""
-    entries = []
-    for style, status in zip(styles, statuses, strict=True):
-        note = "" if status == "completed" else f" ({status})"
-        entries.append(f'<span style="color:{escape(style.color)}; font-size:14pt">'
-                       f"{SYMBOL_TEXT.get(style.marker, '●')}</span>&nbsp;"
-                       f"{escape(style.label)}{escape(note)}")
-    return (f'<span style="color:{escape(theme.foreground)}">'
-            + "&nbsp;&nbsp;&nbsp; ".join(entries) + "</span>")
-
-
-def _describe(landscape) -> str:
-    """One line under the controls: images, snapshots, how far off the plane they lie."""
-    worst = max(float(off.max()) for off in landscape.off_plane)
-    return (f"{landscape.n_images:,} training images · "
-            f"{sum(len(p) for p in landscape.paths)} snapshots · faint = far off the plane "
-            f"(up to {worst:.2f})")
-
-
-def _explain(landscape) -> str:
-    """The tooltip: what the plane is and why a projection can mislead."""
-    kind = {"pca": "the plane of the first two principal directions of all snapshots "
-                   "together (the axes say how much of their variance each holds)",
-            "endpoints": "the plane through the initial weights and the first two "
-                         "optimizers' final weights",
-            "random": "a plane of two random, filter-normalized directions around the first "
-                      "optimizer's final weights (Li et al., 2018)"}[landscape.plane.kind]
-    return (f"The colours show the training loss on {kind}. The network has 101,770 weights; "
-            "the plane shows two directions, so every snapshot is drawn at its nearest point "
-            "on the plane. The smaller and fainter a marker, the farther the snapshot lies "
-            "off the plane, and the less the colour under it tells its loss: hover a marker "
-            "to read its true loss beside the surface's.")

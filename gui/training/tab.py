@@ -396,7 +396,8 @@ class TrainingTab(QWidget):
         """The session ended: hand every run's snapshots to the network landscape."""
         styles = [PathStyle(self.racers[k].label(), self.colors[k], self.markers[k], dash)
                   for dash, k in enumerate(self._run_keys)]
-        self.network.session_ended(self.config(), *payload, styles)
+        stopped = self.worker is not None and self.worker.cancel_event.is_set()
+        self.network.session_ended(self.config(), *payload, styles, stopped=stopped)
 
     @Slot(float)
     def _network_position(self, epochs: float) -> None:
