@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.mnist.snapshots import LAYER_SHAPES, unflatten
 
-#: Points evaluated per chunk, sharing one product (cancel is checked between chunks).
+#: Points evaluated per chunk (cancel is checked between chunks).
 CHUNK = 8
 #: Images per block: a block's hidden layers for a chunk of points stay in the cache.
 IMAGE_BLOCK = 1000
@@ -127,20 +127,19 @@ class SliceLoss:
         n_images, units = self.first[0].shape
         count = len(coefficients)
         totals = np.zeros(count)
-        kernels = np.concatenate([kernel for kernel, _ in self.second], axis=1)
         with_one = np.concatenate([np.ones((count, 1), np.float32), coefficients], axis=1)
+        kernels = np.stack([kernel for kernel, _ in self.second])  # (m + 1, 128, 10)
         out_biases = with_one @ np.stack([bias for _, bias in self.second])  # (M, 10)
-        # Blocks of images keep every array of the inner loop in the cache; a chunk of
-        # points shares ONE product with the second-layer matrices side by side (a large
-        # product uses BLAS's threads well where (N, 128) · (128, 10) per point does not).
+        # Blocks of images keep every array of the inner loop in the cache.
         block = min(IMAGE_BLOCK, n_images)
-        hidden = np.empty((CHUNK, block, units), np.float32)
+        layer = np.empty((block, units), np.float32)
         base = np.empty((block, units), np.float32)  # X·W + b + Σ_{i≥2} cᵢ·X·Dᵢ
         scaled = np.empty((block, units), np.float32)
+        logits = np.empty((CHUNK, block, kernels.shape[-1]), np.float32)
         steps = math.ceil(n_images / block) * math.ceil(count / CHUNK)
         done = 0
         for first in range(0, n_images, block):
-            z = [layer[first:first + block] for layer in self.first]
+            z = [part[first:first + block] for part in self.first]
             labels = self.labels[first:first + block]
             rows = len(labels)
             base_key: tuple | None = None
@@ -155,18 +154,15 @@ class SliceLoss:
                             np.multiply(z_i, weight, out=scaled[:rows])
                             base[:rows] += scaled[:rows]
                         base_key = key
-                    layer = hidden[row, :rows]
-                    np.multiply(z[1], c[0], out=layer)
-                    layer += base[:rows]
-                    np.maximum(layer, 0, out=layer)
+                    hidden = layer[:rows]
+                    np.multiply(z[1], c[0], out=hidden)
+                    hidden += base[:rows]
+                    np.maximum(hidden, 0, out=hidden)
+                    kernel = np.tensordot(with_one[start + row], kernels, axes=1)
+                    np.matmul(hidden, kernel, out=logits[row, :rows])
                 points = len(chunk)
-                parts = (hidden[:points, :rows].reshape(points * rows, units) @ kernels).reshape(
-                    points, rows, directions + 1, -1)
-                logits = parts[:, :, 0].copy()
-                for k in range(directions):
-                    logits += chunk[:, k, None, None] * parts[:, :, k + 1]
-                logits += out_biases[start:start + points, None, :]
-                totals[start:start + points] += _cross_entropy_sums(logits, labels)
+                chunk_logits = logits[:points, :rows] + out_biases[start:start + points, None, :]
+                totals[start:start + points] += _cross_entropy_sums(chunk_logits, labels)
                 done += 1
                 if progress is not None and done % 16 == 0:
                     progress(done / steps)

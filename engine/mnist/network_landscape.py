@@ -14,7 +14,6 @@ Sohl-Dickstein, 2018). NumPy only; cancellable, with progress.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -169,22 +168,22 @@ def build_plane(session: Session, kind: str, seed: int = 0) -> Plane:
     raise ValueError(f"unknown plane {kind!r} (valid: {', '.join(PLANES)})")
 
 
-def blas_threads(cores_for_gui: int = 1) -> int:
-    """BLAS threads for a landscape: every core but ``cores_for_gui`` (at least one), as
-    :func:`engine.mnist.training.configure_threads` leaves the GUI a core."""
-    return max(1, (os.cpu_count() or 1) - max(0, cores_for_gui))
+#: BLAS threads while a landscape is computed: its per-point products, (1000 × 128) ·
+#: (128 × 10), are too small for threads (on this 2-core machine, busy, two threads made the
+#: grid 5-10x slower than one), and one thread leaves the GUI its core.
+BLAS_THREADS = 1
 
 
 def compute(session: Session, plane: str = "pca", grid: int = DEFAULT_GRID, seed: int = 0,
             walk: bool = True, cancel: threading.Event | None = None,
             progress: Callable[[float], None] | None = None,
-            threads: int | None = None) -> NetworkLandscape:
+            threads: int = BLAS_THREADS) -> NetworkLandscape:
     """The landscape of ``session`` on a ``plane`` of ``grid`` × ``grid`` points, with
-    NumPy's BLAS limited to ``threads`` (default :func:`blas_threads`) meanwhile (see
-    :func:`compute_unlimited` for the parameters)."""
+    NumPy's BLAS limited to ``threads`` meanwhile (see :func:`compute_unlimited` for the
+    parameters)."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads or blas_threads(), user_api="blas"):
+    with threadpool_limits(limits=threads, user_api="blas"):
         return compute_unlimited(session, plane, grid, seed, walk, cancel, progress)
 
 
