@@ -192,7 +192,8 @@ class NetworkMap(pg.PlotWidget):
             path = landscape.paths[index][:max(shown, 1)]
             for item in (self._outlines[index], self._lines[index]):
                 item.setData(path[:, 0], path[:, 1])
-            nearness = 1.0 - landscape.off_plane[index][:len(path)] / farthest
+            # Six steps of nearness: readable, and few distinct symbols for pyqtgraph to draw.
+            nearness = np.round(5 * (1.0 - landscape.off_plane[index][:len(path)] / farthest)) / 5
             sizes = MARKER_SIZES[0] + (MARKER_SIZES[1] - MARKER_SIZES[0]) * nearness
             alphas = MARKER_ALPHAS[0] + (MARKER_ALPHAS[1] - MARKER_ALPHAS[0]) * nearness
             color = pg.mkColor(style.color)

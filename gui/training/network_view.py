@@ -274,7 +274,8 @@ class NetworkView(QWidget):
         self.landscape = landscape
         styles = [self.styles[i] for i in landscape.run_indices]
         self.map.set_landscape(landscape, styles)
-        self.map.show_walk(self.walk.isChecked())
+        if self.walk.isChecked():
+            self.map.show_walk(True)
         self.lines.set_lines(landscape, styles)
         self.pages.setCurrentWidget(self.views)
         timeline = sorted({int(b) for batches in landscape.batches for b in batches})
