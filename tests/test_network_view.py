@@ -82,7 +82,7 @@ def test_the_view_computes_in_a_thread_then_plays_in_step_with_the_curves(qtbot,
     assert view.position_label.text() == "epoch 2, batch 20/20"
     # Names are escaped in the legend (they carry user settings); each shape is there.
     assert "SGD &lt;b&gt;" in view.legend.text() and "◆" in view.legend.text()
-    assert "training images" in view.info.text() and "off the plane" in view.info.toolTip()
+    assert "200 training images" in view.readout.text() and "off the plane" in view.readout.toolTip()
 
 
 def test_scrubbing_draws_each_path_up_to_the_batch(qtbot, view):
@@ -107,7 +107,7 @@ def test_hovering_a_marker_reads_its_true_and_surface_loss(qtbot, view):
     text = view.map.readout(float(x), float(y))
     assert text.startswith("ADAM <b>, epoch 2, batch 20/20: true loss ")
     assert f"{landscape.path_loss[1][-1]:.3f}" in text
-    assert f"the surface under it {landscape.surface_loss[1][-1]:.3f}" in text
+    assert f"surface {landscape.surface_loss[1][-1]:.3f} under it" in text
     assert f"{landscape.off_plane[1][-1]:.2f} off the plane" in text
     far = view.map.readout(float(landscape.alpha[0]), float(landscape.beta[-1]))
     assert far.startswith("surface at (") and "loss" in far

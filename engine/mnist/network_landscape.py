@@ -30,8 +30,8 @@ __all__ = ["DEFAULT_GRID", "DEFAULT_SAMPLES", "MAX_GRID", "MIN_GRID", "MIN_SAMPL
            "compute", "session_from"]
 
 PLANES = ("pca", "endpoints", "random")
-PLANE_TITLES = {"pca": "PCA of all paths", "endpoints": "start and two final points",
-                "random": "random directions (filter-normalized)"}
+PLANE_TITLES = {"pca": "PCA plane of all paths", "endpoints": "Plane through start and 2 ends",
+                "random": "Random plane (filter-normalized)"}
 DEFAULT_GRID = 41
 MIN_GRID = 11
 MAX_GRID = 201

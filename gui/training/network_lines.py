@@ -31,6 +31,8 @@ class InterpolationPlots(pg.GraphicsLayoutWidget):
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
             plot.getAxis("left").setWidth(44)
+            for name in ("left", "bottom"):  # loss values as they are, never "(x0.001)"
+                plot.getAxis(name).enableAutoSIPrefix(False)
         self._content = None
         self.set_theme(theme)
 

@@ -160,6 +160,7 @@ class NetworkMap(pg.PlotWidget):
         high = high if high > low else low + 1e-6
         self.colorbar.setLevels((low, high))
         self.colorbar.axis.setTicks([loss_ticks(low, high)])
+        self._colorbar_label()
         x, y = contour_lines(alpha, beta, shown, np.linspace(low, high, CONTOUR_LEVELS + 2)[1:-1])
         self.contours.setData(x, y)
         for _ in landscape.paths:
@@ -293,10 +294,15 @@ class NetworkMap(pg.PlotWidget):
             plot.getAxis(name).enableAutoSIPrefix(False)
         self.colorbar.axis.setPen(theme.foreground)
         self.colorbar.axis.setTextPen(theme.foreground)
-        self.colorbar.axis.setLabel("training loss", color=theme.foreground)
+        self._colorbar_label()
         self._style()
         if self.landscape is not None:
             self.set_position(self.position)
+
+    def _colorbar_label(self) -> None:
+        """What the colours are, and on how many images the loss was measured."""
+        images = "" if self.landscape is None else f" ({self.landscape.n_images:,} images)"
+        self.colorbar.axis.setLabel(f"training loss{images}", color=self.theme.foreground)
 
     def _style(self) -> None:
         theme = self.theme
@@ -317,8 +323,8 @@ def snapshot_text(landscape, label: str, index: int, snap: int) -> str:
     the surface's loss at its projected point, and how far it lies off the plane."""
     batch = int(landscape.batches[index][snap])
     when = position_text(batch, landscape.batches_per_epoch)
-    return (f"{label}, {when}: true loss {landscape.path_loss[index][snap]:.3f}, the surface "
-            f"under it {landscape.surface_loss[index][snap]:.3f}; it lies "
+    return (f"{label}, {when}: true loss {landscape.path_loss[index][snap]:.3f}, surface "
+            f"{landscape.surface_loss[index][snap]:.3f} under it; "
             f"{landscape.off_plane[index][snap]:.2f} off the plane, "
             f"{landscape.from_start[index][snap]:.2f} from the start")
 

@@ -27,11 +27,11 @@ def legend_html(styles: list[PathStyle], statuses, theme: Theme) -> str:
 
 
 def describe(landscape) -> str:
-    """One line under the controls: images, snapshots, how far off the plane they lie."""
+    """What the readout says when no marker is hovered: what is drawn, and how to check it."""
     worst = max(float(off.max()) for off in landscape.off_plane)
-    return (f"{landscape.n_images:,} training images · "
-            f"{sum(len(p) for p in landscape.paths)} snapshots · faint = far off the plane "
-            f"(up to {worst:.2f})")
+    return (f"{sum(len(p) for p in landscape.paths)} snapshots, loss on "
+            f"{landscape.n_images:,} training images. Faint markers lie far off the plane "
+            f"(up to {worst:.2f}): hover one for its true loss.")
 
 
 def explain(landscape) -> str:

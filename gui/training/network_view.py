@@ -69,13 +69,14 @@ class NetworkView(QWidget):
         self.worker: LandscapeWorker | None = None
         self.thread = None
         self.closed = False  # after shutdown(): a late report starts nothing
+        self.summary = " "  # what the readout says when nothing is hovered
         self._timeline: list[int] = [0]
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.plane = QComboBox()
         for kind in nl.PLANES:
-            self.plane.addItem(f"Plane: {nl.PLANE_TITLES[kind]}", kind)
+            self.plane.addItem(nl.PLANE_TITLES[kind], kind)
         self.plane.setToolTip("PCA: the two directions along which all snapshots vary most. "
                               "Start and two final points: the plane through the initial "
                               "weights and the first two optimizers' final weights. Random: "
@@ -98,12 +99,9 @@ class NetworkView(QWidget):
         for widget in (self.plane, self.grid, self.compute_button, self.cancel_button):
             row.addWidget(widget)
         row.addWidget(self.progress, 1)
+        row.addStretch(0)
         layout.addLayout(row)
-        self.info = QLabel("", textFormat=Qt.TextFormat.PlainText)
-        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        layout.addWidget(self.info)
-        self.legend = QLabel("", textFormat=Qt.TextFormat.RichText, wordWrap=True)
-        layout.addWidget(self.legend)
+        self.legend = QLabel("", textFormat=Qt.TextFormat.RichText)
         self.error = error_label()
         layout.addWidget(self.error)
         self.pages = QStackedWidget()
@@ -119,8 +117,10 @@ class NetworkView(QWidget):
         self.lines = InterpolationPlots(theme=theme)
         self.views.addTab(self.map, "Paths on a plane")
         self.views.addTab(self.lines, "Straight lines (1-D)")
+        self.views.setCornerWidget(self.legend, Qt.Corner.TopRightCorner)
         self.pages.addWidget(self.views)
         layout.addWidget(self.pages, 1)
+        # The hover readout; without a hover, a summary of what the map shows.
         self.readout = QLabel(" ", wordWrap=True, textFormat=Qt.TextFormat.PlainText)
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 4)
@@ -159,12 +159,12 @@ class NetworkView(QWidget):
         self.lines.clear_lines()
         self.message.setText(text)
         self.pages.setCurrentWidget(self.message)
-        self.info.setText("")
-        self.info.setToolTip("")
+        self.summary = " "
+        self.readout.setText(" ")
+        self.readout.setToolTip("")
         self.legend.setText("")
         self.error.hide()
         self.position_label.setText("")
-        self.readout.setText(" ")
         self._set_computing(False)
         self.position_changed.emit(-1.0)
 
@@ -284,8 +284,9 @@ class NetworkView(QWidget):
         self.slider.setRange(0, len(self._timeline) - 1)
         self.slider.setValue(0)
         self.slider.blockSignals(False)
-        self.info.setText(describe(landscape))
-        self.info.setToolTip(explain(landscape))
+        self.summary = describe(landscape)
+        self.readout.setText(self.summary)
+        self.readout.setToolTip(explain(landscape))
         self.legend.setText(legend_html(styles, landscape.statuses, self.theme))
         self._set_computing(False)
         self.status_message.emit("Network landscape computed")
@@ -338,17 +339,19 @@ class NetworkView(QWidget):
     @Slot(bool)
     def _walk_toggled(self, checked: bool) -> None:
         self.map.show_walk(checked)
-        self.readout.setText(" ")
+        self.readout.setText(self.summary)
         self.views.setCurrentWidget(self.map)
 
     @Slot(str)
     def _hovered(self, text: str) -> None:
-        self.readout.setText(text or " ")
+        self.readout.setText(text or self.summary)
 
     # --- looks ----------------------------------------------------------------------------
     def _set_computing(self, computing: bool) -> None:
         self.compute_button.setEnabled(not computing and self.session is not None)
         self.cancel_button.setEnabled(computing)
+        self.cancel_button.setVisible(computing)  # in Compute's place while computing
+        self.compute_button.setVisible(not computing)
         self.progress.setVisible(computing)
         for widget in (self.play_button, self.slider, self.walk):
             widget.setEnabled(self.landscape is not None)

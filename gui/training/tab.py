@@ -140,7 +140,7 @@ class TrainingTab(QWidget):
         views = QSplitter(Qt.Orientation.Horizontal)
         views.addWidget(curves)
         views.addWidget(self.network)
-        views.setSizes([480, 520])
+        views.setSizes([440, 560])
         top_layout.addWidget(views, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
