@@ -247,3 +247,27 @@ def test_choosing_another_plane_recomputes_the_paths_on_it(qtbot, view):
     assert "towards SGD &lt;i&gt;&#x27;s final weights" in view.map.getPlotItem().getAxis(
         "bottom").labelText
     assert "&lt;b&gt;" in view.lines.between_plot.titleLabel.text
+
+
+def test_the_curves_cursor_follows_the_landscape_and_survives_clear(qtbot):
+    import pyqtgraph as pg
+
+    from gui.training.plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+
+    def cursors():
+        return [[item for item in plot.items if isinstance(item, pg.InfiniteLine)
+                 and item.isVisible()] for plot in plots.plots.values()]
+
+    assert cursors() == [[], []]  # nothing until the landscape asks for it
+    plots.set_cursor(1.5)
+    assert [[line.value() for line in lines] for lines in cursors()] == [[1.5], [1.5]]
+    plots.set_cursor(-1.0)
+    assert cursors() == [[], []]
+    plots.set_cursor(0.25)
+    plots.clear()  # a new session
+    assert cursors() == [[], []]
+    plots.set_cursor(2.0)
+    assert [[line.value() for line in lines] for lines in cursors()] == [[2.0], [2.0]]

@@ -160,10 +160,8 @@ class TrainingPlots(QWidget):
         self._runs: dict[str, _Run] = {}
         self._boundaries: dict[int, list[pg.InfiniteLine]] = {}
         self._cursors = [pg.InfiniteLine(angle=90, movable=False) for _ in self.plots]
-        for cursor, plot in zip(self._cursors, self.plots.values(), strict=True):
+        for cursor in self._cursors:
             cursor.setZValue(30)
-            cursor.hide()
-            plot.addItem(cursor, ignoreBounds=True)
         self.set_theme(theme)
 
     # --- data ---------------------------------------------------------------------------------
@@ -247,18 +245,19 @@ class TrainingPlots(QWidget):
     def set_cursor(self, epochs: float) -> None:
         """A vertical line at ``epochs`` in both plots (where the network landscape's paths
         are shown); a negative value hides it."""
-        for cursor in self._cursors:
-            cursor.setVisible(epochs >= 0)
-            if epochs >= 0:
-                cursor.setValue(float(epochs))
+        for cursor, plot in zip(self._cursors, self.plots.values(), strict=True):
+            if epochs < 0:
+                cursor.hide()
+                continue
+            if cursor not in plot.items:  # added when first needed (clear() removes it)
+                plot.addItem(cursor, ignoreBounds=True)
+            cursor.setValue(float(epochs))
+            cursor.show()
 
     def clear(self) -> None:
         """Remove every run, curve and epoch line; the epoch axis fits the data again."""
         for plot in self.plots.values():
-            plot.clear()  # a run's curves, epoch lines and the cursor
-        for cursor, plot in zip(self._cursors, self.plots.values(), strict=True):
-            cursor.hide()
-            plot.addItem(cursor, ignoreBounds=True)
+            plot.clear()  # every item in the plots is a run's curve, an epoch line or the cursor
         self.set_epochs(None)
         self._runs.clear()
         self._boundaries.clear()
