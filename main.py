@@ -13,19 +13,25 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a headless command, or the GUI when no command is given."""
+    from functools import partial
+
+    from engine.cli.landscape import add_landscape_command
     from engine.cli.main import UsageError, build_parser, run_parsed
     from engine.cli.maps import add_maps_commands
     from engine.cli.train import add_train_command
     from gui.maps.picture import write_map_png
     from gui.render import add_render_command
+    from gui.training.network_render import write_png as write_landscape_png
 
     def maps_commands(commands) -> None:
         add_maps_commands(commands, png_writer=write_map_png)  # PNGs drawn as the GUI draws
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser(extensions=(add_render_command, add_train_command,
-                                         maps_commands)).parse_args(argv)
+        args = build_parser(extensions=(
+            add_render_command, add_train_command, maps_commands,
+            partial(add_landscape_command, write_png=write_landscape_png),
+        )).parse_args(argv)
     except UsageError as error:
         sys.stderr.write(f"optiscope: error: {error}\n")
         return 2

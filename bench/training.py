@@ -59,7 +59,7 @@ class TimingOnly(keras.callbacks.Callback):
 def engine_run(data, optimizer_id, epochs, batch_size):
     """A: the engine, one optimizer; (seconds per epoch: mean, fastest; call wall seconds)."""
     reporter = EpochTimes()
-    config = training.TrainConfig(optimizers=((optimizer_id, {}),), epochs=epochs,
+    config = training.TrainConfig(optimizers=(training.TrainEntry(optimizer_id),), epochs=epochs,
                                   batch_size=batch_size, dataset="bundled")
     started = time.perf_counter()
     (result,) = training.train(config, reporter=reporter, dataset=data)

@@ -1,4 +1,5 @@
-"""Regenerate the README screenshots: ``xvfb-run -a .venv/bin/python docs/screenshots.py``.
+"""Regenerate the README screenshots: ``xvfb-run -a .venv/bin/python docs/screenshots.py``
+(``--mnist``: only the MNIST tab's, which train for a minute).
 
 Under Xvfb (platform xcb) the 3-D view renders with Mesa; on the offscreen platform the
 3-D shot is skipped.
@@ -32,6 +33,10 @@ def main() -> None:
             app.processEvents()
         window.grab().save(str(OUT / f"{name}.png"))
         print("wrote", OUT / f"{name}.png")
+
+    if "--mnist" in sys.argv:
+        mnist_shots(app, window, shot)
+        return
 
     # 1. The ravine with the internals shown.
     for box in (tab.show_descent, tab.show_update, tab.show_velocity):
@@ -124,26 +129,52 @@ def main() -> None:
     teaching_shots.take(app, window, OUT)
     window.resize(1500, 900)
 
-    # 6. The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset.
+    tab.views.setCurrentIndex(0)
+    mnist_shots(app, window, shot)
+
+
+def mnist_shots(app, window, shot) -> None:
+    """The MNIST tab: SGD, RMSProp and Adam, 5 epochs on the bundled subset, in lockstep;
+    then the network landscape, replayed, and its 1-D lines."""
     import time
 
-    tab.views.setCurrentIndex(0)
+    from gui.palette import DARK, LIGHT
+
+    def wait(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+
     window.tabs.setCurrentIndex(1)
     training = window.training
     training.dataset.setCurrentIndex(training.dataset.findData("bundled"))
     training.start()
     mid_shot = False
     while training.is_running() or training.worker is not None:
-        app.processEvents()
-        time.sleep(0.005)
-        if not mid_shot and any(r.status == "running" and r.key.startswith("adam")
-                                for r in training.rows.values()):
-            time.sleep(0.3)
+        wait(0.005)
+        if not mid_shot and training.progress.value() > 450:
             window.set_theme(DARK)
             shot("mnist-training-dark")
             window.set_theme(LIGHT)
             mid_shot = True
+    network = training.network
+    while network.worker is not None:
+        wait(0.05)
+    network.toggle_play()  # pause the replay, then show it halfway
+    network.slider.setValue(network.slider.maximum() // 2)
+    shot("mnist-network-landscape-replay")
+    network.slider.setValue(network.slider.maximum())
+    landscape = network.landscape
+    x, y = landscape.paths[2][-1]  # hover Adam's final point
+    network._hovered(network.map.readout(float(x), float(y)))
     shot("mnist-results")
+    network.views.setCurrentWidget(network.lines)
+    shot("mnist-network-lines")
+    network.views.setCurrentWidget(network.map)
+    network.walk.setChecked(True)
+    shot("mnist-random-walk")
+    network.walk.setChecked(False)
     window.close()
     app.processEvents()
 

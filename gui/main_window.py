@@ -102,7 +102,17 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self._fit_to_screen(self.settings.value("geometry"))
-        self.statusBar().showMessage("Ready: press Space to start the race.")
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self._tab_shown()
+
+    @Slot()
+    def _tab_shown(self, *_args) -> None:
+        """What the keys do on the tab now on screen (the status bar's opening line)."""
+        if self.tabs.currentWidget() is self.training:
+            self.statusBar().showMessage("Train runs each optimizer on MNIST; the curves, the "
+                                         "table and the network's landscape follow.")
+        else:
+            self.statusBar().showMessage("Ready: Space plays the race, ←/→ step through it.")
 
     def _fit_to_screen(self, geometry) -> None:
         """Open sized to the screen the window is on: the user's remembered size when it fits

@@ -151,8 +151,8 @@ def test_08_mnist_preset_trains_sgd_rmsprop_and_adam_for_five_epochs():
     scenario = load_preset("08-mnist-optimizers")
     assert scenario.tab == "training" and scenario.measure == {"kind": "val_accuracy"}
     config = scenario.training
-    assert [entry[0] for entry in config.optimizers] == ["sgd", "rmsprop", "adam"]
-    assert all(entry[1] == {} for entry in config.optimizers)  # Keras's defaults
+    assert [entry.optimizer_id for entry in config.optimizers] == ["sgd", "rmsprop", "adam"]
+    assert all(entry.keras_settings() == {} for entry in config.optimizers)  # Keras's defaults
     assert (config.epochs, config.batch_size, config.validation_split) == (5, 32, 0.2)
 
 
@@ -166,6 +166,53 @@ def test_08_adaptive_optimizers_beat_sgd_on_the_bundled_digits():
     sgd, rmsprop, adam = measure_training(scenario.measure, results).rows
     assert all(r.status == "completed" for r in results)
     assert rmsprop.value > sgd.value + 0.03 and adam.value > sgd.value + 0.03
+
+
+def test_09_the_network_landscape_preset_races_three_optimizers_in_lockstep():
+    scenario = load_preset("09-network-landscape")
+    assert scenario.title == "Training is a path on a landscape too"
+    assert scenario.tab == "training" and scenario.measure == {"kind": "distance_from_start"}
+    config = scenario.training
+    assert [e.optimizer_id for e in config.optimizers] == ["sgd", "momentum", "adam"]
+    assert config.lockstep and config.epochs == 5
+    assert "random-walk control" in scenario.explanation  # the warning comes with the picture
+
+
+@pytest.mark.slow
+@pytest.mark.keras
+def test_09_adaptive_and_momentum_steps_carry_the_weights_farther():
+    from engine.mnist import datasets, training
+
+    scenario = load_preset("09-network-landscape")
+    results = training.train(scenario.training, dataset=datasets.bundled(),
+                             record_snapshots=True)
+    result = measure_training(scenario.measure, results)
+    sgd, momentum, adam = (row.value for row in result.rows)
+    # Measured: SGD 2.60, Momentum 5.77, Adam 10.12 (bundled data, seed 0).
+    assert sgd < momentum < adam and adam > 3 * sgd
+    assert result.headline.startswith("Adam's weights moved farthest: ")
+
+
+def test_distance_from_start_reads_the_snapshots():
+    from engine.mnist import snapshots
+
+    def run(optimizer_id, end, status="completed"):
+        trajectory = snapshots.Trajectory(snapshots.plan(2, 1, n_params=3))
+        trajectory.record(0, [np.zeros(3)])
+        trajectory.record(2, [np.array(end, dtype=float)])
+        result = RunResult(optimizer_id, {}, status=status)
+        result.trajectory = trajectory
+        return result
+
+    spec = {"kind": "distance_from_start"}
+    result = measure_training(spec, [run("sgd", [3, 4, 0]), run("adam", [0, 0, 10], "stopped"),
+                                     RunResult("rmsprop", {})])
+    assert [row.value for row in result.rows] == [5.0, 10.0, None]
+    assert result.rows[1].text == "moved 10.00 from the initial weights (stopped)"
+    assert result.rows[2].text == "no weights recorded"
+    assert result.headline == ("Adam's weights moved farthest: 10.00 from the start, vs 5.00 "
+                               "for SGD (2.0× farther)")
+    assert measure_training(spec, []).headline == "The paths are drawn when training ends"
 
 
 # ------------------------------------------------------------------------------ measures

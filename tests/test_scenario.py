@@ -25,7 +25,7 @@ from engine.files.scenario import (
 from engine.landscape import surfaces
 from engine.landscape.race import Racer
 from engine.landscape.simulate import GradientNoise
-from engine.mnist.training import TrainConfig
+from engine.mnist.training import TrainConfig, TrainEntry
 from engine.optimizers import schedules
 from engine.optimizers.schedules import ExponentialDecay
 
@@ -103,9 +103,10 @@ def test_a_full_file_becomes_validated_engine_objects():
     assert scenario.view["mode"] == "3d" and scenario.view["x_range"] == (-3.0, 3.0)
     assert scenario.view["y_range"] is None and scenario.view["speed"] == 2.0
     config = scenario.training
-    assert config.optimizers == (("nadam", {"epsilon": 1e-6}),)
+    # The section's schedule is the rate of every optimizer without its own.
+    cosine = schedules.schedule_from("cosine_decay", decay_steps=100)
+    assert config.optimizers == (TrainEntry("nadam", {"epsilon": 1e-6}, cosine),)
     assert (config.epochs, config.limit, config.dataset) == (2, 500, "bundled")
-    assert config.schedule == schedules.schedule_from("cosine_decay", decay_steps=100)
     assert scenario.measure == {"kind": "final_loss", "window": 1}
     race = scenario.race()
     assert list(race.tracks) == ["adam-1", "sgd-2"] and race.budget == 300
@@ -120,9 +121,35 @@ def test_training_optimizers_may_carry_their_own_schedule():
     scenario = loads(doc(training={"optimizers": [
         {"optimizer": "sgd", "schedule": {"id": "inverse_time_decay", "params": {}}},
         {"optimizer": "adam"}]}))
-    (_, _, own), adam = scenario.training.optimizers
-    assert own == schedules.schedule_from("inverse_time_decay") and len(adam) == 2
+    own, adam = scenario.training.optimizers
+    assert own.learning_rate == schedules.schedule_from("inverse_time_decay")
+    assert adam == TrainEntry("adam")
     assert loads(dumps(scenario)) == scenario
+
+
+def test_a_training_rate_is_one_value_read_from_old_files_as_they_meant_it():
+    decay = {"id": "exponential_decay", "params": {"initial_learning_rate": 0.1}}
+    scenario = loads(doc(training={"schedule": decay, "optimizers": [
+        {"optimizer": "sgd", "settings": {"learning_rate": 0.5, "momentum": 0.9}},
+        {"optimizer": "adam", "settings": {"learning_rate": 0.01},
+         "schedule": {"id": "inverse_time_decay", "params": {}}}]}))
+    sgd, adam = scenario.training.optimizers
+    # A schedule replaces the constant rate: the section's for sgd, adam's own for adam.
+    assert sgd == TrainEntry("sgd", {"momentum": 0.9},
+                             schedules.schedule_from("exponential_decay", initial_learning_rate=0.1))
+    assert adam == TrainEntry("adam", {}, schedules.schedule_from("inverse_time_decay"))
+    written = json.loads(dumps(scenario))["training"]
+    assert "schedule" not in written  # each entry carries its own rate now
+    assert written["optimizers"][0] == {"optimizer": "sgd", "settings": {"momentum": 0.9},
+                                        "schedule": {"id": "exponential_decay", "params": {
+                                            "initial_learning_rate": 0.1, "decay_steps": 100,
+                                            "decay_rate": 0.5, "staircase": False}}}
+    assert loads(dumps(scenario)) == scenario
+    constant = loads(doc(training={"optimizers": [
+        {"optimizer": "sgd", "settings": {"learning_rate": 0.5}}]}))
+    assert constant.training.optimizers == (TrainEntry("sgd", learning_rate=0.5),)
+    assert json.loads(dumps(constant))["training"]["optimizers"] == [
+        {"optimizer": "sgd", "settings": {"learning_rate": 0.5}}]  # the format of old
 
 
 # ------------------------------------------------------------------------------ writing
@@ -170,12 +197,12 @@ def test_the_constructor_normalises_what_the_gui_may_hand_it():
     scenario = Scenario(surface_id="ravine", surface_params={"condition_number": 80},
                         racers=(Racer("sgd-7", "sgd", {"learning_rate": 0.02}),),
                         view={"x_range": [-1, 1]},
-                        training=TrainConfig(optimizers=(("sgd", {}, None),)),
+                        training=TrainConfig(optimizers=[TrainEntry("sgd", {}, None)]),
                         measure={"kind": "steps_near_point", "point": [0, 0]})
     assert scenario.surface_params == {"condition_number": 80.0, "angle": 0.0}
     assert scenario.racers[0].key == "sgd-1"
     assert scenario.view["x_range"] == (-1.0, 1.0)
-    assert scenario.training.optimizers == (("sgd", {}),)
+    assert scenario.training.optimizers == (TrainEntry("sgd"),)
     assert scenario.measure == {"kind": "steps_near_point", "point": (0.0, 0.0),
                                 "radius": 0.5, "label": ""}
     assert loads(dumps(scenario)) == scenario
@@ -237,7 +264,7 @@ def scenario_documents(draw) -> dict:
     trainers = [{"optimizer": oid, "settings": draw(_settings(oid))}
                 for oid in draw(st.lists(optimizer_id, min_size=1, max_size=3))]
     tab = draw(st.sampled_from(["landscape", "training"]))
-    kinds = (["val_accuracy"] if tab == "training" else
+    kinds = (["val_accuracy", "distance_from_start"] if tab == "training" else
              ["steps_to_converge", "last_steps_spread", "steps_near_point", "final_loss"]
              + (["minimum_reached"] if surface.minima else []))
     kind = draw(st.sampled_from(kinds))
@@ -249,6 +276,7 @@ def scenario_documents(draw) -> dict:
         "minimum_reached": {"radius": draw(st.floats(0.01, 1))},
         "final_loss": {"window": draw(st.integers(1, 500))},
         "val_accuracy": {},
+        "distance_from_start": {},
     }[kind]}
     return {
         "schema_version": 1,
@@ -270,6 +298,7 @@ def scenario_documents(draw) -> dict:
             "seed": draw(st.integers(0, 2**32 - 1)),
             "dataset": draw(st.sampled_from(["auto", "bundled", "/data/mnist.npz"])),
             "limit": draw(_optional(st.integers(10, 10**6))),
+            "lockstep": draw(st.booleans()),
             "schedule": draw(_optional(_schedule())),
         },
         "measure": draw(_optional(st.just(measure))),
@@ -391,6 +420,7 @@ REFUSALS = [
     ({"training": {"validation_split": 1.0}}, "training.validation_split",
      "must be in [0, 1), got 1.0"),
     ({"training": {"limit": 5}}, "training.limit", ">= 10, got 5"),
+    ({"training": {"lockstep": "yes"}}, "training.lockstep", "true or false"),
     ({"training": {"dataset": " "}}, "training.dataset", "must not be empty"),
     ({"training": {"optimizers": []}}, "training.optimizers", "needs 1 to 20 entries"),
     ({"training": {"optimizers": [{"optimizer": "sgd", "settings": {"momentum": 2}}]}},

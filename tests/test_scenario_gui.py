@@ -55,8 +55,7 @@ def test_every_preset_opens_from_the_menu_with_its_banner_and_number(window, ind
     if loaded.tab == "training":
         assert window.tabs.currentWidget() is window.training
         assert window.training.banner.title.text() == title
-        assert [e[0] for e in window.training.config().optimizers] == [
-            e[0] for e in loaded.training.optimizers]
+        assert window.training.config().optimizers == loaded.training.optimizers
         return
     tab = window.landscape
     assert window.tabs.currentWidget() is tab and tab.banner.title.text() == title

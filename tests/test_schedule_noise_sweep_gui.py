@@ -161,7 +161,7 @@ def test_the_mnist_tab_trains_with_a_schedule_per_optimizer(qtbot):
     panel.select(first)
     panel.schedule.combo.setCurrentIndex(panel.schedule.combo.findData("cosine_decay"))
     config = training.config()
-    own = [entry[2] for entry in config.optimizers]
+    own = [entry.schedule for entry in config.optimizers]
     assert isinstance(own[0], schedules.CosineDecay) and own[1:] == [None, None]
     config.validate()
     # The plot spans the session: epochs × batches (60,000 samples until data has loaded).

@@ -168,7 +168,7 @@ def test_the_train_command_returns_the_status_of_its_runs(monkeypatch, capsys):
     from engine.mnist import training
 
     def fake_train(config, reporter=None, cancel=None, dataset=None):
-        return [RunResult(entry[0], {}, status="failed", error="boom")
+        return [RunResult(entry.optimizer_id, {}, status="failed", error="boom")
                 for entry in config.optimizers]
 
     monkeypatch.setattr(training, "train", fake_train)

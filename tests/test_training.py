@@ -11,7 +11,14 @@ import pytest
 
 from engine.cli.train import run_json
 from engine.mnist import training
-from engine.mnist.training import ConfigError, EpochLog, NullReporter, RunResult, TrainConfig
+from engine.mnist.training import (
+    ConfigError,
+    EpochLog,
+    NullReporter,
+    RunResult,
+    TrainConfig,
+    TrainEntry,
+)
 from engine.optimizers import UnknownOptimizerError
 from engine.params import HyperParamError
 
@@ -70,11 +77,34 @@ def test_config_refusals_name_the_field(changes, field):
 
 def test_config_passes_registry_errors_through():
     TrainConfig().validate()
-    TrainConfig(optimizers=(("adam", {"learning_rate": "0.01"}),), limit=10).validate()
+    TrainConfig(optimizers=(TrainEntry("adam", {}, "0.01"),), limit=10).validate()
     with pytest.raises(UnknownOptimizerError, match="unknown optimizer 'adamx'"):
-        TrainConfig(optimizers=(("adamx", {}),)).validate()
+        TrainConfig(optimizers=(TrainEntry("adamx"),)).validate()
     with pytest.raises(HyperParamError, match="learning_rate"):
-        TrainConfig(optimizers=(("sgd", {"learning_rate": -1}),)).validate()
+        TrainConfig(optimizers=(TrainEntry("sgd", learning_rate=-1),)).validate()
+
+
+def test_a_train_entry_takes_a_rate_or_a_schedule_as_one_argument():
+    from engine.optimizers import schedules
+
+    entry = TrainEntry("sgd", {"momentum": 0.9, "learning_rate": 0.1})
+    assert entry.learning_rate == 0.1 and entry.settings == {"momentum": 0.9}
+    assert entry.schedule is None
+    assert entry.keras_settings() == {"momentum": 0.9, "learning_rate": 0.1}
+    assert entry.optimizer().config["learning_rate"] == 0.1
+    with pytest.raises(TypeError):
+        entry.settings["momentum"] = 0.5  # frozen, as the entry itself
+    decay = schedules.schedule_from("exponential_decay", initial_learning_rate=0.1)
+    scheduled = TrainEntry("sgd", {"momentum": 0.9}, decay)
+    assert scheduled.schedule is decay and scheduled.keras_settings() == {"momentum": 0.9}
+    assert TrainEntry("adam").optimizer().config["learning_rate"] == 0.001  # Keras's default
+    with pytest.raises(ConfigError, match="give the learning rate once"):
+        TrainEntry("sgd", {"learning_rate": 0.1}, decay)
+    with pytest.raises(ConfigError, match="optimizers: expected TrainEntry"):
+        TrainConfig(optimizers=(("sgd", {}),)).validate()  # the untyped tuples of old
+    with pytest.raises(ConfigError, match="learning_rate must be a number or a schedule"):
+        TrainConfig(optimizers=(TrainEntry("sgd", learning_rate=True),)).validate()
+    assert TrainConfig(optimizers=(scheduled, entry)).schedules() == [decay, None]
 
 
 def test_fit_samples_follows_keras_and_refuses_an_empty_split():
@@ -114,12 +144,15 @@ def test_monitor_drops_non_finite_epochs_and_stops():
 
 # --- real training (TensorFlow) -----------------------------------------------------------------
 @pytest.mark.keras
-def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(monkeypatch):
+@pytest.mark.parametrize("lockstep", [True, False], ids=["lockstep", "one-by-one"])
+def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(monkeypatch,
+                                                                               lockstep):
     starts = []
     monkeypatch.setattr(training._RunMonitor, "train_began",
                         lambda self, model: starts.append(model.get_weights()))
     recorder = Recorder()
-    config = TrainConfig(optimizers=(("sgd", {}), ("sgd", {}), ("adam", {})), epochs=1,
+    config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("sgd"), TrainEntry("adam")),
+                         epochs=1, lockstep=lockstep,
                          limit=300, dataset="bundled", seed=3)
     sgd, sgd_again, adam = training.train(config, reporter=recorder)
 
@@ -158,8 +191,8 @@ def test_cancel_stops_after_the_batch_and_runs_no_further_optimizer():
             cancel.set()
 
     recorder = CancelAtFirstBatch()
-    config = TrainConfig(optimizers=(("sgd", {}), ("adam", {})), epochs=3, batch_size=4,
-                         limit=400, dataset="bundled")
+    config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("adam")), epochs=3, batch_size=4,
+                         limit=400, dataset="bundled", lockstep=False)
     results = training.train(config, reporter=recorder, cancel=cancel)
 
     assert len(results) == 1 and results[0].status == "stopped"
@@ -173,7 +206,7 @@ def test_cancel_stops_after_the_batch_and_runs_no_further_optimizer():
 @pytest.mark.keras
 def test_batch_reports_stay_under_twenty_a_second_and_no_split_means_no_val():
     recorder = Recorder()
-    config = TrainConfig(optimizers=(("sgd", {}),), epochs=1, batch_size=1, limit=600,
+    config = TrainConfig(optimizers=(TrainEntry("sgd"),), epochs=1, batch_size=1, limit=600,
                          validation_split=0.0, dataset="bundled")
     (result,) = training.train(config, reporter=recorder)
 
@@ -188,15 +221,17 @@ def test_batch_reports_stay_under_twenty_a_second_and_no_split_means_no_val():
 
 
 @pytest.mark.keras
-def test_a_diverging_run_is_flagged_and_a_failing_run_does_not_end_the_session():
+@pytest.mark.parametrize("lockstep", [True, False], ids=["lockstep", "one-by-one"])
+def test_a_diverging_run_is_flagged_and_a_failing_run_does_not_end_the_session(lockstep):
     class FailAdamEpochs(Recorder):
         def epoch_finished(self, index, log):
             if index == 1:
                 raise RuntimeError("reporter broke")
             super().epoch_finished(index, log)
 
-    config = TrainConfig(optimizers=(("sgd", {"learning_rate": 100.0}), ("adam", {}),
-                                     ("sgd", {})), epochs=2, limit=300, dataset="bundled")
+    config = TrainConfig(optimizers=(TrainEntry("sgd", learning_rate=100.0), TrainEntry("adam"),
+                                     TrainEntry("sgd")), epochs=2, limit=300, dataset="bundled",
+                         lockstep=lockstep)
     diverged, failed, completed = training.train(config, reporter=FailAdamEpochs())
 
     assert diverged.status == "diverged" and diverged.test_accuracy is None
@@ -228,7 +263,8 @@ def test_a_schedule_drives_the_keras_learning_rate_batch_by_batch(monkeypatch):
     monkeypatch.setattr(training, "optimizer_state_bytes", record)
     decay = schedules.schedule_from("exponential_decay", initial_learning_rate=0.1,
                                     decay_steps=2, decay_rate=0.5)
-    config = TrainConfig(optimizers=(("sgd", {}, decay), ("sgd", {})), epochs=1, limit=300,
+    config = TrainConfig(optimizers=(TrainEntry("sgd", learning_rate=decay), TrainEntry("sgd")),
+                         epochs=1, limit=300,
                          dataset="bundled")
     assert config.schedules() == [decay, None]
     scheduled, constant = training.train(config)
@@ -237,5 +273,53 @@ def test_a_schedule_drives_the_keras_learning_rate_batch_by_batch(monkeypatch):
     assert scheduled.params["schedule"] == schedules.describe(decay)
     assert "schedule" not in constant.params
     assert scheduled.history != constant.history
-    with pytest.raises(ConfigError, match="optimizers"):
-        TrainConfig(optimizers=(("sgd", {}, "exponential"),)).validate()
+    with pytest.raises(HyperParamError, match="learning_rate"):
+        TrainConfig(optimizers=(TrainEntry("sgd", learning_rate="exponential"),)).validate()
+
+
+@pytest.mark.keras
+def test_in_lockstep_a_cancel_stops_every_optimizer_after_the_same_batch():
+    cancel = threading.Event()
+
+    class CancelAtSecondRound(Recorder):
+        def batch_finished(self, index, epoch, batch, accuracy, loss):
+            super().batch_finished(index, epoch, batch, accuracy, loss)
+            if index == 1:
+                cancel.set()  # Adam reported: SGD has already taken this batch too
+
+    recorder = CancelAtSecondRound()
+    config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("adam")), epochs=3,
+                         batch_size=4, limit=400, dataset="bundled")
+    results = training.train(config, reporter=recorder, cancel=cancel, record_snapshots=True)
+
+    assert [r.status for r in results] == ["stopped", "stopped"]
+    assert [args[0] for args in recorder.named("run_started")] == [0, 1]  # together
+    assert [args[0] for args in recorder.named("batch_finished")] == [0, 1]
+    assert [args[0] for args in recorder.named("run_finished")] == [0, 1]
+    for result in results:
+        assert result.test_accuracy is None and result.seconds_per_epoch is None
+        assert _finite_history(result) and all(len(v) <= 1 for v in result.history.values())
+        # The initial weights and those after the one batch both took (SGD took it too).
+        assert result.trajectory.batches.tolist() == [0, 1]
+
+
+@pytest.mark.keras
+def test_lockstep_races_report_side_by_side_and_time_each_optimizer_on_its_own():
+    recorder = Recorder()
+    config = TrainConfig(optimizers=(TrainEntry("sgd"), TrainEntry("rmsprop"), TrainEntry("sgd")),
+                         epochs=2, limit=300, dataset="bundled", seed=5)
+    sgd, rmsprop, sgd_again = training.train(config, reporter=recorder, record_snapshots=True)
+
+    # Rounds of reports: every optimizer reports the same batches, in order.
+    batches = recorder.named("batch_finished")
+    assert [index for index, _, _ in batches] == [0, 1, 2] * (len(batches) // 3)
+    assert [b[1:] for b in batches[0::3]] == [b[1:] for b in batches[2::3]]
+    assert [index for index, _ in recorder.named("epoch_finished")] == [0, 1, 2, 0, 1, 2]
+    # The same optimizer on the same batches from the same weights: the very same run.
+    assert sgd.history == sgd_again.history and sgd.history != rmsprop.history
+    assert np.array_equal(sgd.trajectory.weights, sgd_again.trajectory.weights)
+    assert sgd.trajectory.batches[-1] == 2 * 8  # 240 training samples in batches of 32
+    for result in (sgd, rmsprop):
+        assert result.status == "completed" and 0 < result.test_accuracy <= 1
+        assert result.seconds_per_epoch > 0 and len(result.history["val_loss"]) == 2
+    assert rmsprop.optimizer_state_bytes == 4 * rmsprop.n_params  # one number per weight

@@ -70,8 +70,10 @@ def test_a_short_run_trains_each_optimizer_and_fills_the_table(qtbot, tab):
     assert len(ticks) > 20
 
 
-def test_stop_cancels_within_a_batch_and_keeps_partial_results(qtbot, tab):
+@pytest.mark.parametrize("lockstep", [True, False], ids=["lockstep", "one-by-one"])
+def test_stop_cancels_within_a_batch_and_keeps_partial_results(qtbot, tab, lockstep):
     _keep_only(tab, "sgd", "adam")
+    tab.lockstep.setChecked(lockstep)
     tab.limit.setValue(3000)
     tab.batch_size.setValue(8)
     tab.epochs.setValue(3)
@@ -84,8 +86,11 @@ def test_stop_cancels_within_a_batch_and_keeps_partial_results(qtbot, tab):
                     timeout=60_000)
     rows = list(tab.rows.values())
     assert rows[0].status == "stopped"
-    assert rows[1].status in ("stopped", "waiting")  # the next optimizer never ran
-    assert len(tab.results) <= 1
+    if lockstep:  # both stop after the same batch
+        assert rows[1].status == "stopped" and len(tab.results) == 2
+    else:
+        assert rows[1].status in ("stopped", "waiting")  # the next optimizer never ran
+        assert len(tab.results) <= 1
 
 
 def test_closing_the_window_during_training_exits_cleanly():

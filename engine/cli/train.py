@@ -30,6 +30,7 @@ from engine.mnist.training import (
     NullReporter,
     RunResult,
     TrainConfig,
+    TrainEntry,
 )
 
 DEFAULT_OPTIMIZERS = "sgd,rmsprop,adam"
@@ -90,8 +91,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     for optimizer_id in ids:
         optimizer = load_optimizer(optimizer_id, settings[optimizer_id],
                                    set_prefix=f"--set {optimizer_id}.", id_option="--optimizers")
-        chosen.append((optimizer_id, {name: optimizer.config[name]
-                                      for name in settings[optimizer_id]}))
+        chosen.append(TrainEntry(optimizer_id, {name: optimizer.config[name]
+                                                for name in settings[optimizer_id]}))
     config = TrainConfig(optimizers=tuple(chosen), epochs=args.epochs,
                          batch_size=args.batch_size, validation_split=args.validation_split,
                          seed=args.seed, dataset=args.dataset, limit=args.limit)
@@ -126,14 +127,22 @@ def results_json(info: datasets.DatasetInfo, config: TrainConfig,
     return {
         "dataset": dataclasses.asdict(info),
         "config": {
-            "optimizers": [{"id": optimizer_id, "settings": dict(settings)}
-                           for optimizer_id, settings in config.optimizers],
+            "optimizers": [_entry_json(entry) for entry in config.optimizers],
             "epochs": config.epochs, "batch_size": config.batch_size,
             "validation_split": config.validation_split, "seed": config.seed,
             "dataset": config.dataset, "limit": config.limit,
         },
         "runs": [run_json(result) for result in results],
     }
+
+
+def _entry_json(entry: TrainEntry) -> dict[str, Any]:
+    """One optimizer of the config: its id, its Keras settings (a constant learning rate
+    among them) and, when its rate is a schedule, the schedule."""
+    item: dict[str, Any] = {"id": entry.optimizer_id, "settings": entry.keras_settings()}
+    if entry.schedule is not None:
+        item["schedule"] = {"id": entry.schedule.id, "params": entry.schedule.config()}
+    return item
 
 
 def run_json(result: RunResult) -> dict[str, Any]:
@@ -176,7 +185,7 @@ class _PrintReporter(NullReporter):
     def __init__(self, out: Any, config: TrainConfig):
         self.out = out
         self.epochs = config.epochs
-        self.ids = [optimizer_id for optimizer_id, _ in config.optimizers]
+        self.ids = [entry.optimizer_id for entry in config.optimizers]
         self.info: datasets.DatasetInfo | None = None
 
     def _write(self, text: str) -> None:

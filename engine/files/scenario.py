@@ -18,7 +18,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -40,6 +40,7 @@ from engine.mnist.training import (
     MIN_LIMIT,
     ConfigError,
     TrainConfig,
+    TrainEntry,
 )
 from engine.optimizers import schedules
 from engine.optimizers.schedules import Schedule
@@ -68,7 +69,7 @@ _TOP_KEYS = ("schema_version", "title", "explanation", "tab", "landscape", "trai
 _LANDSCAPE_KEYS = ("surface", "surface_params", "start", "steps", "racers", "view")
 _RACER_KEYS = ("optimizer", "settings", "start", "schedule", "noise")
 _TRAINING_KEYS = ("optimizers", "epochs", "batch_size", "validation_split", "seed", "dataset",
-                  "limit", "schedule")
+                  "limit", "lockstep", "schedule")
 
 
 def _default_racers() -> tuple[Racer, ...]:
@@ -109,9 +110,7 @@ class Scenario:
         for name in ("x_range", "y_range"):
             view[name] = None if view[name] is None else tuple(map(float, view[name]))
         fix(self, "view", MappingProxyType(view))
-        fix(self, "training", replace(self.training, optimizers=tuple(
-            (e[0], MappingProxyType(dict(e[1])), *(e[2:3] if len(e) > 2 and e[2] is not None else ()))
-            for e in self.training.optimizers)))
+        fix(self, "training", replace(self.training, optimizers=tuple(self.training.optimizers)))
         if self.measure is not None:
             spec = measures.with_defaults(self.measure)
             for param in measures.PARAMETERS[spec["kind"]]:
@@ -265,8 +264,12 @@ def _view(value: Any, path: str) -> dict[str, Any]:
 
 
 def _training(value: Any, path: str) -> TrainConfig:
+    """The training section. Each optimizer's learning rate is one value: its own
+    ``schedule``, else the section's ``schedule`` (a default for every optimizer without its
+    own, as files have always meant it), else its ``settings.learning_rate``, else Keras's."""
     section = jf.obj(value, path, _TRAINING_KEYS)
     default = TrainConfig()
+    shared = _schedule(section.get("schedule"), f"{path}.schedule")
     chosen = default.optimizers
     if "optimizers" in section:
         chosen = []
@@ -276,9 +279,15 @@ def _training(value: Any, path: str) -> TrainConfig:
             entry = jf.obj(raw, where, ("optimizer", "settings", "schedule"),
                             required=("optimizer",))
             spec = _optimizer(entry["optimizer"], f"{where}.optimizer")
-            settings = _settings(spec, entry.get("settings", {}), f"{where}.settings")
+            settings = dict(_settings(spec, entry.get("settings", {}), f"{where}.settings"))
             own = _schedule(entry.get("schedule"), f"{where}.schedule")
-            chosen.append((spec.id, settings) if own is None else (spec.id, settings, own))
+            rate = own if own is not None else shared
+            if rate is None:
+                rate = settings.get("learning_rate")
+            settings.pop("learning_rate", None)  # a schedule replaces the constant rate
+            chosen.append(TrainEntry(spec.id, settings, rate))
+    elif shared is not None:
+        chosen = tuple(replace(entry, learning_rate=shared) for entry in chosen)
     limit = section.get("limit")
     config = TrainConfig(
         optimizers=tuple(chosen),
@@ -292,7 +301,7 @@ def _training(value: Any, path: str) -> TrainConfig:
         dataset=jf.text(section.get("dataset", default.dataset), f"{path}.dataset", 4096,
                       empty_ok=False),
         limit=None if limit is None else jf.whole(limit, f"{path}.limit", MIN_LIMIT),
-        schedule=_schedule(section.get("schedule"), f"{path}.schedule"),
+        lockstep=jf.boolean(section.get("lockstep", default.lockstep), f"{path}.lockstep"),
     )
     try:
         config.validate()
@@ -484,11 +493,12 @@ def _racer_dict(racer: Racer) -> dict[str, Any]:
     return entry
 
 
-def _training_entry(entry: Sequence[Any]) -> dict[str, Any]:
-    """An MNIST optimizer: ``(id, settings)``, or ``(id, settings, schedule)`` with its own."""
-    item = {"optimizer": entry[0], "settings": entry[1]}
-    if len(entry) > 2 and entry[2] is not None:
-        item["schedule"] = _schedule_dict(entry[2])
+def _training_entry(entry: TrainEntry) -> dict[str, Any]:
+    """An MNIST optimizer: its settings (a constant learning rate among them), and its
+    ``schedule`` when its rate is one."""
+    item = {"optimizer": entry.optimizer_id, "settings": entry.keras_settings()}
+    if entry.schedule is not None:
+        item["schedule"] = _schedule_dict(entry.schedule)
     return item
 
 
@@ -517,7 +527,7 @@ def to_dict(scenario: Scenario) -> dict[str, Any]:
             "seed": config.seed,
             "dataset": config.dataset,
             "limit": config.limit,
-            "schedule": _schedule_dict(config.schedule),
+            "lockstep": config.lockstep,
         },
         "measure": scenario.measure,
     })

@@ -47,7 +47,7 @@ class MeasureParam:
 
 LANDSCAPE_KINDS = ("steps_to_converge", "last_steps_spread", "steps_near_point",
                    "minimum_reached", "final_loss")
-TRAINING_KINDS = ("val_accuracy",)
+TRAINING_KINDS = ("val_accuracy", "distance_from_start")
 KINDS = LANDSCAPE_KINDS + TRAINING_KINDS
 
 PARAMETERS: Mapping[str, tuple[MeasureParam, ...]] = {
@@ -79,6 +79,7 @@ PARAMETERS: Mapping[str, tuple[MeasureParam, ...]] = {
                          "of the loss over the last steps, which shows an oscillation)."),
     ),
     "val_accuracy": (),
+    "distance_from_start": (),
 }
 
 
@@ -389,6 +390,33 @@ def measure(spec: Mapping[str, Any], race: Race, step: int) -> Measurement:
 # -------------------------------------------------------------------------- training kinds
 
 
+def _distance_from_start(results: Sequence[Any]) -> Measurement:
+    rows = []
+    for index, result in enumerate(results):
+        trajectory = getattr(result, "trajectory", None)
+        label = _run_label(result)
+        if trajectory is None or trajectory.count < 2:
+            rows.append(MeasureRow(str(index), label, None, "no weights recorded"))
+            continue
+        weights = trajectory.weights
+        moved = float(np.linalg.norm(weights[-1].astype(np.float64) - weights[0]))
+        text = f"moved {moved:.2f} from the initial weights"
+        if result.status != "completed":
+            text += f" ({result.status})"
+        rows.append(MeasureRow(str(index), label, moved, text))
+    valued = [r for r in rows if r.value is not None]
+    if len(valued) < 2:
+        headline = (f"{valued[0].label}: {valued[0].text}" if valued
+                    else "The paths are drawn when training ends")
+    else:
+        far = max(valued, key=lambda r: r.value)
+        near = min(valued, key=lambda r: r.value)
+        ratio = f" ({far.value / near.value:.1f}× farther)" if near.value > 0 else ""
+        headline = (f"{far.label}'s weights moved farthest: {far.value:.2f} from the start, "
+                    f"vs {near.value:.2f} for {near.label}{ratio}")
+    return Measurement(tuple(rows), headline)
+
+
 def _run_label(result: Any) -> str:
     """A training run's short label, as a racer with its settings would have."""
     defaults = optimizers.spec(result.optimizer_id).defaults()
@@ -397,12 +425,17 @@ def _run_label(result: Any) -> str:
 
 
 def measure_training(spec: Mapping[str, Any], results: Sequence[Any]) -> Measurement:
-    """The ``val_accuracy`` measure of finished (or running) MNIST runs.
+    """A training measure of finished (or running) MNIST runs.
 
-    ``results`` are :class:`engine.mnist.training.RunResult` objects, in run order; the value is
-    the last epoch's validation accuracy (training accuracy without a validation split).
+    ``results`` are :class:`engine.mnist.training.RunResult` objects, in run order. For
+    ``val_accuracy`` the value is the last epoch's validation accuracy (training accuracy
+    without a validation split); for ``distance_from_start`` the distance in weight space
+    (all 101,770 weights) from the initial weights to the last snapshot of the run.
     """
-    if with_defaults(spec)["kind"] != "val_accuracy":
+    kind = with_defaults(spec)["kind"]
+    if kind == "distance_from_start":
+        return _distance_from_start(results)
+    if kind != "val_accuracy":
         raise ValueError(f"kind: {spec['kind']!r} is not a training measure "
                          f"(valid: {', '.join(TRAINING_KINDS)})")
     rows = []

@@ -15,23 +15,29 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
 
 from engine import optimizers
-from engine.mnist import datasets
+from engine.mnist import datasets, snapshots
+from engine.mnist.config import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_SEED,
+    MIN_LIMIT,
+    ConfigError,
+    TrainConfig,
+    TrainEntry,
+    fit_samples,
+)
 from engine.mnist.datasets import Dataset, DatasetInfo
+from engine.mnist.snapshots import Trajectory
 from engine.optimizers import schedules, tensorflow_loader
 from engine.optimizers.schedules import Schedule
 
 HISTORY_KEYS = ("accuracy", "val_accuracy", "loss", "val_loss")
 STATUSES = ("completed", "stopped", "failed", "diverged")
-MAX_EPOCHS = 1000
-MAX_BATCH_SIZE = 8192
-MIN_LIMIT = 10
-MAX_SEED = 2**32 - 1
 BATCH_REPORTS_PER_SECOND = 20.0
 #: A training loss above this (100x the loss of a uniform guess over 10 digits) means the
 #: weights blew up: the run is "diverged" (Keras computes the loss from the logits, so it can
@@ -39,74 +45,9 @@ BATCH_REPORTS_PER_SECOND = 20.0
 DIVERGED_LOSS = 100 * math.log(10)
 TEST_BATCH_SIZE = 1024
 
-
-class ConfigError(ValueError):
-    """A :class:`TrainConfig` field was refused; ``field`` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One session: ``optimizers`` are ``(registry id, Keras kwargs)`` pairs, trained in order
-    (or ``(id, kwargs, schedule)`` triples: a per-optimizer learning-rate schedule or None);
-    ``epochs``, ``batch_size``, ``validation_split`` as in ``keras.Model.fit``; ``seed`` fixes
-    the initial weights and batch order; ``dataset`` is ``"auto"``, ``"bundled"`` or a path
-    (:func:`engine.mnist.datasets.resolve`); ``limit`` keeps the first N training samples."""
-
-    optimizers: tuple[tuple[str, Mapping[str, Any]], ...] = (
-        ("sgd", MappingProxyType({})), ("rmsprop", MappingProxyType({})),
-        ("adam", MappingProxyType({})),
-    )
-    epochs: int = 5
-    batch_size: int = 32
-    validation_split: float = 0.2
-    seed: int = 0
-    dataset: str = "auto"
-    limit: int | None = None
-    #: A Keras-exact learning-rate schedule used instead of the constant ``learning_rate`` by
-    #: every optimizer without its own (per batch, as Keras steps it), or None.
-    schedule: Schedule | None = None
-
-    def validate(self) -> None:
-        """Check every field: :class:`ConfigError` names it; the registry's
-        ``UnknownOptimizerError``/``HyperParamError`` (both ValueErrors) pass through."""
-        _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
-        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
-        split = self.validation_split
-        if (isinstance(split, bool) or not isinstance(split, int | float | np.floating)
-                or not math.isfinite(split) or not 0 <= split < 1):
-            raise ConfigError("validation_split", f"must be in [0, 1), got {split!r}")
-        _check_int("seed", self.seed, 0, MAX_SEED)
-        if self.limit is not None:
-            _check_int("limit", self.limit, MIN_LIMIT, None)
-        if not isinstance(self.dataset, str) or not self.dataset.strip():
-            raise ConfigError("dataset", "must be 'auto', 'bundled' or a path to an .npz file")
-        if self.schedule is not None and not isinstance(self.schedule, Schedule):
-            raise ConfigError("schedule", f"expected a learning-rate schedule, got {self.schedule!r}")
-        self.resolved_optimizers()
-
-    def resolved_optimizers(self) -> list[optimizers.Optimizer]:
-        """The validated registry optimizers, in order (errors as in :meth:`validate`)."""
-        if not self.optimizers:
-            raise ConfigError("optimizers", "name at least one optimizer")
-        chosen = []
-        for entry in self.optimizers:
-            if not (isinstance(entry, tuple | list) and len(entry) in (2, 3)
-                    and isinstance(entry[0], str) and isinstance(entry[1], Mapping)
-                    and (len(entry) == 2 or entry[2] is None or isinstance(entry[2], Schedule))):
-                raise ConfigError("optimizers", "expected (id, settings) pairs or (id, settings, "
-                                  f"schedule) triples, got {entry!r}")
-            chosen.append(optimizers.get(entry[0], **dict(entry[1])))
-        return chosen
-
-    def schedules(self) -> list[Schedule | None]:
-        """The learning-rate schedule of each optimizer (its own, else ``schedule``)."""
-        return [entry[2] if len(entry) == 3 and entry[2] is not None else self.schedule
-                for entry in self.optimizers]
+__all__ = ["MAX_BATCH_SIZE", "MAX_EPOCHS", "MAX_SEED", "MIN_LIMIT", "ConfigError", "EpochLog",
+           "NullReporter", "Reporter", "RunResult", "TrainConfig", "TrainEntry", "build_model",
+           "configure_threads", "fit_samples", "optimizer_state_bytes", "train"]
 
 
 @dataclass
@@ -134,7 +75,8 @@ class RunResult:
     ``test_accuracy``: completed runs only. ``seconds_per_epoch``: mean over the complete
     epochs, validation included. ``optimizer_state_bytes``: per-weight optimizer state after
     training (SGD 0, Adam 2 x 4 x n_params); scalars (iteration counter, learning rate) are
-    not counted. ``n_params``: the model's trainable parameters (101,770)."""
+    not counted. ``n_params``: the model's trainable parameters (101,770). ``trajectory``:
+    the weight snapshots when :func:`train` was asked for them (else None)."""
 
     optimizer_id: str
     params: dict[str, Any]
@@ -146,6 +88,7 @@ class RunResult:
     optimizer_state_bytes: int = 0
     n_params: int = 0
     error: str | None = None
+    trajectory: Trajectory | None = field(default=None, repr=False, compare=False)
 
 
 class Reporter(Protocol):
@@ -246,11 +189,14 @@ def train(
     reporter: Reporter | None = None,
     cancel: threading.Event | None = None,
     dataset: Dataset | None = None,
+    record_snapshots: bool = False,
 ) -> list[RunResult]:
     """Train the model once per optimizer of ``config``; fair, cancellable, reported.
 
     Every run starts from the same initial weights (built once with ``config.seed``) and
-    sees the same batches in the same order (the seed is set again before each ``fit``,
+    sees the same batches in the same order. With ``config.lockstep`` all optimizers train
+    together, batch by batch on the same batches (:mod:`engine.mnist.lockstep`); otherwise
+    one after another with ``keras.Model.fit`` (the seed is set again before each ``fit``,
     which reshuffles every epoch). Inputs are scaled to [0, 1] float32.
 
     Parameters
@@ -265,12 +211,16 @@ def train(
     dataset
         Data to use instead of resolving ``config.dataset`` (which may raise
         :class:`~engine.mnist.datasets.DatasetError`).
+    record_snapshots
+        Record each run's weights as it trains (``RunResult.trajectory``) at the same
+        batches for every optimizer, within :data:`engine.mnist.snapshots.SNAPSHOT_BUDGET_BYTES`
+        for all of them together (:func:`engine.mnist.snapshots.plan`).
 
     Returns
     -------
     list of RunResult
         One per optimizer that ran, in order; a run that raises is ``"failed"`` and the
-        next one still runs.
+        others still run.
     """
     config.validate()
     chosen = config.resolved_optimizers()
@@ -288,11 +238,20 @@ def train(
     x_test = data.x_test.astype(np.float32)
     x_test /= 255
     initial_weights = build_model(config.seed).get_weights()
+    plan = (snapshots.plan(config.epochs * batches, len(chosen), snapshots.N_PARAMS)
+            if record_snapshots else None)
+    if config.lockstep:
+        from engine.mnist import lockstep
+
+        return lockstep.train_together(
+            config, chosen, reporter, cancel, initial_weights, batches, plan,
+            (x_train, data.y_train), (x_test, data.y_test))
     for index, (optimizer, schedule) in enumerate(zip(chosen, config.schedules(), strict=True)):
         if cancel is not None and cancel.is_set():
             break
         reporter.run_started(index, optimizer.id, config.epochs, batches)
-        monitor = _RunMonitor(index, reporter, cancel, batches)
+        monitor = _RunMonitor(index, reporter, cancel, batches,
+                              trajectory=None if plan is None else Trajectory(plan))
         result = _run(config, optimizer, schedule, initial_weights, (x_train, data.y_train),
                       (x_test, data.y_test), monitor)
         results.append(result)
@@ -300,17 +259,6 @@ def train(
         if result.status == "stopped":
             break
     return results
-
-
-def fit_samples(n_samples: int, validation_split: float) -> int:
-    """How many samples ``keras.Model.fit(validation_split=...)`` trains on (Keras's rule)."""
-    if validation_split == 0:
-        return n_samples
-    split_at = math.floor(n_samples * (1.0 - validation_split))
-    if split_at in (0, n_samples):
-        raise ConfigError("validation_split", f"{validation_split:g} of {n_samples} samples "
-                          "leaves no training or no validation samples")
-    return split_at
 
 
 def _run(config: TrainConfig, optimizer: optimizers.Optimizer, schedule: Schedule | None,
@@ -322,7 +270,7 @@ def _run(config: TrainConfig, optimizer: optimizers.Optimizer, schedule: Schedul
     result = RunResult(optimizer.id, dict(optimizer.config))
     if schedule is not None:
         result.params["schedule"] = schedules.describe(schedule)
-    keras_optimizer = None
+    keras_optimizer = model = None
     try:
         keras_optimizer = optimizer.to_keras(None if schedule is None else schedule.to_keras())
         model = build_model(config.seed, keras_optimizer)
@@ -344,6 +292,9 @@ def _run(config: TrainConfig, optimizer: optimizers.Optimizer, schedule: Schedul
         result.error = str(error) or type(error).__name__
     if keras_optimizer is not None:
         result.optimizer_state_bytes = optimizer_state_bytes(keras_optimizer)
+    if model is not None:
+        monitor.record_final(model)
+    result.trajectory = monitor.trajectory
     result.history = monitor.history
     if monitor.epoch_seconds:
         result.seconds_per_epoch = float(np.mean(monitor.epoch_seconds))
@@ -351,15 +302,18 @@ def _run(config: TrainConfig, optimizer: optimizers.Optimizer, schedule: Schedul
 
 
 class _RunMonitor:
-    """The callback's logic, without Keras: timing, throttling, cancel and divergence."""
+    """The callback's logic, without Keras: timing, throttling, cancel, divergence and the
+    weight snapshots (``trajectory``, or None)."""
 
     def __init__(self, index: int, reporter: Reporter, cancel: threading.Event | None,
-                 batches_per_epoch: int, clock: Callable[[], float] = time.monotonic):
+                 batches_per_epoch: int, clock: Callable[[], float] = time.monotonic,
+                 trajectory: Trajectory | None = None):
         self.index = index
         self.reporter = reporter
         self.cancel = cancel
         self.batches_per_epoch = batches_per_epoch
         self.clock = clock
+        self.trajectory = trajectory
         self.interval = 1.0 / BATCH_REPORTS_PER_SECOND
         self.last_report = -math.inf
         self.epoch = self.batches_done = 0
@@ -371,16 +325,33 @@ class _RunMonitor:
     def status(self) -> str:
         return "diverged" if self.diverged else "stopped" if self.stopped else "completed"
 
+    @property
+    def total_batches(self) -> int:
+        """Batches trained since the start of the run."""
+        return self.epoch * self.batches_per_epoch + self.batches_done
+
     def train_began(self, model: Any) -> None:
         """Called with the model before the first batch (a hook for tests)."""
+
+    def record(self, model: Any, final: bool = False) -> None:
+        """Snapshot ``model``'s weights if the plan takes one now (or ``final``); never the
+        weights of a diverged batch."""
+        if self.trajectory is None or self.diverged:
+            return
+        if final or self.trajectory.due(self.total_batches):
+            self.trajectory.record(self.total_batches, model.get_weights())
+
+    def record_final(self, model: Any) -> None:
+        """The weights the run ended with (unless it diverged)."""
+        self.record(model, final=True)
 
     def epoch_began(self, epoch: int) -> None:
         self.epoch = epoch
         self.batches_done = 0
         self.epoch_started = self.clock()
 
-    def batch_ended(self, batch: int, logs: Mapping[str, Any]) -> bool:
-        """Report (throttled); True when training must stop."""
+    def batch_ended(self, batch: int, logs: Mapping[str, Any], report: bool | None = None) -> bool:
+        """Report (throttled, or as ``report`` says); True when training must stop."""
         self.batches_done = batch + 1
         loss = float(logs.get("loss", math.nan))
         accuracy = float(logs.get("accuracy", math.nan))
@@ -390,15 +361,21 @@ class _RunMonitor:
         if self.cancel is not None and self.cancel.is_set():
             self.stopped = True
             return True
-        now = self.clock()
-        if now - self.last_report >= self.interval:
-            self.last_report = now
+        if report is None:
+            now = self.clock()
+            report = now - self.last_report >= self.interval
+            if report:
+                self.last_report = now
+        if report:
             self.reporter.batch_finished(self.index, self.epoch, batch, accuracy, loss)
         return False
 
-    def epoch_ended(self, epoch: int, logs: Mapping[str, Any]) -> bool:
-        """Record and report the epoch if all its values are finite; True to stop."""
-        seconds = self.clock() - self.epoch_started
+    def epoch_ended(self, epoch: int, logs: Mapping[str, Any],
+                    seconds: float | None = None) -> bool:
+        """Record and report the epoch if all its values are finite; True to stop.
+        ``seconds``: the epoch's time when the caller measured it (else the wall clock's)."""
+        if seconds is None:
+            seconds = self.clock() - self.epoch_started
         values = {key: float(logs[key]) for key in HISTORY_KEYS if key in logs}
         if not all(math.isfinite(value) for value in values.values()):
             self.diverged = True
@@ -420,6 +397,7 @@ def _keras_callback(monitor: _RunMonitor) -> Any:
     class ProgressCallback(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             monitor.train_began(self.model)
+            monitor.record(self.model)
 
         def on_epoch_begin(self, epoch, logs=None):
             monitor.epoch_began(epoch)
@@ -427,17 +405,11 @@ def _keras_callback(monitor: _RunMonitor) -> Any:
         def on_train_batch_end(self, batch, logs=None):
             if monitor.batch_ended(batch, logs or {}):
                 self.model.stop_training = True
+            else:
+                monitor.record(self.model)
 
         def on_epoch_end(self, epoch, logs=None):
             if monitor.epoch_ended(epoch, logs or {}):
                 self.model.stop_training = True
 
     return ProgressCallback()
-
-
-def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(name, f"must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConfigError(name, f"must be {bounds}, got {value}")

@@ -159,6 +159,9 @@ class TrainingPlots(QWidget):
         self._arrange(side_by_side=True)
         self._runs: dict[str, _Run] = {}
         self._boundaries: dict[int, list[pg.InfiniteLine]] = {}
+        self._cursors = [pg.InfiniteLine(angle=90, movable=False) for _ in self.plots]
+        for cursor in self._cursors:
+            cursor.setZValue(30)
         self.set_theme(theme)
 
     # --- data ---------------------------------------------------------------------------------
@@ -239,10 +242,22 @@ class TrainingPlots(QWidget):
         else:
             plot.setXRange(0.0, float(epochs), padding=0.02)
 
+    def set_cursor(self, epochs: float) -> None:
+        """A vertical line at ``epochs`` in both plots (where the network landscape's paths
+        are shown); a negative value hides it."""
+        for cursor, plot in zip(self._cursors, self.plots.values(), strict=True):
+            if epochs < 0:
+                cursor.hide()
+                continue
+            if cursor not in plot.items:  # added when first needed (clear() removes it)
+                plot.addItem(cursor, ignoreBounds=True)
+            cursor.setValue(float(epochs))
+            cursor.show()
+
     def clear(self) -> None:
         """Remove every run, curve and epoch line; the epoch axis fits the data again."""
         for plot in self.plots.values():
-            plot.clear()  # every item in the plots is a run's curve or an epoch line
+            plot.clear()  # every item in the plots is a run's curve, an epoch line or the cursor
         self.set_epochs(None)
         self._runs.clear()
         self._boundaries.clear()
@@ -316,6 +331,8 @@ class TrainingPlots(QWidget):
             plot.setTitle(title, size="11pt", color=theme.foreground)
         for line in (line for lines in self._boundaries.values() for line in lines):
             line.setPen(self._boundary_pen())
+        for cursor in self._cursors:
+            cursor.setPen(pg.mkPen(theme.foreground, width=2))
         for run in self._runs.values():
             self._style_run(run)
         self._render_legend()

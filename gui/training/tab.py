@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -35,6 +36,8 @@ from engine.files import atomic
 from engine.landscape.race import Racer
 from gui import threads
 from gui.palette import LIGHT, RacerStyle, Theme, style_for
+from gui.training.network_map import PathStyle
+from gui.training.network_view import NetworkView
 from gui.training.plots import TrainingPlots
 from gui.training.results import TrainingResults, TrainingRow
 from gui.training.worker import TrainingWorker
@@ -65,6 +68,7 @@ class TrainingTab(QWidget):
         self.dataset_path: str | None = None
         self._run_keys: list[str] = []
         self._run_meta: dict[int, tuple[int, int]] = {}
+        self._lockstep = True  # how the running session trains
         self._started_at = 0.0
         self._n_train: int | None = None  # known once a dataset has loaded
         #: The open scenario's training measure (engine.landscape.measures spec), shown in the banner.
@@ -126,14 +130,25 @@ class TrainingTab(QWidget):
         top_layout.addWidget(self.banner)
         top_layout.addWidget(self.dataset_label)
         top_layout.addWidget(self.progress)
-        top_layout.addWidget(self.plots, 1)
-        top_layout.addLayout(smoothing)
         # The explanation opens in place of the results table, never above the curves.
         self.bottom = QStackedWidget()
         self.bottom.addWidget(self.table)
         self.bottom.addWidget(self.banner.drawer)
         self.banner.explanation_toggled.connect(
             lambda shown: self.bottom.setCurrentIndex(1 if shown else 0))
+        curves = QWidget()
+        curves_layout = QVBoxLayout(curves)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addWidget(self.plots, 1)
+        curves_layout.addLayout(smoothing)
+        self.network = NetworkView(theme=self.theme)
+        self.network.position_changed.connect(self._network_position)
+        self.network.status_message.connect(self.status_message)
+        views = QSplitter(Qt.Orientation.Horizontal)
+        views.addWidget(curves)
+        views.addWidget(self.network)
+        views.setSizes([440, 560])
+        top_layout.addWidget(views, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
         right.addWidget(self.bottom)
@@ -166,9 +181,14 @@ class TrainingTab(QWidget):
         for text, value in DATASETS:
             self.dataset.addItem(text, value)
         self.dataset.activated.connect(self._dataset_picked)
+        self.lockstep = QCheckBox("all together, batch by batch")
+        self.lockstep.setChecked(True)
+        self.lockstep.setToolTip("Train every optimizer at once on the same batches, so the "
+                                 "curves grow side by side (off: one after another)")
         for label, widget in (("epochs", self.epochs), ("batch size", self.batch_size),
                               ("validation split", self.validation_split), ("seed", self.seed),
-                              ("samples", self.limit), ("data", self.dataset)):
+                              ("samples", self.limit), ("data", self.dataset),
+                              ("race", self.lockstep)):
             form.addRow(label, widget)
         for spin in (self.epochs, self.batch_size, self.validation_split, self.limit):
             spin.valueChanged.connect(self._schedule_steps_changed)
@@ -238,17 +258,16 @@ class TrainingTab(QWidget):
     # --- running ---------------------------------------------------------------------------
     def config(self):
         """The :class:`engine.mnist.training.TrainConfig` the controls describe."""
-        from engine.mnist.training import TrainConfig
+        from engine.mnist.config import TrainConfig
 
         source = self.dataset.currentData()
         if source == "file":
             source = self.dataset_path or "auto"
         return TrainConfig(
-            optimizers=tuple((r.optimizer_id, dict(r.settings), r.schedule)
-                             for r in self.racers.values()),
+            optimizers=tuple(_entry(r) for r in self.racers.values()),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             validation_split=round(self.validation_split.value(), 4), seed=self.seed.value(),
-            dataset=source, limit=self.limit.value() or None,
+            dataset=source, limit=self.limit.value() or None, lockstep=self.lockstep.isChecked(),
         )
 
     @Slot()
@@ -264,6 +283,8 @@ class TrainingTab(QWidget):
         self.error.hide()
         self._run_keys = list(self.racers)
         self._run_meta = {}
+        self._lockstep = config.lockstep
+        self.network.training_started("Recording every optimizer's weights as it trains…")
         self.results = []
         self.plots.clear()
         self.plots.set_epochs(config.epochs)
@@ -277,6 +298,7 @@ class TrainingTab(QWidget):
         self.worker.batch_finished.connect(self._batch_finished)
         self.worker.epoch_finished.connect(self._epoch_finished)
         self.worker.run_finished.connect(self._run_finished)
+        self.worker.trained.connect(self._trained)
         self.worker.failed.connect(self._failed)
         self.worker.finished.connect(self._finished)
         self._started_at = time.monotonic()
@@ -299,13 +321,14 @@ class TrainingTab(QWidget):
         """Cancel any run and wait for its thread (window close)."""
         if self.worker is not None:
             self.worker.cancel()
+        self.network.shutdown(timeout_ms)
         threads.wait_all(timeout_ms)  # also a thread whose work just ended
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         for widget in (self.racer_panel, self.epochs, self.batch_size, self.validation_split,
-                       self.seed, self.limit, self.dataset):
+                       self.seed, self.limit, self.dataset, self.lockstep):
             widget.setEnabled(not running)
 
     def _show_error(self, text: str) -> None:
@@ -324,6 +347,7 @@ class TrainingTab(QWidget):
         text = (f"Data: {name}: {info.n_train - val:,} train, "
                 f"{val:,} validation, {info.n_test:,} test samples")
         self.dataset_label.setText(text + (f". {info.note}" if info.note else ""))
+        self.network.recording(self.config(), info.n_train)
 
     @Slot(int, str, int, int)
     def _run_started(self, index: int, optimizer_id: str, epochs: int, batches: int) -> None:
@@ -339,15 +363,16 @@ class TrainingTab(QWidget):
         key = self._run_keys[index]
         self.plots.add_batch(key, epoch, batch, accuracy, loss)
         epochs, batches = self._run_meta.get(index, (1, 1))
-        runs = len(self._run_keys)
-        done = (index * epochs * batches + epoch * batches + batch + 1)
+        runs = 1 if self._lockstep else len(self._run_keys)
+        done = ((0 if self._lockstep else index * epochs * batches) + epoch * batches + batch + 1)
         total = max(1, runs * epochs * batches)
         self.progress.setValue(int(1000 * done / total))
         elapsed = time.monotonic() - self._started_at
         eta = elapsed / done * (total - done) if done else math.nan
+        who = (f"all {len(self._run_keys)} together" if self._lockstep and len(self._run_keys) > 1
+               else self.racers[key].label())
         self.progress.setFormat(
-            f"{self.racers[key].label()}: epoch {epoch + 1}/{epochs}, batch {batch + 1}/{batches}"
-            f" — ETA {_clock(eta)}")
+            f"{who}: epoch {epoch + 1}/{epochs}, batch {batch + 1}/{batches} — ETA {_clock(eta)}")
 
     @Slot(int, object)
     def _epoch_finished(self, index: int, log) -> None:
@@ -371,6 +396,17 @@ class TrainingTab(QWidget):
             n_params=result.n_params, optimizer_state_bytes=result.optimizer_state_bytes)
         self._show_measure()
 
+    @Slot(object)
+    def _trained(self, payload) -> None:
+        """The session ended: hand every run's snapshots to the network landscape."""
+        styles = [PathStyle.of(self.racers[k].label(), self.styles[k]) for k in self._run_keys]
+        stopped = self.worker is not None and self.worker.cancel_event.is_set()
+        self.network.session_ended(self.config(), *payload, styles, stopped=stopped)
+
+    @Slot(float)
+    def _network_position(self, epochs: float) -> None:
+        self.plots.set_cursor(epochs)
+
     def _show_measure(self) -> None:
         from engine.landscape import measures
 
@@ -388,13 +424,14 @@ class TrainingTab(QWidget):
         self.racers.clear()
         self.styles.clear()
         for entry in config.optimizers:
-            key = self._add_racer(entry[0])
-            schedule = entry[2] if len(entry) == 3 else config.schedule
-            self.racers[key] = Racer(key, entry[0], dict(entry[1]), schedule=schedule)
+            key = self._add_racer(entry.optimizer_id)
+            self.racers[key] = Racer(key, entry.optimizer_id, entry.keras_settings(),
+                                     schedule=entry.schedule)
         for spin, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
                             (self.validation_split, config.validation_split),
                             (self.seed, config.seed), (self.limit, config.limit or 0)):
             spin.setValue(value)
+        self.lockstep.setChecked(config.lockstep)
         if config.dataset in ("auto", "bundled"):
             self.dataset.setCurrentIndex(self.dataset.findData(config.dataset))
         else:
@@ -477,6 +514,18 @@ class TrainingTab(QWidget):
         self.racer_panel.set_theme(theme)
         self.plots.set_theme(theme)
         self.table.set_theme(theme)
+        self.network.set_theme(theme)
+
+
+def _entry(racer: Racer):
+    """The :class:`engine.mnist.config.TrainEntry` of a racer: its schedule is its learning
+    rate when it has one (the constant rate it keeps for later is not trained with)."""
+    from engine.mnist.config import TrainEntry
+
+    settings = dict(racer.settings)
+    rate = settings.pop("learning_rate", None)
+    return TrainEntry(racer.optimizer_id, settings,
+                      racer.schedule if racer.schedule is not None else rate)
 
 
 def _clock(seconds: float) -> str:

@@ -30,6 +30,9 @@ class TrainingWorker(QObject):
         Run index and its :class:`engine.mnist.training.EpochLog`.
     run_finished(int, object)
         Run index and its :class:`engine.mnist.training.RunResult`.
+    trained(object)
+        ``(dataset, results)`` once the session has ended (every run's weight snapshots in
+        ``results``), for the network landscape.
     failed(str)
         A message for the user when the session could not run (bad file, ...).
     finished()
@@ -41,6 +44,7 @@ class TrainingWorker(QObject):
     batch_finished = Signal(int, int, int, float, float)
     epoch_finished = Signal(int, object)
     run_finished = Signal(int, object)
+    trained = Signal(object)
     failed = Signal(str)
     finished = Signal()
 
@@ -58,10 +62,14 @@ class TrainingWorker(QObject):
         try:
             # TensorFlow's C++ start-up chatter is not for the user's terminal.
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            from engine.mnist import training
+            from engine.mnist import datasets, training
 
             training.configure_threads(cores_for_gui=1)
-            training.train(self.config, reporter=_SignalReporter(self), cancel=self.cancel_event)
+            data = datasets.resolve(self.config.dataset, cancel=self.cancel_event)
+            results = training.train(self.config, reporter=_SignalReporter(self),
+                                     cancel=self.cancel_event, dataset=data,
+                                     record_snapshots=True)
+            self.trained.emit((data, results))
         except Exception as error:  # noqa: BLE001 - every failure must reach the user
             self.failed.emit(str(error) or type(error).__name__)
         finally:
