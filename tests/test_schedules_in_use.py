@@ -120,7 +120,7 @@ def test_the_schedule_editor_builds_their_fields_and_round_trips(qtbot, schedule
 @pytest.mark.keras
 def test_mnist_training_steps_the_keras_optimizer_with_both_schedules(monkeypatch):
     from engine.mnist import training
-    from engine.mnist.training import TrainConfig
+    from engine.mnist.training import TrainConfig, TrainEntry
 
     seen = []
     real = training.optimizer_state_bytes
@@ -131,8 +131,9 @@ def test_mnist_training_steps_the_keras_optimizer_with_both_schedules(monkeypatc
 
     monkeypatch.setattr(training, "optimizer_state_bytes", record)
     poly, restarts = PolynomialDecay(0.1, 3, 0.01, cycle=True), CosineDecayRestarts(0.1, 3)
-    config = TrainConfig(optimizers=(("sgd", {}, poly), ("sgd", {}, restarts)), epochs=1,
-                         limit=300, dataset="bundled")
+    config = TrainConfig(optimizers=(TrainEntry("sgd", learning_rate=poly),
+                                     TrainEntry("sgd", learning_rate=restarts)),
+                         epochs=1, limit=300, dataset="bundled")
     results = training.train(config)
     assert [r.status for r in results] == ["completed", "completed"]
     # 8 batches: Keras's learning rate afterwards is the schedule at iteration 8, as here.

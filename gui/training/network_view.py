@@ -75,6 +75,9 @@ class NetworkView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.plane = QComboBox()
+        self.plane.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.plane.setMinimumContentsLength(10)
         for kind in nl.PLANES:
             self.plane.addItem(nl.PLANE_TITLES[kind], kind)
         self.plane.setToolTip("PCA: the two directions along which all snapshots vary most. "
@@ -141,9 +144,10 @@ class NetworkView(QWidget):
                              "Sohl-Dickstein, 2018). Smoothness on a PCA plane is no evidence.")
         self.walk.toggled.connect(self._walk_toggled)
         for widget, stretch in ((self.play_button, 0), (self.slider, 1),
-                                (self.position_label, 0), (self.walk, 0)):
+                                (self.position_label, 0)):
             scrub.addWidget(widget, stretch)
         layout.addLayout(scrub)
+        layout.addWidget(self.walk)  # its own line: the tab fits a 1024-px projector
         self.timer = QTimer(self)
         self.timer.setInterval(PLAY_INTERVAL_MS)
         self.timer.timeout.connect(self._tick)

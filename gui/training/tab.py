@@ -158,8 +158,12 @@ class TrainingTab(QWidget):
         controls_beside(self, scroll, right, sizes=(1100,))
 
     def _settings_box(self) -> QGroupBox:
-        box = QGroupBox("Training (the lesson's MLP: 784 → 128 relu → 10 softmax)")
+        box = QGroupBox("Training")
+        box.setToolTip("The lesson's MLP: 784 → 128 relu → 10 softmax")
         form = QFormLayout(box)
+        model = QLabel("The lesson's MLP: 784 → 128 relu → 10 softmax")
+        model.setWordWrap(True)
+        form.addRow(model)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
         self.epochs.setValue(5)
@@ -178,6 +182,9 @@ class TrainingTab(QWidget):
         self.limit.setSpecialValueText("all")
         self.limit.setToolTip("Train on the first N samples only (0 = all), for a quick run")
         self.dataset = QComboBox()
+        self.dataset.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset.setMinimumContentsLength(10)
         for text, value in DATASETS:
             self.dataset.addItem(text, value)
         self.dataset.activated.connect(self._dataset_picked)
