@@ -138,7 +138,7 @@ def test_validation_markers_sit_at_epoch_ends_and_epoch_lines_are_drawn_once(plo
     np.testing.assert_allclose(curves["val_accuracy"].yData, [0.93, 0.96, 0.975])
     np.testing.assert_allclose(curves["val_loss"].xData, [1.0, 2.0, 3.0])
     np.testing.assert_allclose(curves["val_loss"].yData, [0.25, 0.12, 0.08])
-    assert curves["val_accuracy"].opts["symbol"] == "o"
+    assert curves["val_accuracy"].opts["symbol"] == "o"  # a bare colour: circles
     assert curves["val_loss"].opts["pen"].widthF() > curves["train_loss"].opts["pen"].widthF()
     assert plots.boundary_epochs() == [1, 2, 3]
     for plot in plots.plots.values():
@@ -151,13 +151,13 @@ def test_clear_removes_every_run_and_line(plots):
     plots.start_run("sgd-1", "SGD", SGD, batches_per_epoch=10)
     _feed(plots, "sgd-1")
     plots.add_epoch("sgd-1", 0, 0.9, 0.9, 0.3, 0.3)
-    assert plots.legend.isVisible()
+    assert plots.legend.isVisible() and plots.racer_legend.isVisible()
     plots.clear()
     for plot in plots.plots.values():
         assert plot.listDataItems() == []
         assert _lines(plot) == []
     assert plots.boundary_epochs() == []
-    assert not plots.legend.isVisible()
+    assert not plots.legend.isVisible() and not plots.racer_legend.isVisible()
     with pytest.raises(KeyError):
         plots.add_batch("sgd-1", 0, 0, 0.5, 1.0)
     plots.start_run("sgd-1", "SGD", SGD, batches_per_epoch=10)  # usable again
@@ -174,17 +174,35 @@ def test_a_stopped_run_is_dashed_until_restarted_on_the_same_items(plots):
     styles = {key: {c.opts["pen"].style() for c in plots.curves(key).values()}
               for key in ("sgd-1", "adam-2")}
     assert styles == {"sgd-1": {Qt.PenStyle.SolidLine}, "adam-2": {Qt.PenStyle.DashLine}}
-    assert "Adam</b> (stopped)" in plots.legend.text()
-    assert "SGD</b> (stopped)" not in plots.legend.text()
+    assert plots.legend_labels() == ["SGD", "Adam (stopped)"]
     curves = plots.curves("adam-2")
     plots.start_run("adam-2", "Adam (learning_rate=0.01)", "#123456", batches_per_epoch=5)
     assert plots.curves("adam-2") == curves
     assert all(_size(curve) == 0 for curve in curves.values())
     assert {c.opts["pen"].style() for c in curves.values()} == {Qt.PenStyle.SolidLine}
     assert curves["val_loss"].opts["pen"].color().name() == "#123456"
-    assert "(stopped)" not in plots.legend.text()
+    assert plots.legend_labels() == ["SGD", "Adam (learning_rate=0.01)"]
     plots.add_batch("adam-2", 1, 1, 0.5, 1.0)
     np.testing.assert_allclose(curves["train_accuracy"].xData, [1.2])
+
+
+def test_each_run_has_its_landscape_marker_on_the_curves_and_in_the_legend(plots):
+    from gui.palette import styles_for
+    from gui.widgets import markers
+
+    adam, sgd = styles_for(["adam", "sgd"])
+    assert adam.marker != sgd.marker  # told apart by shape, not only colour
+    plots.start_run("adam-1", "Adam", adam, batches_per_epoch=4)
+    plots.start_run("sgd-2", "SGD", sgd, batches_per_epoch=4)
+    for key, style in (("adam-1", adam), ("sgd-2", sgd)):
+        curves = plots.curves(key)
+        for name in ("val_accuracy", "val_loss"):
+            assert curves[name].opts["symbol"] == markers.symbol(style.marker)
+            assert pg.mkBrush(curves[name].opts["symbolBrush"]).color().name() == style.color.lower()
+    legend = plots.racer_legend.entries()
+    assert [(s.color, s.marker) for s, _, _ in legend] == [(adam.color, adam.marker),
+                                                           (sgd.color, sgd.marker)]
+    assert plots.legend_labels() == ["Adam", "SGD"]
 
 
 def test_themes_recolour_background_axes_lines_and_legend(plots):

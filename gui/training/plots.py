@@ -1,9 +1,10 @@
-"""Live training curves: accuracy and loss against epoch, one colour per optimizer.
+"""Live training curves: accuracy and loss against epoch, one colour and marker per optimizer.
 
 Training reports (every few batches, ~20 a second at most) go into growing NumPy buffers and
 only call ``setData`` on curves made once per run. Validation values are drawn at each epoch's
-end (``epoch + 1``), where a dashed line marks the epoch. Names, colours and what the line
-styles mean are listed above the plots, so no legend covers a curve.
+end (``epoch + 1``) with the run's own marker shape (as on the landscape, so runs are told apart
+without colour), where a dashed line marks the epoch. Names, markers and what the line styles
+mean are listed above the plots, so no legend covers a curve.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.files import atomic
-from gui.palette import LIGHT, Theme
+from gui.palette import LIGHT, RacerStyle, Theme
+from gui.widgets import markers
+from gui.widgets.legend import RacerLegend
 from gui.widgets.log_axis import LOG_FLOOR, log_tick_label
 
 MAX_SMOOTHING = 0.99  #: the largest EMA factor :meth:`TrainingPlots.set_smoothing` accepts
@@ -72,8 +75,10 @@ class _LossAxis(pg.AxisItem):
 class _Run:
     """One optimizer's buffers and its four curves (made once, then only ``setData``)."""
 
-    def __init__(self, curves: dict, label: str, color: str, batches_per_epoch: int) -> None:
-        self.curves, self.label, self.color, self.stopped = curves, label, color, False
+    def __init__(self, curves: dict, label: str, style: RacerStyle,
+                 batches_per_epoch: int) -> None:
+        self.curves, self.label, self.style, self.stopped = curves, label, style, False
+        self.color = style.color
         self.batches_per_epoch = max(1, int(batches_per_epoch))
         self.count = 0
         # x, raw accuracy, raw loss, drawn (smoothed) accuracy, drawn loss
@@ -131,12 +136,15 @@ class TrainingPlots(QWidget):
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(parent)
         self.theme, self.smoothing = theme, 0.0
+        self.racer_legend = RacerLegend()
+        self.racer_legend.setContentsMargins(6, 2, 6, 0)
         self.legend = QLabel(textFormat=Qt.TextFormat.RichText, wordWrap=True)
-        self.legend.setContentsMargins(6, 2, 6, 0)
+        self.legend.setContentsMargins(6, 0, 6, 0)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 10, 2)
         self.graphics.ci.setSpacing(6)
         layout = QVBoxLayout(self, spacing=0, contentsMargins=QMargins(0, 0, 0, 0))
+        layout.addWidget(self.racer_legend)
         layout.addWidget(self.legend)
         layout.addWidget(self.graphics, 1)
         self.setMinimumSize(260, 300)
@@ -165,18 +173,24 @@ class TrainingPlots(QWidget):
         self.set_theme(theme)
 
     # --- data ---------------------------------------------------------------------------------
-    def start_run(self, key: str, label: str, color: str, batches_per_epoch: int) -> None:
+    def start_run(self, key: str, label: str, style: RacerStyle | str,
+                  batches_per_epoch: int) -> None:
         """Add run ``key`` (or restart it, emptying its curves).
 
         Parameters
         ----------
-        key, label, color
-            Identifies the run in later calls; its name in the legend; its curves' hex colour.
+        key, label
+            Identifies the run in later calls; its name in the legend.
+        style
+            Its :class:`gui.palette.RacerStyle` (colour and marker, as on the landscape); a hex
+            colour alone draws circles.
         batches_per_epoch
             Batch ``b`` of epoch ``e`` is drawn at ``e + b / batches_per_epoch``.
         """
+        if isinstance(style, str):
+            style = RacerStyle(style, "o")
         curves = self._runs[key].curves if key in self._runs else self._make_curves()
-        run = self._runs[key] = _Run(curves, label, color, batches_per_epoch)
+        run = self._runs[key] = _Run(curves, label, style, batches_per_epoch)
         run.draw_batches()
         run.draw_epochs()
         self._style_run(run)
@@ -341,22 +355,31 @@ class TrainingPlots(QWidget):
         return pg.mkPen(_with_alpha(self.theme.foreground, 0.45), style=Qt.PenStyle.DashLine)
 
     def _style_run(self, run: _Run) -> None:
-        style = Qt.PenStyle.DashLine if run.stopped else Qt.PenStyle.SolidLine
+        style = Qt.PenStyle.DashLine if run.stopped else Qt.PenStyle(run.style.dash)
         for name, curve in run.curves.items():
             if name.startswith("val"):  # thick; markers ringed in the background colour
                 curve.setPen(pg.mkPen(run.color, width=3, style=style))
+                curve.setSymbol(markers.symbol(run.style.marker))
+                curve.setSymbolSize(12)
                 curve.setSymbolBrush(run.color)
                 curve.setSymbolPen(pg.mkPen(self.theme.background, width=1.5))
             else:  # 1 px (Qt's fast path), a little transparent under the validation line
                 curve.setPen(pg.mkPen(_with_alpha(run.color, 0.7), width=1, style=style))
 
     def _render_legend(self) -> None:
-        entries = [f'<span style="color:{escape(run.color)}; font-size:15pt">■</span>&nbsp;'
-                   f"<b>{escape(run.label)}</b>{' (stopped)' if run.stopped else ''}"
-                   for run in self._runs.values()]
+        entries = []
+        for run in self._runs.values():
+            dash = int(Qt.PenStyle.DashLine.value) if run.stopped else run.style.dash
+            style = RacerStyle(run.color, run.style.marker, dash)
+            label = run.label + (" (stopped)" if run.stopped else "")
+            entries.append((style, label, f"{label}: {style.describe()}"))
+        self.racer_legend.set_entries(entries)
         smoothing = (f", smoothed (EMA {self.smoothing:.2f})" if self.smoothing > 0 else "")
         key = (f"thin line: training, every few batches{smoothing} &nbsp;·&nbsp; "
-               "thick line with dots: validation, end of each epoch")
-        names = "&nbsp;&nbsp;&nbsp; ".join(entries)
-        self.legend.setText(f'<span style="color:{self.theme.foreground}">{names}<br>{key}</span>')
+               "thick line with markers: validation, end of each epoch")
+        self.legend.setText(f'<span style="color:{self.theme.foreground}">{key}</span>')
         self.legend.setVisible(bool(entries))
+
+    def legend_labels(self) -> list[str]:
+        """The names in the legend, in run order ("(stopped)" after a stopped run's)."""
+        return [label for _, label, _ in self.racer_legend.entries()]

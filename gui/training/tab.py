@@ -360,7 +360,7 @@ class TrainingTab(QWidget):
     def _run_started(self, index: int, optimizer_id: str, epochs: int, batches: int) -> None:
         key = self._run_keys[index]
         self._run_meta[index] = (epochs, batches)
-        self.plots.start_run(key, self.racers[key].label(), self.styles[key].color, batches)
+        self.plots.start_run(key, self.racers[key].label(), self.styles[key], batches)
         self._update_row(key, status="running")
         self.progress.setFormat(f"{self.racers[key].label()}: starting (epoch 1/{epochs})")
 

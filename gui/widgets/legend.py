@@ -95,6 +95,10 @@ class RacerLegend(QWidget):
         self._entries = entries
         self._rebuild()
 
+    def entries(self) -> tuple:
+        """The ``(style, label, tooltip)`` entries shown."""
+        return self._entries
+
     def set_icon_size(self, size: int) -> None:
         """Marker height in pixels (presentation mode: larger)."""
         if size != self._icon_size:
