@@ -10,7 +10,6 @@ mean are listed above the plots, so no legend covers a curve.
 from __future__ import annotations
 
 import math
-from html import escape
 
 import numpy as np
 import pyqtgraph as pg
