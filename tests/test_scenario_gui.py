@@ -20,13 +20,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
     from gui.main_window import MainWindow
+    from gui.widgets import messages
 
     warnings = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda _parent, title, text: warnings.append(text)))
+    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: warnings.append(text))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     main = MainWindow(settings=settings)
     main.warnings = warnings

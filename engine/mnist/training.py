@@ -21,17 +21,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine import optimizers
-from engine.mnist import datasets
+from engine.mnist import datasets, settings
 from engine.mnist.datasets import Dataset, DatasetInfo
 from engine.optimizers import schedules, tensorflow_loader
 from engine.optimizers.schedules import Schedule
+from engine.params import ParamError, describe_value
 
 HISTORY_KEYS = ("accuracy", "val_accuracy", "loss", "val_loss")
 STATUSES = ("completed", "stopped", "failed", "diverged")
-MAX_EPOCHS = 1000
-MAX_BATCH_SIZE = 8192
-MIN_LIMIT = 10
-MAX_SEED = 2**32 - 1
+MAX_EPOCHS = settings.EPOCHS.high
+MAX_BATCH_SIZE = settings.BATCH_SIZE.high
+MIN_LIMIT = settings.MIN_SAMPLES
+MAX_SEED = settings.SEED.high
 BATCH_REPORTS_PER_SECOND = 20.0
 #: A training loss above this (100x the loss of a uniform guess over 10 digits) means the
 #: weights blew up: the run is "diverged" (Keras computes the loss from the logits, so it can
@@ -40,13 +41,8 @@ DIVERGED_LOSS = 100 * math.log(10)
 TEST_BATCH_SIZE = 1024
 
 
-class ConfigError(ValueError):
-    """A :class:`TrainConfig` field was refused; ``field`` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+#: A :class:`TrainConfig` field was refused; ``field`` names it (the one refusal class).
+ConfigError = ParamError
 
 
 @dataclass(frozen=True)
@@ -61,12 +57,12 @@ class TrainConfig:
         ("sgd", MappingProxyType({})), ("rmsprop", MappingProxyType({})),
         ("adam", MappingProxyType({})),
     )
-    epochs: int = 5
-    batch_size: int = 32
-    validation_split: float = 0.2
-    seed: int = 0
-    dataset: str = "auto"
-    limit: int | None = None
+    epochs: int = settings.EPOCHS.default
+    batch_size: int = settings.BATCH_SIZE.default
+    validation_split: float = settings.VALIDATION_SPLIT.default
+    seed: int = settings.SEED.default
+    dataset: str = settings.DATASET.default
+    limit: int | None = settings.LIMIT.default
     #: A Keras-exact learning-rate schedule used instead of the constant ``learning_rate`` by
     #: every optimizer without its own (per batch, as Keras steps it), or None.
     schedule: Schedule | None = None
@@ -74,17 +70,15 @@ class TrainConfig:
     def validate(self) -> None:
         """Check every field: :class:`ConfigError` names it; the registry's
         ``UnknownOptimizerError``/``HyperParamError`` (both ValueErrors) pass through."""
-        _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
-        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
-        split = self.validation_split
-        if (isinstance(split, bool) or not isinstance(split, int | float | np.floating)
-                or not math.isfinite(split) or not 0 <= split < 1):
-            raise ConfigError("validation_split", f"must be in [0, 1), got {split!r}")
-        _check_int("seed", self.seed, 0, MAX_SEED)
-        if self.limit is not None:
-            _check_int("limit", self.limit, MIN_LIMIT, None)
+        for param in (settings.EPOCHS, settings.BATCH_SIZE, settings.SEED, settings.LIMIT):
+            _check_int(param, getattr(self, param.name))
+        settings.VALIDATION_SPLIT.check_json(self.validation_split, "validation_split")
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ConfigError("dataset", "must be 'auto', 'bundled' or a path to an .npz file")
+        settings.DATASET.check_json(self.dataset, "dataset")
+        if self.limit is not None:  # the samples are known: both parts must be non-empty
+            fit_samples(self.limit, self.validation_split)
+        settings.OPTIMIZERS.check_json(len(self.optimizers), "optimizers")
         if self.schedule is not None and not isinstance(self.schedule, Schedule):
             raise ConfigError("schedule", f"expected a learning-rate schedule, got {self.schedule!r}")
         self.resolved_optimizers()
@@ -435,9 +429,10 @@ def _keras_callback(monitor: _RunMonitor) -> Any:
     return ProgressCallback()
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
+def _check_int(param: Any, value: Any) -> None:
+    """``value`` is a whole number (not a float) in ``param``'s range, or None if optional."""
+    if value is None and param.optional:
+        return
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(name, f"must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConfigError(name, f"must be {bounds}, got {value}")
+        raise ConfigError(param.name, f"must be a whole number, got {describe_value(value)}")
+    param.check_json(int(value), param.name)

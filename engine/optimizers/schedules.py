@@ -21,11 +21,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engine.optimizers import tensorflow_loader
-from engine.params import HyperParamError
+from engine.params import HyperParamError, Param
 
 __all__ = [
     "SCHEDULES", "Constant", "CosineDecay", "ExponentialDecay", "InverseTimeDecay",
-    "PiecewiseConstantDecay", "Schedule", "ScheduleParam", "describe", "schedule_from", "values",
+    "MAX_STEP", "PiecewiseConstantDecay", "Schedule", "describe", "sample", "schedule_from",
+    "values",
 ]
 
 _F32 = np.float32
@@ -50,83 +51,26 @@ def _cosf(x: np.ndarray) -> np.ndarray:
     return np.cos(x.astype(np.float64)).astype(_F32)
 
 
-@dataclass(frozen=True)
-class ScheduleParam:
-    """One schedule argument as the app exposes it (Keras's argument name).
-
-    ``kind`` is ``"float"``, ``"optional_float"`` (``None`` allowed), ``"int"``, ``"bool"``,
-    ``"ints"`` or ``"floats"`` (tuples, each entry checked against ``low``/``high``).
-    ``low``/``high`` bound the value (``None``: unbounded); ``low_open`` excludes ``low``.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    doc: str = ""
-
-    def range_text(self) -> str:
-        """The valid range as text, e.g. ``in (0, 100]`` or ``>= 1``."""
-        if self.kind == "bool":
-            return "true or false"
-        if self.high is None:
-            text = f"{'>' if self.low_open else '>='} {self.low:g}"
-        else:
-            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
-        return text + (" or none" if self.kind == "optional_float" else "")
-
-    def validate(self, value: Any) -> Any:
-        """Coerce and check ``value``; :class:`HyperParamError` names the field."""
-        if self.kind == "bool":
-            text = str(value).strip().lower()  # str(True) == "True"
-            if text in ("true", "false"):
-                return text == "true"
-            raise HyperParamError(self.name, f"must be true or false, got {value!r}")
-        if self.kind == "optional_float" and (value is None or str(value).strip() in ("", "none")):
-            return None
-        if self.kind in ("ints", "floats"):
-            if isinstance(value, str):
-                value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-            if not isinstance(value, list | tuple | np.ndarray):
-                raise HyperParamError(self.name, f"must be a list of numbers, got {value!r}")
-            return tuple(self._number(v, self.kind == "ints") for v in value)
-        return self._number(value, self.kind == "int")
-
-    def _number(self, value: Any, whole: bool) -> float | int:
-        kind = "a whole number" if whole else "a number"
-        if isinstance(value, bool | np.bool_):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
-        try:
-            number = float(value.strip() if isinstance(value, str) else value)
-        except (TypeError, ValueError):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}") from None
-        if not math.isfinite(number) or (whole and not number.is_integer()):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
-        too_low = self.low is not None and (number < self.low or self.low_open and number == self.low)
-        if too_low or (self.high is not None and number > self.high):
-            raise HyperParamError(self.name, f"must be {self.range_text()}, got {number:g}")
-        return int(number) if whole else number
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain-dict description for catalogs."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        default = list(self.default) if isinstance(self.default, tuple) else self.default
-        return data | {"default": default, "range": self.range_text()}
+#: The largest step a schedule argument may name: far beyond any run (the race's budget, or
+#: epochs × batches of MNIST training), and small enough for exact float32/int64 arithmetic.
+MAX_STEP = 10**9
 
 
 def _rate(name: str, default: float | None, *, zero_ok: bool = False, optional: bool = False,
-          doc: str = "") -> ScheduleParam:
-    kind = "optional_float" if optional else "float"
-    return ScheduleParam(name, kind, default, 0.0, 100.0, low_open=not zero_ok, doc=doc)
+          doc: str = "") -> Param:
+    return Param(name, "float", default, 0.0, 100.0, low_open=not zero_ok, optional=optional,
+                 scale="log", doc=doc)
 
 
-def _decay_steps(default: int) -> ScheduleParam:
-    return ScheduleParam("decay_steps", "int", default, 1, None, doc="Steps per decay period.")
+def _steps(name: str, default: int, low: int, doc: str) -> Param:
+    return Param(name, "int", default, low, MAX_STEP, doc=doc)
 
 
-_STAIRCASE = ScheduleParam("staircase", "bool", False, doc="Decay in whole periods (floor).")
+def _decay_steps(default: int) -> Param:
+    return _steps("decay_steps", default, 1, "Steps per decay period.")
+
+
+_STAIRCASE = Param("staircase", "bool", False, doc="Decay in whole periods (floor).")
 
 
 class Schedule:
@@ -135,7 +79,7 @@ class Schedule:
     id: ClassVar[str]
     title: ClassVar[str]
     keras_class: ClassVar[str]
-    params: ClassVar[tuple[ScheduleParam, ...]]
+    params: ClassVar[tuple[Param, ...]]
 
     def __post_init__(self) -> None:
         for param in self.params:
@@ -151,6 +95,10 @@ class Schedule:
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def breakpoints(self) -> tuple[int, ...]:
+        """Steps where the curve changes its form (a plot that samples it includes them)."""
+        return ()
 
     def config(self) -> dict[str, Any]:
         """Field values, so that ``schedule_from(s.id, **s.config()) == s``."""
@@ -174,7 +122,7 @@ class Constant(Schedule):
     id: ClassVar[str] = "constant"
     title: ClassVar[str] = "Constant"
     keras_class: ClassVar[str] = ""
-    params: ClassVar[tuple[ScheduleParam, ...]] = (_rate("learning_rate", 0.01, doc="Step size."),)
+    params: ClassVar[tuple[Param, ...]] = (_rate("learning_rate", 0.01, doc="Step size."),)
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         return np.full(steps.shape, self.learning_rate)
@@ -208,11 +156,11 @@ class ExponentialDecay(_PeriodDecay):
     id: ClassVar[str] = "exponential_decay"
     title: ClassVar[str] = "Exponential decay"
     keras_class: ClassVar[str] = "ExponentialDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         _rate("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
         _decay_steps(100),
-        ScheduleParam("decay_rate", "float", 0.5, 0.0, 1.0, low_open=True,
-                      doc="Factor applied once per decay period (1 = constant)."),
+        Param("decay_rate", "float", 0.5, 0.0, 1.0, low_open=True,
+              doc="Factor applied once per decay period (1 = constant)."),
         _STAIRCASE,
     )
 
@@ -231,11 +179,11 @@ class InverseTimeDecay(_PeriodDecay):
     id: ClassVar[str] = "inverse_time_decay"
     title: ClassVar[str] = "Inverse time decay"
     keras_class: ClassVar[str] = "InverseTimeDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         _rate("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
         _decay_steps(100),
-        ScheduleParam("decay_rate", "float", 1.0, 0.0, 1000.0,
-                      doc="How fast 1/t falls per decay period (0 = constant)."),
+        Param("decay_rate", "float", 1.0, 0.0, 1000.0,
+              doc="How fast 1/t falls per decay period (0 = constant)."),
         _STAIRCASE,
     )
 
@@ -256,11 +204,11 @@ class PiecewiseConstantDecay(Schedule):
     id: ClassVar[str] = "piecewise_constant_decay"
     title: ClassVar[str] = "Piecewise constant"
     keras_class: ClassVar[str] = "PiecewiseConstantDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
-        ScheduleParam("boundaries", "ints", (200, 400), 0, None,
-                      doc="Last step of each piece but the final one, strictly increasing."),
-        ScheduleParam("values", "floats", (0.01, 0.005, 0.001), 0.0, 100.0,
-                      doc="Learning rate of each piece (one more than boundaries)."),
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("boundaries", "ints", (200, 400), 0, MAX_STEP,
+              doc="Last step of each piece but the final one, strictly increasing."),
+        Param("values", "floats", (0.01, 0.005, 0.001), 0.0, 100.0, scale="log",
+              doc="Learning rate of each piece (one more than boundaries)."),
     )
 
     def _check(self) -> None:
@@ -272,6 +220,9 @@ class PiecewiseConstantDecay(Schedule):
             raise HyperParamError(
                 "values", f"needs {len(self.boundaries) + 1} entries (one more than "
                 f"boundaries), got {len(self.values)}")
+
+    def breakpoints(self) -> tuple[int, ...]:
+        return tuple(b + d for b in self.boundaries for d in (0, 1))
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         # Number of boundaries strictly below the step: Keras's "step <= boundary" pieces.
@@ -297,15 +248,15 @@ class CosineDecay(Schedule):
     id: ClassVar[str] = "cosine_decay"
     title: ClassVar[str] = "Cosine decay"
     keras_class: ClassVar[str] = "CosineDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         _rate("initial_learning_rate", 0.01, zero_ok=True,
               doc="Learning rate at step 0 (start of the warmup, if any)."),
         _decay_steps(1000),
-        ScheduleParam("alpha", "float", 0.0, 0.0, 1.0,
-                      doc="Final learning rate as a fraction of the peak."),
+        Param("alpha", "float", 0.0, 0.0, 1.0,
+              doc="Final learning rate as a fraction of the peak."),
         _rate("warmup_target", None, optional=True,
               doc="Peak learning rate reached by the warmup (none: no warmup)."),
-        ScheduleParam("warmup_steps", "int", 0, 0, None, doc="Steps of linear warmup."),
+        _steps("warmup_steps", 0, 0, "Steps of linear warmup."),
     )
 
     def _check(self) -> None:
@@ -313,6 +264,9 @@ class CosineDecay(Schedule):
             raise HyperParamError("warmup_steps", "needs a warmup_target (Keras ignores it)")
         if self.warmup_target is None and self.initial_learning_rate == 0:
             raise HyperParamError("initial_learning_rate", "must be > 0 without warmup_target")
+
+    def breakpoints(self) -> tuple[int, ...]:
+        return (self.warmup_steps, self.warmup_steps + self.decay_steps)
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         lr0, decay_steps = _F32(self.initial_learning_rate), _F32(self.decay_steps)
@@ -372,6 +326,33 @@ def values(schedule: float | Callable[[int], float], steps: int) -> np.ndarray:
     if not callable(schedule):
         return np.full(steps, float(schedule))
     return np.array([float(schedule(k)) for k in range(steps)], dtype=np.float64)
+
+
+SAMPLES = 512  #: points a plot of a schedule draws, however many steps it spans
+
+
+def sample(schedule: float | Schedule, steps: int, points: int = SAMPLES
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``points`` steps in ``0 .. steps-1`` and the rate at each, for a plot:
+    evenly spaced, plus every breakpoint (a piece's boundary, the end of a warmup), so the
+    work does not grow with ``steps``.
+
+    Returns
+    -------
+    (steps, rates)
+        int64 and float64 arrays of equal length (empty when ``steps`` is 0).
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps: must be a whole number >= 0, got {steps!r}")
+    if steps == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    picked = np.linspace(0, steps - 1, min(points, steps)).round().astype(np.int64)
+    if isinstance(schedule, Schedule):
+        extra = np.array([b for b in schedule.breakpoints() if 0 <= b < steps], dtype=np.int64)
+        at = np.unique(np.concatenate([picked, extra]))
+        return at, _flush(schedule._rates(at)).astype(np.float64)
+    at = np.unique(picked)
+    return at, np.full(at.shape, float(schedule))
 
 
 def describe(schedule: float | Callable[[int], float]) -> str:

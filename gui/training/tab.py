@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -33,6 +31,8 @@ from PySide6.QtWidgets import (
 
 from engine.files import atomic
 from engine.landscape.race import Racer
+from engine.mnist import settings as fields
+from engine.params import ParamError
 from gui import threads
 from gui.palette import LIGHT, Theme, color_for
 from gui.training.plots import TrainingPlots
@@ -40,6 +40,7 @@ from gui.training.results import TrainingResults, TrainingRow
 from gui.training.worker import TrainingWorker
 from gui.widgets import controls_beside, error_label, group, scroll_panel
 from gui.widgets.banner import LessonBanner
+from gui.widgets.param_edit import ParamEdit
 from gui.widgets.racer_panel import RacerPanel
 
 DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
@@ -66,6 +67,8 @@ class TrainingTab(QWidget):
         self._run_meta: dict[int, tuple[int, int]] = {}
         self._started_at = 0.0
         self._n_train: int | None = None  # known once a dataset has loaded
+        #: The session-wide schedule of the scenario shown (racers sharing it keep sharing it).
+        self.shared_schedule = None
         #: The open scenario's training measure (engine.landscape.measures spec), shown in the banner.
         self.measure_spec: dict | None = None
         self._build()
@@ -78,7 +81,8 @@ class TrainingTab(QWidget):
     def _build(self) -> None:
         controls = QWidget()
         column = QVBoxLayout(controls)
-        self.racer_panel = RacerPanel(has_noise=False, steps_label="batch step")
+        self.racer_panel = RacerPanel(has_noise=False, steps_label="batch step",
+                                      max_racers=fields.MAX_RUNS)
         self.racer_panel.racer_added.connect(self._racer_added)
         self.racer_panel.racer_removed.connect(self._racer_removed)
         self.racer_panel.racer_changed.connect(self._racer_changed)
@@ -101,6 +105,7 @@ class TrainingTab(QWidget):
 
         self.dataset_label = QLabel("Data: chosen when training starts.")
         self.dataset_label.setWordWrap(True)
+        self.dataset_label.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, as it is
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -137,23 +142,13 @@ class TrainingTab(QWidget):
     def _settings_box(self) -> QGroupBox:
         box = QGroupBox("Training (the lesson's MLP: 784 → 128 relu → 10 softmax)")
         form = QFormLayout(box)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
-        self.epochs.setValue(5)
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 8192)
-        self.batch_size.setValue(32)
-        self.validation_split = QDoubleSpinBox()
-        self.validation_split.setRange(0.0, 0.9)
-        self.validation_split.setSingleStep(0.05)
-        self.validation_split.setValue(0.2)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.limit = QSpinBox()
-        self.limit.setRange(0, 60000)
-        self.limit.setSingleStep(1000)
-        self.limit.setSpecialValueText("all")
-        self.limit.setToolTip("Train on the first N samples only (0 = all), for a quick run")
+        # Ranges, defaults and steps from the session's parameter descriptions; each box keeps
+        # the exact value it was given (seeds beyond 32 bits too).
+        self.epochs = ParamEdit(fields.EPOCHS)
+        self.batch_size = ParamEdit(fields.BATCH_SIZE)
+        self.validation_split = ParamEdit(fields.VALIDATION_SPLIT)
+        self.seed = ParamEdit(fields.SEED, sample="4294967295")
+        self.limit = ParamEdit(fields.LIMIT)
         self.dataset = QComboBox()
         for text, value in DATASETS:
             self.dataset.addItem(text, value)
@@ -162,9 +157,15 @@ class TrainingTab(QWidget):
                               ("validation split", self.validation_split), ("seed", self.seed),
                               ("samples", self.limit), ("data", self.dataset)):
             form.addRow(label, widget)
-        for spin in (self.epochs, self.batch_size, self.validation_split, self.limit):
-            spin.valueChanged.connect(self._schedule_steps_changed)
+        for edit in (self.epochs, self.batch_size, self.validation_split, self.seed, self.limit):
+            edit.value_edited.connect(self._setting_edited)
+            edit.refused.connect(self._show_error)
         return box
+
+    @Slot(object)
+    def _setting_edited(self, _value) -> None:
+        self.error.hide()
+        self._schedule_steps_changed()
 
     @Slot()
     def _schedule_steps_changed(self, *_args) -> None:
@@ -175,8 +176,12 @@ class TrainingTab(QWidget):
         samples = self.limit.value() or self._n_train or 60000
         if self._n_train:
             samples = min(samples, self._n_train)
-        batches = math.ceil(fit_samples(samples, round(self.validation_split.value(), 4))
-                            / self.batch_size.value())
+        try:
+            fitted = fit_samples(samples, self.validation_split.value())
+        except ParamError as error:  # e.g. 10 samples with a split of 0.95: said, not raised
+            self._show_error(str(error))
+            fitted = samples
+        batches = math.ceil(fitted / self.batch_size.value())
         self.racer_panel.set_budget(self.epochs.value() * max(batches, 1))
 
     def _export_box(self) -> QGroupBox:
@@ -236,12 +241,14 @@ class TrainingTab(QWidget):
         source = self.dataset.currentData()
         if source == "file":
             source = self.dataset_path or "auto"
+        shared = self.shared_schedule
         return TrainConfig(
-            optimizers=tuple((r.optimizer_id, dict(r.settings), r.schedule)
+            optimizers=tuple((r.optimizer_id, dict(r.settings),
+                              None if shared is not None and r.schedule == shared else r.schedule)
                              for r in self.racers.values()),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-            validation_split=round(self.validation_split.value(), 4), seed=self.seed.value(),
-            dataset=source, limit=self.limit.value() or None,
+            validation_split=self.validation_split.value(), seed=self.seed.value(),
+            dataset=source, limit=self.limit.value(), schedule=shared,
         )
 
     @Slot()
@@ -301,6 +308,7 @@ class TrainingTab(QWidget):
                        self.seed, self.limit, self.dataset):
             widget.setEnabled(not running)
 
+    @Slot(str)
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
@@ -380,14 +388,16 @@ class TrainingTab(QWidget):
             self.stop()
         self.racers.clear()
         self.colors.clear()
+        self.shared_schedule = config.schedule
         for entry in config.optimizers:
             key = self._add_racer(entry[0])
-            schedule = entry[2] if len(entry) == 3 else config.schedule
-            self.racers[key] = Racer(key, entry[0], dict(entry[1]), schedule=schedule)
-        for spin, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
+            own = entry[2] if len(entry) == 3 else None
+            self.racers[key] = Racer(key, entry[0], dict(entry[1]),
+                                     schedule=own if own is not None else config.schedule)
+        for edit, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
                             (self.validation_split, config.validation_split),
-                            (self.seed, config.seed), (self.limit, config.limit or 0)):
-            spin.setValue(value)
+                            (self.seed, config.seed), (self.limit, config.limit)):
+            edit.set_value(value)
         if config.dataset in ("auto", "bundled"):
             self.dataset.setCurrentIndex(self.dataset.findData(config.dataset))
         else:
@@ -396,7 +406,9 @@ class TrainingTab(QWidget):
             self.dataset.setCurrentIndex(2)
         self.measure_spec = dict(measure) if measure else None
         self.banner.set_content(title if measure or title else "", explanation)
+        self.error.hide()
         self._refresh_racers(select=next(iter(self.racers), None))
+        self._schedule_steps_changed()
 
     @Slot(str)
     def _failed(self, message: str) -> None:
@@ -435,22 +447,36 @@ class TrainingTab(QWidget):
         return path or None
 
     @Slot()
-    def export_csv(self, path: str | None = None) -> None:
+    def export_csv(self, path: str | None = None) -> bool:
+        """The results table as CSV; False (the reason shown, naming the file) if not written."""
         path = path or self._save_dialog("Export results as CSV", "CSV (*.csv)")
-        if path:
-            atomic.write_text(path, self.table.to_csv())
+        return bool(path) and self._export(
+            "Results", path, lambda target: atomic.write_text(target, self.table.to_csv()))
 
     @Slot()
-    def export_json(self, path: str | None = None) -> None:
+    def export_json(self, path: str | None = None) -> bool:
+        """The histories as strict JSON; False (the reason shown) if not written."""
         path = path or self._save_dialog("Export histories as JSON", "JSON (*.json)")
-        if path:
-            atomic.write_text(path, json.dumps(self.histories(), indent=2, allow_nan=False))
+        return bool(path) and self._export("Histories", path, lambda target: atomic.write_text(
+            target, json.dumps(self.histories(), indent=2, allow_nan=False)))
 
     @Slot()
-    def export_png(self, path: str | None = None) -> None:
+    def export_png(self, path: str | None = None) -> bool:
+        """The plots as PNG; False (the reason shown) if not written."""
         path = path or self._save_dialog("Export plots as PNG", "PNG (*.png)")
-        if path:
-            self.plots.export_png(path)
+        return bool(path) and self._export("Plots", path, self.plots.export_png)
+
+    def _export(self, what: str, path: str, write) -> bool:
+        """Write through ``write(path)``; a failure is said inline and in the status bar,
+        with the file and the reason (the old file is intact: writes are atomic)."""
+        try:
+            write(path)
+        except (OSError, ValueError) as error:
+            self._show_error(f"{what} not exported: {error}")
+            return False
+        self.error.hide()
+        self.status_message.emit(f"Wrote {path}")
+        return True
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
