@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QProgressDialog
 
 from engine.files import atomic, race_export
 from gui import exports
+from gui.widgets import messages
 
 DEFAULT_WIDTH = 1920
 DEFAULT_FRAMES = 150
@@ -70,6 +71,7 @@ class Exporter:
 
         def images():
             for step in steps:
+                tab.race.ensure(step + 1)  # the part up to this frame: bounded per frame
                 tab.seek(step)
                 yield tab.view.grab().toImage()
         try:
@@ -85,12 +87,12 @@ class Exporter:
             raise exports.ExportError(f"{target.name}: choose a file ending in .csv or .json")
         tab = self.window.landscape
         step = tab.step if tab.step > 0 else min(tab.race.finished_step(), tab.race.budget)
-        tab.race.ensure(step)
+        computed(tab.race, step)
         text = (race_export.to_csv if suffix == ".csv" else race_export.to_json)(tab.race, step)
         try:
             atomic.write_text(target, text)
         except OSError as error:
-            raise exports.ExportError(f"{target}: {error.strerror or error}") from None
+            raise exports.ExportError(str(error)) from None
         return target
 
     # --- menu actions ---------------------------------------------------------------------
@@ -102,7 +104,8 @@ class Exporter:
         self.window.statusBar().showMessage(f"Wrote {target}")
 
     def _failed(self, error: Exception) -> None:
-        QMessageBox.warning(self.window, "Export failed", str(error))
+        self.window.statusBar().showMessage(f"Export failed: {error}")
+        messages.warn(self.window, "Export failed", str(error))
 
     def _picture(self, which: str) -> None:
         path = self._ask(f"Export the {which} as a picture", "PNG image (*.png);;SVG (*.svg)")
@@ -157,5 +160,25 @@ class Exporter:
             return
         try:
             self._done(self.trajectories(path))
+        except exports.ExportCancelled:
+            self.window.statusBar().showMessage("Export cancelled; nothing was written.")
         except exports.ExportError as error:
             self._failed(error)
+
+
+def computed(race, step: int, slice_s: float = 0.05) -> None:
+    """Compute ``race`` to ``step`` in slices, keeping the window painting; a progress
+    dialog (with cancel: :class:`gui.exports.ExportCancelled`) when it takes a while."""
+    if race.ensure_within(step, slice_s):
+        return
+    dialog = QProgressDialog("Computing the race…", "Cancel", 0, max(step, 1))
+    dialog.setWindowTitle("Exporting")
+    dialog.setMinimumDuration(300)
+    try:
+        while not race.ensure_within(step, slice_s):
+            dialog.setValue(min(race.computed_to(), step))
+            QApplication.processEvents()
+            if dialog.wasCanceled():
+                raise exports.ExportCancelled("cancelled")
+    finally:
+        dialog.close()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from engine.files import presets, scenario
 from engine.params import ParamError
-from gui.widgets import messages
+from gui.widgets import messages, plain_action_text, plain_tooltip
 
 MAX_RECENT = 8
 FILTER = "Optiscope scenarios (*.json);;All files (*)"
@@ -213,8 +213,8 @@ class ScenarioActions:
         menu.clear()
         files = self.recent()
         for path in files:
-            action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
+            action = menu.addAction(plain_action_text(Path(path).name))
+            action.setToolTip(plain_tooltip(path))
             action.setData(path)
             action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
         menu.setEnabled(bool(files))
@@ -238,7 +238,7 @@ class ScenarioActions:
             shipped = []
             self.window.statusBar().showMessage(f"Presets unavailable: {error}")
         for number, (path, title) in enumerate(shipped, 1):
-            action = preset_menu.addAction(f"&{number}  {title}")
+            action = preset_menu.addAction(f"&{number}  {plain_action_text(title)}")
             action.setData(str(path))
             action.triggered.connect(lambda _checked=False, p=str(path): self.open_preset(p))
         file_menu.insertMenu(first, preset_menu)

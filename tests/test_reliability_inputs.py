@@ -108,10 +108,11 @@ def test_noise_start_and_training_boxes_stay_in_range(qtbot, tab):
     for value in (-1, 2**64, "3.5"):
         panel.noise_seed.setValue(value)
         assert panel.noise_seed.value() == 0
-    for text in HOSTILE_TEXT:
+    for text in (*HOSTILE_TEXT, "2.5"):
         tab.start_x.lineEdit().setText(text)
-        tab.start_x.interpretText()
+        tab.start_x.editingFinished.emit()
         assert all(math.isfinite(v) for v in tab.race.start)
+    assert tab.race.start[0] == 2.5  # the one good value was taken
     training = TrainingTab()
     qtbot.addWidget(training)
     for spin, value in ((training.epochs, 0), (training.batch_size, -3),

@@ -15,10 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.files import scenario
+from engine.landscape import limits
 
 BASE_STEPS_PER_SECOND = 60.0  #: steps per second at 1×
 SPEEDS = scenario.SPEEDS  # scenario files name one of these speeds
-MAX_BUDGET = scenario.MAX_STEPS
+MAX_BUDGET = limits.STEPS.high
 
 
 class PlaybackBar(QWidget):
@@ -65,6 +66,7 @@ class PlaybackBar(QWidget):
         self.slider.valueChanged.connect(self.seek_requested)
         self.step_label = QLabel()
         self.step_label.setMinimumWidth(110)
+        self.step_label.setTextFormat(Qt.TextFormat.PlainText)
         self.speed = QComboBox()
         for speed in SPEEDS:
             self.speed.addItem(f"{speed:g}×", speed)
@@ -72,12 +74,12 @@ class PlaybackBar(QWidget):
         self.speed.setToolTip(f"Playback speed (1× = {BASE_STEPS_PER_SECOND:g} steps per second)")
         self.speed.currentIndexChanged.connect(
             lambda _: self.speed_changed.emit(self.steps_per_second()))
-        self.budget = QSpinBox()
-        self.budget.setRange(1, MAX_BUDGET)
+        self.budget = QSpinBox()  # a step budget fits Qt's 32-bit spin box
+        self.budget.setRange(limits.STEPS.low, limits.STEPS.high)
         self.budget.setValue(budget)
         self.budget.setPrefix("budget ")
         self.budget.setKeyboardTracking(False)
-        self.budget.setToolTip("Most steps each optimizer takes")
+        self.budget.setToolTip(f"{limits.STEPS.doc} Valid: {limits.STEPS.range_text()}")
         self.budget.valueChanged.connect(self.budget_changed)
         for widget in (self.reset_button, self.back_button, self.play_button, self.forward_button):
             layout.addWidget(widget)
@@ -94,13 +96,17 @@ class PlaybackBar(QWidget):
     def steps_per_second(self) -> float:
         return BASE_STEPS_PER_SECOND * float(self.speed.currentData())
 
-    def show_step(self, step: int, budget: int) -> None:
-        """Reflect ``step`` without emitting ``seek_requested``."""
+    def show_step(self, step: int, budget: int, computing: int | None = None) -> None:
+        """Reflect ``step`` without emitting ``seek_requested``; ``computing`` is the step the
+        paths are computed to while that is still short of ``step``."""
         self.slider.blockSignals(True)
         self.slider.setMaximum(budget)
         self.slider.setValue(step)
         self.slider.blockSignals(False)
-        self.step_label.setText(f"step {step} / {budget}")
+        text = f"step {step} / {budget}"
+        if computing is not None:
+            text += f" (computing: {100 * computing // max(step, 1)}%)"
+        self.step_label.setText(text)
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.blockSignals(True)

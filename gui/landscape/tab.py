@@ -16,7 +16,6 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.files import scenario
-from engine.landscape import surfaces
+from engine.landscape import limits, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
 from engine.params import HyperParamError
@@ -46,6 +45,7 @@ from gui.maps.view import MapsView
 from gui.palette import LIGHT, Theme, color_for
 from gui.widgets import ERROR_STYLE, controls_beside, error_label, group, scroll_panel
 from gui.widgets.banner import LessonBanner
+from gui.widgets.param_edit import ParamEdit
 from gui.widgets.racer_panel import RacerPanel
 
 # The defaults a scenario file without a landscape section gets are the tab's own.
@@ -54,6 +54,10 @@ DEFAULT_BUDGET = scenario.DEFAULT_STEPS
 FRAME_MS = 16
 LOOKAHEAD = 128
 AHEAD_STEPS = 64  #: steps per racer computed per idle slice (about 2-5 ms for 4 racers)
+#: The most the GUI thread computes per event-loop turn: seeking far along the timeline (or
+#: changing a racer while far along) computes in bounded slices; the rest follows in idle
+#: slices while the step label says how far the computation is.
+SLICE_S = 0.02
 TABLE_EVERY_S = 0.2
 
 
@@ -186,15 +190,15 @@ class LandscapeTab(QWidget):
     def _start_box(self) -> QGroupBox:
         box = QGroupBox("Start (click or drag on the map)")
         row = QHBoxLayout(box)
-        self.start_x, self.start_y = QDoubleSpinBox(), QDoubleSpinBox()
-        for spin, name in ((self.start_x, "x "), (self.start_y, "y ")):
-            spin.setRange(-1e6, 1e6)
-            spin.setDecimals(4)
-            spin.setSingleStep(0.1)
-            spin.setPrefix(name)
-            spin.setKeyboardTracking(False)
-            spin.valueChanged.connect(self._start_typed)
-            row.addWidget(spin)
+        # Exact coordinates: editing x keeps y as it is (a rounding box changed both).
+        self.start_x = ParamEdit(limits.COORDINATE.with_(name="x", step=0.1))
+        self.start_y = ParamEdit(limits.COORDINATE.with_(name="y", step=0.1))
+        self.start_x.value_edited.connect(self._start_x_typed)
+        self.start_y.value_edited.connect(self._start_y_typed)
+        for edit, name in ((self.start_x, "x"), (self.start_y, "y")):
+            edit.refused.connect(self.status_message)
+            row.addWidget(QLabel(name))
+            row.addWidget(edit)
         default = QPushButton("Reset")
         default.setToolTip("The surface's suggested start")
         default.clicked.connect(lambda: self._start_requested(*self.race.surface.start))
@@ -294,19 +298,19 @@ class LandscapeTab(QWidget):
         self._show_start()
         self._restart_playback()
 
-    @Slot(float)
-    def _start_typed(self, _value: float) -> None:
-        start = (self.start_x.value(), self.start_y.value())
-        if start != self.race.start:
-            self._start_requested(*start)
+    @Slot(object)
+    def _start_x_typed(self, x: float) -> None:
+        self._start_requested(x, self.race.start[1])
+
+    @Slot(object)
+    def _start_y_typed(self, y: float) -> None:
+        self._start_requested(self.race.start[0], y)
 
     def _show_start(self) -> None:
         x, y = self.race.start
         self.view.set_start(x, y)
-        for spin, value in ((self.start_x, x), (self.start_y, y)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
+        self.start_x.set_value(x)
+        self.start_y.set_value(y)
 
     @Slot(float, float)
     def _map_start_chosen(self, x: float, y: float) -> None:
@@ -403,7 +407,7 @@ class LandscapeTab(QWidget):
             self.racer_panel.set_racers(self.race.racers(), self.colors, labels)
             if select:
                 self.racer_panel.select(select)
-        self.race.ensure(self.step + LOOKAHEAD)
+        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
 
     def _show_lesson(self, key: str | None) -> None:
@@ -440,13 +444,15 @@ class LandscapeTab(QWidget):
 
     @Slot(int)
     def seek(self, step: int) -> None:
+        """Show ``step``: what is computed at once (at most :data:`SLICE_S` of work), the
+        rest in idle slices, the paths growing until they reach it."""
         self.step = max(0, min(int(step), self.race.budget))
         self._step_float = float(self.step)
-        self.race.ensure(self.step + LOOKAHEAD)
+        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
 
     def _restart_playback(self) -> None:
-        self.race.ensure(self.step + LOOKAHEAD)
+        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
 
     @Slot(int)
@@ -460,7 +466,9 @@ class LandscapeTab(QWidget):
         elapsed = self._clock.restart() / 1000.0
         self._step_float += self.playback.steps_per_second() * min(elapsed, 0.25)
         target = min(int(self._step_float), self.race.budget)
-        self.race.ensure(target + LOOKAHEAD)
+        if not self.race.ensure_within(target + LOOKAHEAD, SLICE_S):
+            target = max(self.step, min(target, self.race.computed_to()))  # wait for it
+            self._step_float = float(target)
         finished = self.race.finished_step()
         if target != self.step:
             self.step = target
@@ -502,16 +510,24 @@ class LandscapeTab(QWidget):
             measured = setup.measurement_text(self)
             if measured is not None:
                 self.banner.set_measure(*measured)
-        self.playback.show_step(step, self.race.budget)
+        computed = self.race.computed_to()
+        self.playback.show_step(step, self.race.budget,
+                                computing=computed if computed < step else None)
         if not self.race.complete and not self.ahead.isActive():
             self.ahead.start()
 
     @Slot()
     def _compute_ahead(self) -> None:
-        """One slice (a few ms) of the race's remaining steps; the table learns outcomes."""
+        """One slice (a few ms) of the race's remaining steps; the table learns outcomes.
+        While the step shown is not computed yet, the paths grow towards it as it is."""
+        behind = self.race.computed_to() < self.step
         if self.race.compute_ahead(AHEAD_STEPS):
             self.ahead.stop()
             self._render(full=True)
+        elif behind:
+            reached = self.race.computed_to() >= self.step
+            if reached or time.monotonic() - self._last_table > TABLE_EVERY_S:
+                self._render(full=True)
 
     def _distances(self, points: np.ndarray) -> np.ndarray | None:
         minima = self.race.surface.minima

@@ -11,10 +11,11 @@ races that racer at that rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine import optimizers
@@ -81,6 +82,7 @@ class SweepPlot(QWidget):
             row.addWidget(button)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         row.addWidget(self.summary, 1)
         layout.addLayout(row)
         self.criterion = QLabel("Tuned (★): " + maps.CRITERION + ". Sweeps use constant rates "
@@ -118,7 +120,7 @@ class SweepPlot(QWidget):
         ok = sweep.status != simulate.DIVERGED
         curve = pg.PlotDataItem(rates[ok], y[ok], pen=pg.mkPen(line.color, width=2),
                                 symbol="o", symbolSize=5, symbolBrush=line.color,
-                                symbolPen=line.color, name=line.label)
+                                symbolPen=line.color, name=escape(line.label))  # legend labels are HTML
         curve.sigPointsClicked.connect(self._points_clicked)
         curve.setProperty("racer_key", line.key)
         self._plotted_rates[line.key] = rates[ok]

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import optimizers
-from engine.landscape import maps, simulate, status
+from engine.landscape import limits, maps, simulate, status
 from engine.landscape.race import Racer
 from engine.landscape.surfaces import Surface
 from gui import threads
@@ -111,9 +111,9 @@ class MapsView(QWidget):
         for size in GRID_SIZES:
             self.grid.addItem(f"{size}×{size}", size)
         self.grid.setCurrentIndex(GRID_SIZES.index(128))
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 20000)
-        self.steps.setValue(500)
+        self.steps = QSpinBox()  # the map's steps: the limit every headless run has
+        self.steps.setRange(limits.RUN_STEPS.low, limits.RUN_STEPS.high)
+        self.steps.setValue(limits.RUN_STEPS.default)
         self.steps.setPrefix("steps ")
         self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self.compute)

@@ -244,7 +244,8 @@ class TrainingTab(QWidget):
         shared = self.shared_schedule
         return TrainConfig(
             optimizers=tuple((r.optimizer_id, dict(r.settings),
-                              None if shared is not None and r.schedule == shared else r.schedule)
+                              None if shared is not None and r.schedule is shared
+                              else r.schedule)
                              for r in self.racers.values()),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             validation_split=self.validation_split.value(), seed=self.seed.value(),

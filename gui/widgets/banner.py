@@ -27,6 +27,7 @@ class LessonBanner(QFrame):
         top = QHBoxLayout()
         self.title = QLabel()
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a file's title, never HTML
         self.toggle = QPushButton("Explain")
         self.toggle.setCheckable(True)
         self.toggle.setToolTip("Show or hide the explanation (E)")
