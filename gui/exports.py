@@ -11,7 +11,9 @@ that may cancel between frames.
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -159,26 +161,53 @@ def save_animation(frames: Iterable[QImage], count: int, path: str | Path, fps: 
     options = ({"duration": 1000.0 / fps, "loop": 0} if gif else
                {"fps": fps, "codec": "libx264", "quality": 7, "macro_block_size": 2,
                 "ffmpeg_log_level": "error"})
-    try:
-        with atomic.replacing(target, suffix=target.suffix) as temporary:
-            writer = imageio.get_writer(temporary, format="GIF" if gif else "FFMPEG",
-                                        mode="I", **options)
-            try:
-                for done, frame in enumerate(frames, 1):
-                    _written(target, writer.append_data,
-                             image_to_array(_even(frame, GIF_MAX_WIDTH if gif else None)))
-                    if progress is not None and progress(done, count) is False:
-                        raise ExportCancelled("cancelled")
-                    if done >= count:
-                        break
-            finally:
-                _written(target, writer.close)
-            _check_animation(Path(temporary), target, gif)
-    except atomic.WriteError as error:
-        raise ExportError(str(error)) from None
-    except OSError as error:
-        raise ExportError(f"cannot write {str(target)!r}: {error.strerror or error}") from None
+
+    def draw(writer) -> None:
+        try:
+            for done, frame in enumerate(frames, 1):
+                _written(target, writer.append_data,
+                         image_to_array(_even(frame, GIF_MAX_WIDTH if gif else None)))
+                if progress is not None and progress(done, count) is False:
+                    raise ExportCancelled("cancelled")
+                if done >= count:
+                    break
+        finally:
+            _written(target, writer.close)
+
+    if gif:  # encoded in memory (its frames are kept there anyway), written checked
+        buffer = io.BytesIO()
+        draw(imageio.get_writer(buffer, format="GIF", mode="I", **options))
+        data = buffer.getvalue()
+        if not (data.startswith(b"GIF8") and data.endswith(b"\x3b")):
+            raise ExportError(f"cannot write {str(target)!r}: the GIF encoder failed")
+        _write(target, data)
+        return target
+    # ffmpeg writes its file itself and says little when it fails (a broken pipe): it writes
+    # to the system's temporary folder, and the finished video is then written to the target
+    # as checked bytes like every other export.
+    with tempfile.TemporaryDirectory(prefix="optiscope-video-") as folder:
+        temporary = Path(folder) / ("video" + target.suffix)
+        try:
+            draw(imageio.get_writer(str(temporary), format="FFMPEG", mode="I", **options))
+            _check_animation(temporary, target)
+            data = temporary.read_bytes()
+        except (OSError, ExportError) as error:
+            raise ExportError(f"cannot write {str(target)!r}: {_ffmpeg_reason(error, target)}"
+                              ) from None
+    _write(target, data)
     return target
+
+
+def _ffmpeg_reason(error: Exception, target: Path) -> str:
+    import shutil
+
+    reason = str(error).removeprefix(f"cannot write {str(target)!r}: ").strip().splitlines()
+    text = reason[0] if reason else type(error).__name__
+    try:
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+    except OSError:
+        return text
+    return f"No space left on device ({free:,} bytes free)" if free < 1_000_000 else text
 
 
 def _written(target: Path, write: Callable, *args) -> None:
@@ -191,18 +220,13 @@ def _written(target: Path, write: Callable, *args) -> None:
                           f"{' '.join(str(error).split())[:200]}") from None
 
 
-def _check_animation(temporary: Path, target: Path, gif: bool) -> None:
-    """The written animation is whole: a GIF ends with its trailer byte, an MP4 has its
-    index; a short write on a full disk fails here, before the rename."""
+def _check_animation(temporary: Path, target: Path) -> None:
+    """The written MP4 is whole (it has its header and more): a short write on a full disk
+    fails here, before the rename."""
     with open(temporary, "rb") as stream:
         head = stream.read(12)
-        stream.seek(0, os.SEEK_END)
-        size = stream.tell()
-        stream.seek(max(0, size - 1))
-        last = stream.read(1)
-    whole = (head.startswith(b"GIF8") and last == b"\x3b") if gif else (
-        size > 32 and head[4:8] == b"ftyp")
-    if not whole:
+        size = os.fstat(stream.fileno()).st_size
+    if not (size > 32 and head[4:8] == b"ftyp"):
         raise ExportError(f"cannot write {str(target)!r}: the file came out incomplete "
                           f"({size:,} bytes; is the disk full?)")
 
