@@ -40,6 +40,7 @@ from gui.landscape.playback import PlaybackBar
 from gui.landscape.results_table import ResultRow, ResultsTable
 from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
+from gui.landscape.trails import drawn
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
 from gui.palette import LIGHT, Theme, color_for
@@ -53,7 +54,7 @@ DEFAULT_SURFACE, DEFAULT_RACERS = scenario.DEFAULT_SURFACE, scenario.DEFAULT_RAC
 DEFAULT_BUDGET = scenario.DEFAULT_STEPS
 FRAME_MS = 16
 LOOKAHEAD = 128
-AHEAD_STEPS = 64  #: steps per racer computed per idle slice (about 2-5 ms for 4 racers)
+AHEAD_S = 0.008  #: the GUI thread's work per idle slice computing the race ahead
 #: The most the GUI thread computes per event-loop turn: seeking far along the timeline (or
 #: changing a racer while far along) computes in bounded slices; the rest follows in idle
 #: slices while the step label says how far the computation is.
@@ -486,7 +487,8 @@ class LandscapeTab(QWidget):
             color = self.colors[key]
             status, stop = track.status_at(step)
             points = track.points(step)
-            trails.append(TrailData(key, points, color, status))
+            # Drawn: a bounded number of points however long the path (gui.landscape.trails).
+            trails.append(TrailData(key, drawn(points, self.race.surface.domain), color, status))
             vectors.append(VectorData(
                 key, points[-1], color,
                 -track.gradient(step) if self.show_descent.isChecked() else None,
@@ -521,7 +523,7 @@ class LandscapeTab(QWidget):
         """One slice (a few ms) of the race's remaining steps; the table learns outcomes.
         While the step shown is not computed yet, the paths grow towards it as it is."""
         behind = self.race.computed_to() < self.step
-        if self.race.compute_ahead(AHEAD_STEPS):
+        if self.race.compute_within(AHEAD_S):
             self.ahead.stop()
             self._render(full=True)
         elif behind:
