@@ -71,7 +71,7 @@ class Exporter:
 
         def images():
             for step in steps:
-                tab.race.ensure(step + 1)  # the part up to this frame: bounded per frame
+                computed(tab.race, step + 1, dialog=False)  # in slices; events keep flowing
                 tab.seek(step)
                 yield tab.view.grab().toImage()
         try:
@@ -166,19 +166,24 @@ class Exporter:
             self._failed(error)
 
 
-def computed(race, step: int, slice_s: float = 0.05) -> None:
-    """Compute ``race`` to ``step`` in slices, keeping the window painting; a progress
-    dialog (with cancel: :class:`gui.exports.ExportCancelled`) when it takes a while."""
+def computed(race, step: int, slice_s: float = 0.05, dialog: bool = True) -> None:
+    """Compute ``race`` to ``step`` in slices, the window painting between them; with
+    ``dialog``, a progress dialog (with cancel: :class:`gui.exports.ExportCancelled`) when it
+    takes a while (an animation's own progress dialog stays responsive without one)."""
     if race.ensure_within(step, slice_s):
         return
-    dialog = QProgressDialog("Computing the race…", "Cancel", 0, max(step, 1))
-    dialog.setWindowTitle("Exporting")
-    dialog.setMinimumDuration(300)
+    progress = None
+    if dialog:
+        progress = QProgressDialog("Computing the race…", "Cancel", 0, max(step, 1))
+        progress.setWindowTitle("Exporting")
+        progress.setMinimumDuration(300)
     try:
         while not race.ensure_within(step, slice_s):
-            dialog.setValue(min(race.computed_to(), step))
+            if progress is not None:
+                progress.setValue(min(race.computed_to(), step))
             QApplication.processEvents()
-            if dialog.wasCanceled():
+            if progress is not None and progress.wasCanceled():
                 raise exports.ExportCancelled("cancelled")
     finally:
-        dialog.close()
+        if progress is not None:
+            progress.close()

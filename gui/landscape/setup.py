@@ -123,6 +123,10 @@ def measurement_text(tab) -> tuple[str, list[str]] | None:
     measure."""
     if not tab.measure_spec or tab.measure_spec.get("kind") not in measures.LANDSCAPE_KINDS:
         return None
+    if tab.race.computed_to() < min(tab.step, tab.race.budget):
+        # Measuring would compute the race to the step in the GUI thread: say so instead,
+        # until the idle slices get there.
+        return f"measuring when the race is computed to step {tab.step:,}…", []
     try:
         result = measures.measure(tab.measure_spec, tab.race, tab.step)
     except (KeyError, ValueError):
