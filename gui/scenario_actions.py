@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from engine.files import presets, scenario
@@ -204,7 +205,9 @@ class ScenarioActions:
         files = [text] + [p for p in self.recent() if p != text]
         self.window.settings.setValue("recent_files", files[:MAX_RECENT])
         self.window.settings.setValue("last_scenario", text)
-        self.refresh_recent_menu()
+        # Later: the action that opened this file may be running, and clearing the menu
+        # deletes it.
+        QTimer.singleShot(0, self.refresh_recent_menu)
 
     def refresh_recent_menu(self) -> None:
         menu = self.recent_menu

@@ -39,7 +39,9 @@ from PySide6.QtWidgets import (
 from engine.files import presets
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
-HANG_S = 15.0
+#: A hang, not a slow moment: on a loaded 2-core machine with Keras training and a map worker
+#: running, a contour trace that takes 0.2 s alone was seen to take 20 s.
+HANG_S = float(os.environ.get("OPTISCOPE_MONKEY_HANG_S", "60"))
 GARBAGE = ["", "nan", "-inf", "1e999", "1e-999", "-1", "0", "1", "2**64", "18446744073709551616",
            "<img src='/dev/zero'>", "abc", "1,2,3", "0.5", "100000", "1e300", " ", "\u202e1",
            "x**2+y**2", "sin(x)*" * 30 + "1", "9" * 40, "0.000001", "all", "none", "true"]
@@ -75,7 +77,7 @@ class Watchdog:
             if time.monotonic() - self.last > HANG_S and not dumped:
                 self.hangs += 1
                 dumped = True
-                faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+                faulthandler.dump_traceback(file=sys.__stderr__, all_threads=True)
             elif time.monotonic() - self.last <= HANG_S:
                 dumped = False
 
@@ -153,6 +155,7 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
     window.show()
     window.training.dataset.setCurrentIndex(window.training.dataset.findData("bundled"))
     done: collections.Counter = collections.Counter()
+    slowest: list = [0.0, ""]
 
     def visible(kind):
         return [w for w in window.findChildren(kind) if w.isVisible() and w.isEnabled()]
@@ -185,6 +188,7 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
                 combo = rng.choice(combos)
                 if combo.count():
                     combo.setCurrentIndex(rng.randrange(combo.count()))
+                    return f"combo: {combo.currentText()[:40]}"
             return "combo"
         if roll < 0.72:
             sliders = visible(QSlider)
@@ -206,15 +210,14 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
                             and not a.text().startswith(SKIPPED_ACTIONS)]
             if menu_actions:
                 action = rng.choice(menu_actions)
+                text = action.text()  # an "Open recent" action may be replaced when it runs
                 action.trigger()
-                return f"menu action: {action.text()}"
+                return f"menu action: {text}"
             return "menu action"
         if roll < 0.96:
-            if rng.random() < 0.5:
-                window.scenarios.open_preset(rng.choice(presets.preset_paths()))
-            else:
-                window.scenarios.open_path(rng.choice(files))
-            return "scenario"
+            path = rng.choice(presets.preset_paths() if rng.random() < 0.5 else files)
+            window.scenarios.open_path(path)
+            return f"scenario: {os.path.basename(str(path))}"
         if roll < 0.985:
             maps = window.landscape.maps
             window.landscape.views.setCurrentWidget(maps)
@@ -231,15 +234,21 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
     try:
         with Watchdog() as watchdog:
             for _ in range(actions):
+                began = time.monotonic()
                 kind = act()
+                took = time.monotonic() - began
+                if took > slowest[0]:
+                    slowest[:] = [took, kind]
                 done[kind.split(":")[0]] += 1
                 watchdog.doing = kind
                 deadline = time.monotonic() + rng.uniform(0.0, 0.03)
                 while time.monotonic() < deadline:
                     QApplication.processEvents()
-            window.training.shutdown()
+            watchdog.doing = "shutting down"
             window.landscape.maps.cancel()
-            qtbot.waitUntil(lambda: window.landscape.maps.thread is None, timeout=60_000)
+            window.training.stop()
+            qtbot.waitUntil(lambda: window.landscape.maps.thread is None
+                            and not window.training.is_running(), timeout=120_000)
     finally:
         sys.excepthook = previous_hook
         if window.presenting:
@@ -248,6 +257,7 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
         window.training.shutdown()
     print(f"\nmonkey: {sum(done.values())} actions {dict(done)}; exceptions: {len(errors)}; "
           f"hangs: {watchdog.hangs}; longest GUI-thread gap: {watchdog.longest * 1000:.0f} ms "
-          f"({watchdog.longest_during})")
+          f"({watchdog.longest_during}); slowest action itself: {slowest[0] * 1000:.0f} ms "
+          f"({slowest[1]})")
     assert errors == [], errors[:10]
     assert watchdog.hangs == 0

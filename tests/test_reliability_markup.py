@@ -125,6 +125,7 @@ def test_recent_file_names_are_escaped_in_menus_and_tooltips(window, magenta, tm
     folder.mkdir()
     path = folder / "a&b.json"
     window.scenarios.save_to(path)
+    window.scenarios.refresh_recent_menu()
     action = window.scenarios.recent_menu.actions()[0]
     assert action.text() == "a&&b.json"
     assert "<b>" not in action.toolTip() and "&lt;b&gt;" in action.toolTip()

@@ -189,7 +189,7 @@ def _hyperparam(h) -> st.SearchStrategy:
         return st.booleans()
     numbers = st.floats(h.low, min(h.high, 1e3), exclude_min=h.low_open,
                         exclude_max=h.high_open, allow_nan=False)
-    return st.none() | numbers if h.kind == "optional_float" else numbers
+    return st.none() | numbers if h.optional else numbers
 
 
 @st.composite

@@ -35,7 +35,7 @@ from engine.mnist.training import (
 )
 from engine.params import ParamError
 
-DEFAULT_OPTIMIZERS = "sgd,rmsprop,adam"
+DEFAULT_OPTIMIZERS = ",".join(fields.DEFAULT_OPTIMIZERS)
 _OPTIONS = {"epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
             "validation_split": "--validation-split", "limit": "--limit",
             "optimizers": "--optimizers", "dataset": "--dataset"}

@@ -15,6 +15,8 @@ from engine.params import Param
 MAX_SAMPLES = 120_000
 MIN_SAMPLES = 10  #: the fewest training samples a session may keep (``limit``)
 MAX_RUNS = 20  #: the most optimizers one session trains
+#: The optimizers a session trains when none are named (the tab's, the CLI's, a scenario's).
+DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
 
 EPOCHS = Param("epochs", "int", 5, 1, 1000, doc="Epochs per optimizer.")
 BATCH_SIZE = Param("batch_size", "int", 32, 1, 8192, scale="log", doc="Samples per batch.")

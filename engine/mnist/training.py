@@ -53,10 +53,8 @@ class TrainConfig:
     the initial weights and batch order; ``dataset`` is ``"auto"``, ``"bundled"`` or a path
     (:func:`engine.mnist.datasets.resolve`); ``limit`` keeps the first N training samples."""
 
-    optimizers: tuple[tuple[str, Mapping[str, Any]], ...] = (
-        ("sgd", MappingProxyType({})), ("rmsprop", MappingProxyType({})),
-        ("adam", MappingProxyType({})),
-    )
+    optimizers: tuple[tuple[str, Mapping[str, Any]], ...] = tuple(
+        (optimizer_id, MappingProxyType({})) for optimizer_id in settings.DEFAULT_OPTIMIZERS)
     epochs: int = settings.EPOCHS.default
     batch_size: int = settings.BATCH_SIZE.default
     validation_split: float = settings.VALIDATION_SPLIT.default

@@ -43,7 +43,7 @@ from gui.widgets.banner import LessonBanner
 from gui.widgets.param_edit import ParamEdit
 from gui.widgets.racer_panel import RacerPanel
 
-DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
+DEFAULT_OPTIMIZERS = fields.DEFAULT_OPTIMIZERS
 DATASETS = (("Auto (cache, download, bundled)", "auto"), ("Bundled MNIST subset", "bundled"),
             ("File (mnist.npz)…", "file"))
 
