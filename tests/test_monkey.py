@@ -131,6 +131,7 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
     from gui.widgets import messages
 
     actions = int(os.environ.get("OPTISCOPE_MONKEY_ACTIONS", "2000"))
+    shipped = {p: p.read_bytes() for p in presets.preset_paths()}
     rng = random.Random(16)
     errors: list[str] = []
     previous_hook = sys.excepthook
@@ -215,8 +216,12 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
                 return f"menu action: {text}"
             return "menu action"
         if roll < 0.96:
-            path = rng.choice(presets.preset_paths() if rng.random() < 0.5 else files)
-            window.scenarios.open_path(path)
+            if rng.random() < 0.5:  # a preset: Save then asks for a file (never the preset)
+                path = rng.choice(presets.preset_paths())
+                window.scenarios.open_preset(path)
+            else:
+                path = rng.choice(files)
+                window.scenarios.open_path(path)
             return f"scenario: {os.path.basename(str(path))}"
         if roll < 0.985:
             maps = window.landscape.maps
@@ -261,3 +266,4 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
           f"({slowest[1]})")
     assert errors == [], errors[:10]
     assert watchdog.hangs == 0
+    assert {p: p.read_bytes() for p in presets.preset_paths()} == shipped  # never overwritten
