@@ -29,6 +29,10 @@ def main() -> None:
     tab = window.landscape
 
     def shot(name: str) -> None:
+        # Seeking computes in slices: let the race reach the step shown first.
+        while tab.race.computed_to() < min(tab.step, tab.race.budget):
+            app.processEvents()
+        tab.seek(tab.step)
         for _ in range(5):
             app.processEvents()
         window.grab().save(str(OUT / f"{name}.png"))
@@ -96,8 +100,7 @@ def main() -> None:
     panel = tab.racer_panel
     panel.select(next(k for k, t in tab.race.tracks.items() if t.racer.optimizer_id == "sgd"))
     panel.schedule.combo.setCurrentIndex(panel.schedule.combo.findData("exponential_decay"))
-    panel.schedule._editors["initial_learning_rate"].setText("0.03")
-    panel.schedule._editors["initial_learning_rate"].editingFinished.emit()
+    panel.schedule._editors["initial_learning_rate"].setValue(0.03)
     panel.noise_scale.setValue(1.0)
     tab.seek(250)
     shot("landscape-schedule-noise")

@@ -31,7 +31,12 @@ def run_app(self_test: bool = False, scenario=None) -> int:
         app.setWindowIcon(QIcon(str(icon_path())))
     window = MainWindow()
     if scenario is not None:
-        window.scenarios.show(scenario)
+        from engine.files.scenario import ScenarioError
+
+        try:
+            window.scenarios.show(scenario)
+        except ScenarioError as error:  # said in the status bar; the app opens with defaults
+            window.statusBar().showMessage(f"Scenario not opened: {error}")
     elif not self_test:  # the self-test checks the defaults, not the user's last set-up
         window.scenarios.reopen_last()
     window.show()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QProgressDialog
 
 from engine.files import atomic, race_export
 from gui import exports, figure
+from gui.widgets import messages
 
 DEFAULT_WIDTH = 1920
 DEFAULT_FRAMES = 150
@@ -101,6 +102,7 @@ class Exporter:
 
         def images():
             for step in steps:
+                computed(tab.race, step + 1, dialog=False)  # in slices; events keep flowing
                 tab.seek(step)
                 body = figure.render_item(view.getPlotItem(), body_width)
                 yield figure.compose(body, figure.race_caption(tab, step), tab.theme, height,
@@ -119,12 +121,12 @@ class Exporter:
             raise exports.ExportError(f"{target.name}: choose a file ending in .csv or .json")
         tab = self.window.landscape
         step = tab.step if tab.step > 0 else min(tab.race.finished_step(), tab.race.budget)
-        tab.race.ensure(step)
+        computed(tab.race, step)
         text = (race_export.to_csv if suffix == ".csv" else race_export.to_json)(tab.race, step)
         try:
             atomic.write_text(target, text)
         except OSError as error:
-            raise exports.ExportError(f"{target}: {error.strerror or error}") from None
+            raise exports.ExportError(str(error)) from None
         return target
 
     # --- menu actions ---------------------------------------------------------------------
@@ -136,7 +138,8 @@ class Exporter:
         self.window.statusBar().showMessage(f"Wrote {target}")
 
     def _failed(self, error: Exception) -> None:
-        QMessageBox.warning(self.window, "Export failed", str(error))
+        self.window.statusBar().showMessage(f"Export failed: {error}")
+        messages.warn(self.window, "Export failed", str(error))
 
     def _picture(self, which: str) -> None:
         path = self._ask(f"Export the {which} as a picture", "PNG image (*.png);;SVG (*.svg)")
@@ -191,5 +194,30 @@ class Exporter:
             return
         try:
             self._done(self.trajectories(path))
+        except exports.ExportCancelled:
+            self.window.statusBar().showMessage("Export cancelled; nothing was written.")
         except exports.ExportError as error:
             self._failed(error)
+
+
+def computed(race, step: int, slice_s: float = 0.05, dialog: bool = True) -> None:
+    """Compute ``race`` to ``step`` in slices, the window painting between them; with
+    ``dialog``, a progress dialog (with cancel: :class:`gui.exports.ExportCancelled`) when it
+    takes a while (an animation's own progress dialog stays responsive without one)."""
+    if race.ensure_within(step, slice_s):
+        return
+    progress = None
+    if dialog:
+        progress = QProgressDialog("Computing the race…", "Cancel", 0, max(step, 1))
+        progress.setWindowTitle("Exporting")
+        progress.setMinimumDuration(300)
+    try:
+        while not race.ensure_within(step, slice_s):
+            if progress is not None:
+                progress.setValue(min(race.computed_to(), step))
+            QApplication.processEvents()
+            if progress is not None and progress.wasCanceled():
+                raise exports.ExportCancelled("cancelled")
+    finally:
+        if progress is not None:
+            progress.close()

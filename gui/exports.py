@@ -1,18 +1,24 @@
 """Exports: any plot to PNG or SVG, the race as a GIF or MP4, all written atomically.
 
-Every file goes to a temporary name beside the target and replaces it only when complete
-(:func:`engine.files.atomic.replacing`): an error or a cancel leaves no half-written file and the
-old one intact. Animations are drawn frame by frame in the GUI thread (widgets can only be
-painted there), with a progress callback that may cancel between frames.
+Pictures are encoded in memory first (the encoder's result is checked), then written with
+:func:`engine.files.atomic.write_bytes`, which checks every byte reached the disk before the
+rename: a full disk, a read-only folder, a folder as target or a missing folder is an
+:class:`ExportError` naming the file and the reason, and the old file stays intact (Qt's
+image writers report success on a short write to a full disk). Animations are drawn frame
+by frame in the GUI thread (widgets can only be painted there), with a progress callback
+that may cancel between frames.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtGui import QImage
 
 from engine.files import atomic
@@ -62,48 +68,65 @@ def save_picture(item, path: str | Path, width: int | None = None, caption=None,
     svg = target.suffix.lower() == ".svg"
     if width is not None and not svg and not 16 <= int(width) <= MAX_WIDTH:
         raise ExportError(f"width: must be between 16 and {MAX_WIDTH} pixels, got {width}")
-    try:
-        with atomic.replacing(target, suffix=target.suffix) as temporary:
-            if svg and caption is not None:
-                figure.write_svg(item, temporary, caption, theme)
-            elif svg:
-                _render_svg(item, temporary)
-            elif caption is not None:
-                body = figure.render_item(item, int(width or DEFAULT_PICTURE_WIDTH))
-                if not figure.compose(body, caption, theme).save(temporary, "PNG"):
-                    raise ExportError(f"{target.name}: the picture could not be written")
-            else:
-                exporter = ImageExporter(item)
-                if width is not None:
-                    exporter.parameters()["width"] = int(width)
-                exporter.export(fileName=temporary)
-            if Path(temporary).stat().st_size == 0:
-                raise ExportError(f"{target.name}: nothing was written")
-    except OSError as error:
-        raise ExportError(f"{target}: {error.strerror or error}") from None
+    if svg:
+        data = _render_svg(item, caption, theme)
+    elif caption is not None:  # the picture with its title, step and legend bands
+        body = figure.render_item(item, int(width or DEFAULT_PICTURE_WIDTH))
+        data = png_bytes(figure.compose(body, caption, theme), target)
+    else:
+        exporter = ImageExporter(item)
+        if width is not None:
+            exporter.parameters()["width"] = int(width)
+        data = png_bytes(exporter.export(toBytes=True), target)
+    _write(target, data)
     return target
 
 
 def save_image(image: QImage, path: str | Path) -> Path:
     """A QImage (e.g. a widget's ``grab()``) to PNG, atomically."""
     target = _check_target(path, (".png",))
-    try:
-        with atomic.replacing(target, suffix=".png") as temporary:
-            if image.isNull() or not image.save(temporary, "PNG"):
-                raise ExportError(f"{target.name}: the picture could not be written")
-    except OSError as error:
-        raise ExportError(f"{target}: {error.strerror or error}") from None
+    _write(target, png_bytes(image, target))
     return target
 
 
-def _render_svg(item, filename: str) -> None:
+def png_bytes(image: QImage, target: Path | str = "picture") -> bytes:
+    """``image`` encoded as PNG in memory; :class:`ExportError` if the encoder fails."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if image is None or image.isNull() or not image.save(buffer, "PNG"):
+        raise ExportError(f"{target}: the picture could not be drawn")
+    data = bytes(buffer.data())
+    buffer.close()
+    if not data.startswith(b"\x89PNG"):
+        raise ExportError(f"{target}: the PNG encoder produced no picture")
+    return data
+
+
+def _write(target: Path, data: bytes) -> None:
+    try:
+        atomic.write_bytes(target, data)
+    except OSError as error:
+        raise ExportError(str(error) if isinstance(error, atomic.WriteError)
+                          else f"cannot write {str(target)!r}: {error.strerror or error}"
+                          ) from None
+
+
+def _render_svg(item, caption=None, theme=None) -> bytes:
+    """``item``'s scene as SVG bytes (with a ``caption``: its bands too, gui.figure)."""
     from PySide6.QtCore import QRectF, QSize
     from PySide6.QtGui import QPainter
     from PySide6.QtSvg import QSvgGenerator
 
     source = item.sceneBoundingRect()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if caption is not None:
+        from gui import figure
+
+        figure.write_svg(item, buffer, caption, theme)
+        return _svg_checked(buffer)
     generator = QSvgGenerator()
-    generator.setFileName(filename)
+    generator.setOutputDevice(buffer)
     generator.setSize(QSize(int(source.width()), int(source.height())))
     generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
     generator.setTitle("Optiscope")
@@ -112,6 +135,15 @@ def _render_svg(item, filename: str) -> None:
         item.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
     finally:
         painter.end()
+    return _svg_checked(buffer)
+
+
+def _svg_checked(buffer: QBuffer) -> bytes:
+    data = bytes(buffer.data())
+    buffer.close()
+    if b"<svg" not in data[:4096]:
+        raise ExportError("the SVG picture could not be drawn")
+    return data
 
 
 def image_to_array(image: QImage) -> np.ndarray:
@@ -151,22 +183,74 @@ def save_animation(frames: Iterable[QImage], count: int, path: str | Path, fps: 
     options = ({"duration": 1000.0 / fps, "loop": 0} if gif else
                {"fps": fps, "codec": "libx264", "quality": 7, "macro_block_size": 2,
                 "ffmpeg_log_level": "error"})
-    try:
-        with atomic.replacing(target, suffix=target.suffix) as temporary:
-            writer = imageio.get_writer(temporary, format="GIF" if gif else "FFMPEG",
-                                        mode="I", **options)
-            try:
-                for done, frame in enumerate(frames, 1):
-                    writer.append_data(image_to_array(_even(frame, *MAX_MOVIE_SIZE)))
-                    if progress is not None and progress(done, count) is False:
-                        raise ExportCancelled("cancelled")
-                    if done >= count:
-                        break
-            finally:
-                writer.close()
-    except OSError as error:
-        raise ExportError(f"{target}: {error.strerror or error}") from None
+
+    def draw(writer) -> None:
+        try:
+            for done, frame in enumerate(frames, 1):
+                _written(target, writer.append_data,
+                         image_to_array(_even(frame, *MAX_MOVIE_SIZE)))
+                if progress is not None and progress(done, count) is False:
+                    raise ExportCancelled("cancelled")
+                if done >= count:
+                    break
+        finally:
+            _written(target, writer.close)
+
+    if gif:  # encoded in memory (its frames are kept there anyway), written checked
+        buffer = io.BytesIO()
+        draw(imageio.get_writer(buffer, format="GIF", mode="I", **options))
+        data = buffer.getvalue()
+        if not (data.startswith(b"GIF8") and data.endswith(b"\x3b")):
+            raise ExportError(f"cannot write {str(target)!r}: the GIF encoder failed")
+        _write(target, data)
+        return target
+    # ffmpeg writes its file itself and says little when it fails (a broken pipe): it writes
+    # to the system's temporary folder, and the finished video is then written to the target
+    # as checked bytes like every other export.
+    with tempfile.TemporaryDirectory(prefix="optiscope-video-") as folder:
+        temporary = Path(folder) / ("video" + target.suffix)
+        try:
+            draw(imageio.get_writer(str(temporary), format="FFMPEG", mode="I", **options))
+            _check_animation(temporary, target)
+            data = temporary.read_bytes()
+        except (OSError, ExportError) as error:
+            raise ExportError(f"cannot write {str(target)!r}: {_ffmpeg_reason(error, target)}"
+                              ) from None
+    _write(target, data)
     return target
+
+
+def _ffmpeg_reason(error: Exception, target: Path) -> str:
+    import shutil
+
+    reason = str(error).removeprefix(f"cannot write {str(target)!r}: ").strip().splitlines()
+    text = reason[0] if reason else type(error).__name__
+    try:
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+    except OSError:
+        return text
+    return f"No space left on device ({free:,} bytes free)" if free < 1_000_000 else text
+
+
+def _written(target: Path, write: Callable, *args) -> None:
+    """``write(*args)`` for imageio, whose ffmpeg writer reports a full disk or a broken
+    pipe as RuntimeError: an :class:`ExportError` naming the file."""
+    try:
+        write(*args)
+    except RuntimeError as error:
+        raise ExportError(f"cannot write {str(target)!r}: "
+                          f"{' '.join(str(error).split())[:200]}") from None
+
+
+def _check_animation(temporary: Path, target: Path) -> None:
+    """The written MP4 is whole (it has its header and more): a short write on a full disk
+    fails here, before the rename."""
+    with open(temporary, "rb") as stream:
+        head = stream.read(12)
+        size = os.fstat(stream.fileno()).st_size
+    if not (size > 32 and head[4:8] == b"ftyp"):
+        raise ExportError(f"cannot write {str(target)!r}: the file came out incomplete "
+                          f"({size:,} bytes; is the disk full?)")
 
 
 def _check_ffmpeg(target: Path) -> None:

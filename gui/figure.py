@@ -164,15 +164,19 @@ def render_item(item, width: int, height: int | None = None) -> QImage:
     return exporter.export(toBytes=True)
 
 
-def write_svg(item, filename: str, caption: Caption, theme: Theme = LIGHT) -> None:
-    """``item``'s scene as SVG (vectors) with the caption and legend bands, also vectors."""
+def write_svg(item, output, caption: Caption, theme: Theme = LIGHT) -> None:
+    """``item``'s scene as SVG (vectors) with the caption and legend bands, also vectors,
+    to ``output``: a file name or an open ``QIODevice`` (a buffer)."""
     from PySide6.QtSvg import QSvgGenerator
 
     source = item.sceneBoundingRect()
     width, height = source.width(), source.height()
     top, bottom = band_heights(caption, width)
     generator = QSvgGenerator()
-    generator.setFileName(filename)
+    if isinstance(output, str):
+        generator.setFileName(output)
+    else:
+        generator.setOutputDevice(output)
     generator.setSize(QSize(round(width), round(top + height + bottom)))
     generator.setViewBox(QRectF(0, 0, width, top + height + bottom))
     generator.setTitle(caption.title or "Optiscope")

@@ -12,11 +12,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.cli.main import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
+from engine.cli.main import (
+    UsageError,
+    load_optimizer,
+    load_surface,
+    option,
+    parse_assignments,
+    parse_start,
+)
+from engine.cli.progress import Progress
 from engine.files import atomic
+from engine.landscape import limits
 
 DEFAULT_OPTIMIZERS = "sgd,momentum,rmsprop,adam"
-MAX_STEPS = 100_000
+MAX_STEPS = limits.STEPS.high
 
 
 def add_render_command(commands: Any) -> None:
@@ -37,7 +46,8 @@ def add_render_command(commands: Any) -> None:
                         help=f"optimizers with Keras defaults (default {DEFAULT_OPTIMIZERS})")
     render.add_argument("--start", metavar="X,Y", help="start; write --start=-1.5,2")
     render.add_argument("--steps", type=int, default=None,
-                        help="steps to draw (default 500, or the scenario's)")
+                        help=f"steps to draw, {limits.STEPS.range_text()} (default "
+                        f"{limits.RUN_STEPS.default}, or the scenario's)")
     render.add_argument("--out", required=True, help="output PNG file")
     render.add_argument("--size", default="1200x800", metavar="WxH", help="image size in pixels")
     render.add_argument("--view", choices=("2d", "3d"), default="2d")
@@ -80,6 +90,8 @@ def _scenario_race(args: argparse.Namespace):
         ids = [i.strip() for i in (args.optimizers or DEFAULT_OPTIMIZERS).split(",") if i.strip()]
         if not ids:
             raise UsageError("--optimizers: name at least one optimizer id")
+        if len(ids) > limits.MAX_RACERS:  # as many as the race tab takes
+            raise UsageError(f"--optimizers: at most {limits.MAX_RACERS} racers, got {len(ids)}")
         for optimizer_id in ids:
             load_optimizer(optimizer_id, {}, id_option="--optimizers")
         racers = [Racer(f"{i}-{n}", i) for n, i in enumerate(ids, 1)]
@@ -91,16 +103,15 @@ def _scenario_race(args: argparse.Namespace):
         start = loaded.start
     else:
         start = surface.start
-    steps = args.steps if args.steps is not None else (loaded.steps if loaded else 500)
+    steps = args.steps if args.steps is not None else (
+        loaded.steps if loaded else limits.RUN_STEPS.default)
     title = loaded.title if loaded is not None else ""
     return surface, racers, start, steps, title
 
 
 def command_render(args: argparse.Namespace, out: Any) -> None:
     surface, racers, start, steps, title = _scenario_race(args)
-    args.steps = steps
-    if not 0 <= args.steps <= MAX_STEPS:
-        raise UsageError(f"--steps: must be between 0 and {MAX_STEPS}, got {args.steps}")
+    args.steps = option(limits.STEPS, steps)
     size = parse_size(args.size)
     target = Path(args.out)
     if target.suffix.lower() != ".png":
@@ -136,7 +147,10 @@ def _render(surface, racers, start, steps, size, view_kind, theme_name, title=""
         styles[racer.key] = style_for(racer.optimizer_id, styles.values())
         race.set_racer(racer)
     colors = {key: style.color for key, style in styles.items()}
-    race.ensure(steps)
+    progress = Progress(f"race of {len(racers)} optimizer(s), {steps} steps")
+    while not race.complete and race.compute_ahead(2000) is False:
+        progress(min(t.computed for t in race.tracks.values()) / max(steps, 1))
+    progress.finish()
     final_height = size[1]
     labels = race.labels()
     entries = []

@@ -103,8 +103,9 @@ def test_correctness_with_golden(name):
         # directly to reproduce the golden numbers exactly as Keras computes them.
         from engine.optimizers import rules as update_rules
 
-        rule = update_rules.adam(learning_rate=1.0, epsilon=2.0, weight_decay=0.5,
-                                 clipnorm=None, clipvalue=None, global_clipnorm=None)
+        keras_defaults = optimizers.spec("adamw").defaults()  # beta_1, beta_2, amsgrad
+        rule = update_rules.adam(**{**keras_defaults, "learning_rate": 1.0, "epsilon": 2.0,
+                                    "weight_decay": 0.5})
         init, update = rule.init, rule.update
     else:
         opt = optimizers.get(optimizer_id, **kwargs)

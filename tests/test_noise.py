@@ -159,22 +159,30 @@ def test_records_and_criteria_use_the_true_gradient():
     np.testing.assert_allclose(result.losses, ROSENBROCK.value(result.paths), rtol=1e-12)
 
 
+def _huge(scale):
+    """Noise beyond the app's limit (100), to test that the runner survives any gradient."""
+    noise = GradientNoise(1.0)
+    object.__setattr__(noise, "scale", scale)
+    return noise
+
+
 def test_huge_noise_diverges_cleanly():
     # pytest turns warnings into errors: none may escape, and no NaN or infinity comes out.
     opt = optimizers.get("adam", learning_rate=0.1)
     starts = np.random.default_rng(3).uniform(-2, 2, size=(20, 2))
     for scale in (1e300, 1e30):
-        result = _noisy(ROSENBROCK, optimizers.get("sgd"), starts, 50, GradientNoise(scale))
+        result = _noisy(ROSENBROCK, optimizers.get("sgd"), starts, 50, _huge(scale))
         assert np.all(result.status == DIVERGED)
         for array in (result.paths, result.losses, result.grad_norms, result.final_point,
                       result.final_loss):
             assert np.all(np.isfinite(array))
-    adam = _noisy(ROSENBROCK, opt, starts, 50, GradientNoise(1e300))  # Adam's steps stay lr-sized
+    adam = _noisy(ROSENBROCK, opt, starts, 50, _huge(1e300))  # Adam's steps stay lr-sized
     assert np.all(np.isfinite(adam.paths))
 
 
 @pytest.mark.parametrize("kwargs", [
     {"scale": -0.1}, {"scale": float("nan")}, {"scale": float("inf")}, {"scale": "1"},
+    {"scale": 100.5},
     {"scale": True}, {"scale": 1.0, "seed": -1}, {"scale": 1.0, "seed": 1.5},
     {"scale": 1.0, "seed": 2**64}, {"scale": 1.0, "seed": False},
 ])

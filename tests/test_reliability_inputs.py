@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox
+from PySide6.QtWidgets import QCheckBox
 
 from engine import optimizers
 from tests import procs
@@ -45,10 +45,12 @@ def test_no_spin_box_value_or_pasted_text_makes_an_invalid_optimizer(tab, optimi
     tab._racer_added(optimizer_id)
     key = list(tab.race.tracks)[-1]
     panel.select(key)
+    from gui.widgets.param_edit import ParamEdit
+
     spec = optimizers.spec(optimizer_id)
-    for name, editor in list(panel._editors.items()):
-        if not isinstance(editor, QDoubleSpinBox):
-            continue
+    edits = [(name, e) for name, e in panel._editors.items() if isinstance(e, ParamEdit)]
+    assert edits, "every optimizer has a number box (learning_rate at least)"
+    for name, editor in edits:
         h = spec.param(name)
         # Beyond both ends, at the ends (beta_1 = 1, epsilon = 0, learning_rate = 0) ...
         for value in (-1e12, -1.0, 0.0, h.low or 0.0, h.high if h.high is not None else 1e12,
@@ -56,14 +58,20 @@ def test_no_spin_box_value_or_pasted_text_makes_an_invalid_optimizer(tab, optimi
             editor.setValue(value)
             _valid(tab.race.tracks[key].racer)
         # ... and hostile text typed or pasted into the box: refused, the value kept.
-        shown = editor.value()
         for text in HOSTILE_TEXT:
+            shown = editor.value()
             editor.lineEdit().setText(text)
             editor.interpretText()
             editor.editingFinished.emit()
             assert math.isfinite(editor.value())
             _valid(tab.race.tracks[key].racer)
-        assert editor.value() == shown
+            try:
+                accepted = h.validate(text)  # "1e-999" is 0, which momentum may be
+            except ValueError:
+                assert editor.value() == shown  # refused: the exact value is kept
+                assert name in panel.error.text() and not panel.error.isHidden()
+            else:
+                assert editor.value() == accepted
     tab.seek(50)  # the race still runs, finite
     points = tab.race.tracks[key].points(50)
     assert all(math.isfinite(v) for v in points.ravel())
@@ -93,14 +101,18 @@ def test_noise_start_and_training_boxes_stay_in_range(qtbot, tab):
 
     panel = tab.racer_panel
     panel.select(next(iter(tab.race.tracks)))
-    for value in (-5.0, 1e12):
+    for value in (-5.0, 1e12, "nan"):
         panel.noise_scale.setValue(value)
         noise = next(iter(tab.race.tracks.values())).racer.noise
         assert noise is None or 0 < noise.scale <= 100
-    for text in HOSTILE_TEXT:
+    for value in (-1, 2**64, "3.5"):
+        panel.noise_seed.setValue(value)
+        assert panel.noise_seed.value() == 0
+    for text in (*HOSTILE_TEXT, "2.5"):
         tab.start_x.lineEdit().setText(text)
-        tab.start_x.interpretText()
+        tab.start_x.editingFinished.emit()
         assert all(math.isfinite(v) for v in tab.race.start)
+    assert tab.race.start[0] == 2.5  # the one good value was taken
     training = TrainingTab()
     qtbot.addWidget(training)
     for spin, value in ((training.epochs, 0), (training.batch_size, -3),

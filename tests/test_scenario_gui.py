@@ -20,13 +20,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
     from gui.main_window import MainWindow
+    from gui.widgets import messages
 
     warnings = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda _parent, title, text: warnings.append(text)))
+    monkeypatch.setattr(messages, "warn", lambda _parent, title, text: warnings.append(text))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     main = MainWindow(settings=settings)
     main.warnings = warnings
@@ -127,10 +125,11 @@ def test_dropping_a_scenario_file_on_the_window_opens_it(window):
     assert window.landscape.banner.title.text() == scenario.load(path).title
 
 
-def test_recent_files_menu_lists_and_reopens(window, tmp_path):
+def test_recent_files_menu_lists_and_reopens(qtbot, window, tmp_path):
     paths = []
     for name in ("a.json", "b.json"):
         paths.append(window.scenarios.save_to(tmp_path / name))
+    qtbot.wait(10)  # the menu is refreshed once the action that saved has returned
     actions = window.scenarios.recent_menu.actions()
     assert [a.text() for a in actions] == ["b.json", "a.json"]
     window.landscape.surface_combo.setCurrentIndex(

@@ -106,13 +106,19 @@ def test_the_schedule_editor_builds_their_fields_and_round_trips(qtbot, schedule
     emitted = []
     editor.schedule_changed.connect(emitted.append)
     for name, value in schedule.config().items():
-        editor._editors[name].setText(str(value).lower())
-        editor._editors[name].editingFinished.emit()
+        field = editor._editors[name]
+        if isinstance(value, bool):
+            field.setChecked(value)
+        else:  # as a user types it
+            field.lineEdit().setText(str(value))
+            field.editingFinished.emit()
     assert emitted[-1] == schedule and editor.schedule == schedule
     editor.set_state(schedule, 0.01, 300)  # shown again from the racer: the same values
-    assert {n: e.text() for n, e in editor._editors.items()} == {
-        n: (str(v).lower() if isinstance(v, bool) else f"{v:g}")
-        for n, v in schedule.config().items()}
+
+    def shown(field):
+        return field.isChecked() if hasattr(field, "isChecked") else field.value()
+
+    assert {n: shown(e) for n, e in editor._editors.items()} == schedule.config()
     _x, y = editor.curve.getData()
     np.testing.assert_array_equal(y, values(schedule, 300))
 

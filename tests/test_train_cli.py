@@ -62,12 +62,12 @@ _CASES = [
     (["--set", "adam.lr=0.1"], "--set adam.lr: is not a hyperparameter of adam"),
     (["--set", "learning_rate=0.1"], "--set: expected ID.NAME=VALUE"),
     (["--optimizers", "sgd", "--set", "adam.learning_rate=0.1"], "--set adam.learning_rate:"),
-    (["--epochs", "0"], "--epochs: must be between 1 and 1000, got 0"),
+    (["--epochs", "0"], "--epochs: must be in [1, 1000], got 0"),
     (["--epochs", "x"], "--epochs: invalid int value"),
-    (["--batch-size", "0"], "--batch-size: must be between 1 and 8192"),
+    (["--batch-size", "0"], "--batch-size: must be in [1, 8192]"),
     (["--validation-split", "1"], "--validation-split: must be in [0, 1)"),
-    (["--limit", "5"], "--limit: must be at least 10"),
-    (["--seed=-1"], "--seed: must be between 0"),
+    (["--limit", "5"], "--limit: must be in [10, 120000]"),
+    (["--seed=-1"], "--seed: must be in [0, 4294967295]"),
     (["--dataset", "{corrupt}"], "--dataset: {corrupt}: corrupt or truncated"),
     (["--dataset", "{missing}"], "--dataset: {missing}: no such file"),
     (["--json", "{nofolder}"], "--json: no such folder"),
@@ -107,7 +107,7 @@ def test_bad_arguments_exit_2_with_one_line_before_tensorflow_is_imported(tmp_pa
 def test_a_refusal_through_the_real_entry_point():
     done = _main("train", "--epochs", "0", timeout=60)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == "optiscope: error: --epochs: must be between 1 and 1000, got 0\n"
+    assert done.stderr == "optiscope: error: --epochs: must be in [1, 1000], got 0\n"
 
 
 def test_settings_are_parsed_per_optimizer():

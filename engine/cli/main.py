@@ -1,8 +1,11 @@
 """Headless command-line commands: catalogs and trajectories, without Qt or TensorFlow.
 
 Every refusal raises :class:`UsageError` with one line that names the field; ``main.py``
-prints it on stderr and exits with status 2. Output JSON is strict (no NaN/Infinity) and
-floats are printed with ``repr`` precision, so they round-trip exactly.
+prints it on stderr and exits with status 2 (so does any value the engine refuses, a
+:class:`engine.params.ParamError`). Ctrl+C stops a command with status 130. Output JSON is
+strict (no NaN/Infinity) and floats are printed with ``repr`` precision, so they round-trip
+exactly. Limits and defaults come from the parameter descriptions
+(:mod:`engine.landscape.limits`).
 """
 
 from __future__ import annotations
@@ -19,15 +22,26 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
-from engine.landscape import simulate, status, surfaces
+from engine.cli.progress import Progress
+from engine.landscape import limits, simulate, status, surfaces
 from engine.landscape.expressions import ExpressionError
-from engine.params import HyperParamError
+from engine.params import HyperParamError, Param, ParamError
 
-MAX_TRAJECTORY_STEPS = 1_000_000
+MAX_TRAJECTORY_STEPS = limits.RUN_STEPS.high
+PROGRESS_CHUNK = 2000  #: steps computed between progress reports
 
 
 class UsageError(Exception):
     """Bad input from the command line: one line, exit status 2."""
+
+
+def option(param: Param, value: Any, name: str | None = None) -> Any:
+    """``value`` checked by ``param``; a refusal names the option (``--batch-size``)."""
+    flag = name or "--" + param.name.replace("_", "-")
+    try:
+        return param.validate(value, flag)
+    except ParamError as error:
+        raise UsageError(str(error)) from None
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -113,11 +127,7 @@ def surfaces_json() -> list[dict[str, Any]]:
             "start": list(surface.start),
             "lesson": surface.lesson,
             "log_scale": surface.log_scale,
-            "parameters": [
-                {"name": p.name, "default": p.default, "min": p.min, "max": p.max,
-                 "description": p.description}
-                for p in surfaces.PARAMETERS.get(surface.id, ())
-            ],
+            "parameters": [p.to_json() for p in surfaces.PARAMETERS.get(surface.id, ())],
         })
     return rows
 
@@ -144,10 +154,16 @@ def command_optimizers(args: argparse.Namespace, out: io.TextIOBase) -> None:
 
 def trajectory_data(
     surface: surfaces.Surface, optimizer: optimizers.Optimizer, start: tuple[float, float],
-    steps: int,
+    steps: int, progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
-    """Run one trajectory and return it as strict-JSON-ready data."""
-    result = simulate.run(surface, optimizer, np.array([start]), steps, keep_path=True)
+    """Run one trajectory and return it as strict-JSON-ready data (``progress`` is called
+    with the fraction done between chunks of steps)."""
+    stepper = simulate.Stepper(surface, optimizer, np.array([start]), steps, keep_path=True)
+    while not stepper.complete and stepper.advance(PROGRESS_CHUNK):
+        if progress is not None:
+            progress(stepper.step / max(steps, 1))
+    stepper.advance()  # paths that stopped early: the rest of the budget in one call
+    result = stepper.result()
     outcome = result.status_name(0)
     stop = int(result.stop_step[0]) if outcome != "not_converged" else None
     minimum_index = int(result.minimum_index[0])
@@ -178,13 +194,14 @@ def command_trajectory(args: argparse.Namespace, out: io.TextIOBase) -> None:
     surface = load_surface(args.surface, parse_assignments(args.param, "--param"))
     optimizer = load_optimizer(args.optimizer, parse_assignments(args.set, "--set"))
     start = parse_start(args.start) if args.start is not None else surface.start
-    if not 0 <= args.steps <= MAX_TRAJECTORY_STEPS:
-        raise UsageError(f"--steps: must be between 0 and {MAX_TRAJECTORY_STEPS}, got {args.steps}")
+    steps = option(limits.RUN_STEPS, args.steps)
     with np.errstate(all="ignore"):
         start_value = float(surface.value(np.array(start)))
     if not math.isfinite(start_value):
         raise UsageError(f"--start: the surface is not defined at ({start[0]:g}, {start[1]:g})")
-    data = trajectory_data(surface, optimizer, start, args.steps)
+    progress = Progress(f"trajectory of {steps} steps")
+    data = trajectory_data(surface, optimizer, start, steps, progress)
+    progress.finish()
     if args.json:
         out.write(json.dumps(data, allow_nan=False) + "\n")
     elif args.csv:
@@ -245,7 +262,9 @@ def build_parser(extensions: Sequence[Callable[[Any], None]] = ()) -> ArgumentPa
     trajectory.add_argument("--start", metavar="X,Y",
                             help="start point; write --start=-1.5,2 for negative numbers "
                             "(default: the surface's start)")
-    trajectory.add_argument("--steps", type=int, default=500, help="step budget (default 500)")
+    steps = limits.RUN_STEPS
+    trajectory.add_argument("--steps", type=int, default=steps.default,
+                            help=f"step budget, {steps.range_text()} (default {steps.default})")
     formats = trajectory.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true", help="print the path as JSON")
     formats.add_argument("--csv", action="store_true", help="print the path as CSV")
@@ -256,14 +275,22 @@ def build_parser(extensions: Sequence[Callable[[Any], None]] = ()) -> ArgumentPa
 
 
 def run_parsed(args: argparse.Namespace, out: io.TextIOBase | None = None) -> int:
-    """Run the handler of parsed ``args``; return the exit status: 2 for bad input, else what
-    the handler returns (``None`` is 0)."""
+    """Run the handler of parsed ``args``; return the exit status: 2 for bad input (a
+    :class:`UsageError`, or any value the engine refuses), 130 after Ctrl+C, else what the
+    handler returns (``None`` is 0)."""
     try:
         status = args.handler(args, out or sys.stdout)
-    except UsageError as error:
-        sys.stderr.write(f"optiscope: error: {error}\n")
+    except (UsageError, ParamError) as error:
+        sys.stderr.write(f"optiscope: error: {_one_line(error)}\n")
         return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("\noptiscope: stopped by Ctrl+C\n")
+        return 130
     return int(status or 0)
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 def run_command(argv: Sequence[str], out: io.TextIOBase | None = None) -> int:

@@ -21,13 +21,23 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
-from engine.cli.main import UsageError, load_optimizer, load_surface, parse_assignments, parse_start
+from engine.cli.main import (
+    UsageError,
+    load_optimizer,
+    load_surface,
+    parse_assignments,
+    parse_start,
+)
+from engine.cli.main import (
+    option as checked_option,
+)
+from engine.cli.progress import Progress
 from engine.cli.train import parse_settings
 from engine.files import atomic
-from engine.landscape import maps, simulate, status
+from engine.landscape import limits, maps, simulate, status
 from engine.params import HyperParamError
 
-MAX_MAP_STEPS = 100_000
+MAX_MAP_STEPS = limits.RUN_STEPS.high
 DEFAULT_SWEEP = "sgd,momentum,adam"
 SUFFIXES = (".npz", ".png")
 
@@ -44,9 +54,10 @@ def add_maps_commands(commands: Any, png_writer: PngWriter | None = None) -> Non
     mapping.add_argument("--optimizer", required=True, help="optimizer id (see 'optimizers')")
     mapping.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                          help="Keras argument shared by every cell (repeatable)")
-    mapping.add_argument("--grid", type=int, default=128,
-                         help="cells per axis, 2 to 1024 (default 128)")
-    mapping.add_argument("--steps", type=int, default=500, help="step budget (default 500)")
+    mapping.add_argument("--grid", type=int, default=limits.GRID.default,
+                         help=f"cells per axis, {limits.GRID.range_text()} "
+                         f"(default {limits.GRID.default})")
+    _steps_option(mapping)
     mapping.add_argument("--domain", metavar="X0,X1,Y0,Y1",
                          help="start map: the region of starts (default: the surface's view)")
     mapping.add_argument("--over", metavar="NAME,NAME",
@@ -73,7 +84,7 @@ def add_maps_commands(commands: Any, png_writer: PngWriter | None = None) -> Non
                        help="another Keras argument of one optimizer, e.g. momentum.momentum=0.5")
     sweep.add_argument("--start", metavar="X,Y", help="start point; write --start=-1.5,2 for "
                        "negative numbers (default: the surface's)")
-    sweep.add_argument("--steps", type=int, default=500, help="step budget (default 500)")
+    _steps_option(sweep)
     sweep.add_argument("--range", default="1e-4:10:41", metavar="LOW:HIGH[:COUNT]",
                        help="log-spaced learning rates (default 1e-4:10:41)")
     formats = sweep.add_mutually_exclusive_group()
@@ -89,10 +100,14 @@ def _surface_options(parser: argparse.ArgumentParser) -> None:
                         help="surface parameter, e.g. condition_number=100 (repeatable)")
 
 
+def _steps_option(parser: argparse.ArgumentParser) -> None:
+    steps = limits.RUN_STEPS
+    parser.add_argument("--steps", type=int, default=steps.default,
+                        help=f"step budget, {steps.range_text()} (default {steps.default})")
+
+
 def _steps(steps: int) -> int:
-    if not 1 <= steps <= MAX_MAP_STEPS:
-        raise UsageError(f"--steps: must be between 1 and {MAX_MAP_STEPS}, got {steps}")
-    return steps
+    return checked_option(limits.RUN_STEPS, steps)
 
 
 def _start(args: argparse.Namespace, surface: Any) -> tuple[float, float]:
@@ -234,9 +249,9 @@ def command_map(args: argparse.Namespace, out: Any) -> None:
     """``map``: a start map, or with ``--over`` a hyperparameter map, written to ``--out``."""
     surface = load_surface(args.surface, parse_assignments(args.param, "--param"))
     settings = parse_assignments(args.set, "--set")
-    if not 2 <= args.grid <= maps.MAX_GRID:
-        raise UsageError(f"--grid: must be between 2 and {maps.MAX_GRID}, got {args.grid}")
+    checked_option(limits.GRID, args.grid)
     steps, target = _steps(args.steps), out_target(args.out, args.png_writer)
+    progress = Progress(f"{args.grid}×{args.grid} map, {steps} steps")
     if args.over is None:
         for option, value in (("--x-range", args.x_range), ("--y-range", args.y_range),
                               ("--start", args.start)):
@@ -244,7 +259,8 @@ def command_map(args: argparse.Namespace, out: Any) -> None:
                 raise UsageError(f"{option}: only for hyperparameter maps (--over)")
         optimizer = load_optimizer(args.optimizer, settings)
         domain = _domain(args.domain) if args.domain is not None else None
-        result = maps.start_map(surface, optimizer, grid=args.grid, steps=steps, domain=domain)
+        result = maps.start_map(surface, optimizer, grid=args.grid, steps=steps, domain=domain,
+                                progress=progress)
     else:
         if args.domain is not None:
             raise UsageError("--domain: only for start maps (without --over)")
@@ -253,9 +269,10 @@ def command_map(args: argparse.Namespace, out: Any) -> None:
         start = _start(args, surface)
         try:
             result = maps.hyper_map(surface, spec.id, x, y, start, steps=steps,
-                                    base_settings=settings)
+                                    base_settings=settings, progress=progress)
         except HyperParamError as error:  # e.g. two clipping options at once
             raise UsageError(f"--over {error}") from None
+    progress.finish()
     meta = map_meta(result, surface)
     try:
         if target.suffix.lower() == ".png":
@@ -309,7 +326,8 @@ def command_sweep(args: argparse.Namespace, out: Any) -> None:
     if args.range.count(":") > 2:
         raise UsageError(f"--range: expected LOW:HIGH[:COUNT] (always log-spaced), "
                          f"got {args.range!r}")
-    low, high, count, _ = parse_range(args.range, "--range", 41, True)
+    low, high, count, _ = parse_range(args.range, "--range", limits.SWEEP_RATES.default, True)
+    checked_option(limits.SWEEP_RATES, count, "--range COUNT")
     try:
         rates = maps.Axis("learning_rate", low, high, count, log=True).values()
         for optimizer_id in ids:
@@ -317,8 +335,10 @@ def command_sweep(args: argparse.Namespace, out: Any) -> None:
     except (ValueError, HyperParamError) as error:
         raise UsageError(f"--range: {error}") from None
     steps, start = _steps(args.steps), _start(args, surface)
+    progress = Progress(f"sweep of {len(ids)} optimizer(s) over {count} rates, {steps} steps")
     sweeps = maps.lr_sweep(surface, ids, start, steps=steps, low=low, high=high, count=count,
-                           base_settings=settings)
+                           base_settings=settings, progress=progress)
+    progress.finish()
     data = sweep_data(surface, sweeps, start, steps, configs)
     if args.json:
         out.write(json.dumps(data, allow_nan=False) + "\n")

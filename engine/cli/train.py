@@ -21,19 +21,22 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.main import UsageError, load_optimizer
+from engine.cli.progress import Progress
 from engine.files import atomic
 from engine.mnist import datasets
+from engine.mnist import settings as fields
 from engine.mnist.training import (
     HISTORY_KEYS,
-    ConfigError,
     EpochLog,
     NullReporter,
     RunResult,
     TrainConfig,
     TrainEntry,
+    fit_samples,
 )
+from engine.params import ParamError
 
-DEFAULT_OPTIMIZERS = "sgd,rmsprop,adam"
+DEFAULT_OPTIMIZERS = ",".join(fields.DEFAULT_OPTIMIZERS)
 _OPTIONS = {"epochs": "--epochs", "batch_size": "--batch-size", "seed": "--seed",
             "validation_split": "--validation-split", "limit": "--limit",
             "optimizers": "--optimizers", "dataset": "--dataset"}
@@ -51,16 +54,17 @@ def add_train_command(commands: Any) -> None:
     train.add_argument("--set", action="append", default=[], metavar="ID.NAME=VALUE",
                        help="Keras argument of one optimizer, e.g. adam.learning_rate=0.01 "
                        "(repeatable)")
-    train.add_argument("--epochs", type=int, default=5, help="epochs per optimizer (default 5)")
-    train.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
-    train.add_argument("--validation-split", type=float, default=0.2,
-                       help="fraction of the training data held out (default 0.2)")
-    train.add_argument("--dataset", default="auto", metavar="auto|bundled|PATH",
+    for param, kind in ((fields.EPOCHS, int), (fields.BATCH_SIZE, int),
+                        (fields.VALIDATION_SPLIT, float), (fields.SEED, int)):
+        train.add_argument("--" + param.name.replace("_", "-"), type=kind, default=param.default,
+                           help=f"{param.doc} {param.range_text().capitalize()} "
+                           f"(default {param.text(param.default)})")
+    train.add_argument("--dataset", default=fields.DATASET.default, metavar="auto|bundled|PATH",
                        help="auto: Keras's MNIST (cache, else a short download attempt), else "
                        "the bundled 5,000-digit subset; bundled; or a Keras mnist.npz file")
-    train.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
     train.add_argument("--limit", type=int, metavar="N",
-                       help="use only the first N training samples (quick runs)")
+                       help=f"use only the first N training samples (quick runs), "
+                       f"{fields.LIMIT.interval()}")
     train.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     train.set_defaults(handler=command_train)
 
@@ -98,9 +102,20 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
                          seed=args.seed, dataset=args.dataset, limit=args.limit)
     try:
         config.validate()
-    except ConfigError as error:
+    except ParamError as error:
         raise UsageError(f"{_OPTIONS.get(error.field, error.field)}: {error.message}") from None
     return config
+
+
+def check_data(config: TrainConfig, data: datasets.Dataset) -> None:
+    """The session fits the data: with its ``--limit`` and ``--validation-split``, both the
+    training and the validation part keep at least one sample (else :class:`UsageError`)."""
+    samples = data.info.n_train if config.limit is None else min(config.limit, data.info.n_train)
+    try:
+        fit_samples(samples, config.validation_split)
+    except ParamError as error:
+        raise UsageError(f"--validation-split: {error.message} ({data.info.name} has "
+                         f"{data.info.n_train:,} training samples)") from None
 
 
 def json_target(path: str) -> Path:
@@ -187,6 +202,18 @@ class _PrintReporter(NullReporter):
         self.epochs = config.epochs
         self.ids = [entry.optimizer_id for entry in config.optimizers]
         self.info: datasets.DatasetInfo | None = None
+        self.batches = 1
+        self.progress = Progress(f"training {len(self.ids)} optimizer(s)")
+
+    def run_started(self, index: int, optimizer_id: str, epochs: int,
+                    batches_per_epoch: int) -> None:
+        self.batches = max(1, batches_per_epoch)
+
+    def batch_finished(self, index: int, epoch: int, batch: int, accuracy: float,
+                       loss: float) -> None:
+        per_run = self.epochs * self.batches
+        self.progress((index * per_run + epoch * self.batches + batch + 1)
+                      / (len(self.ids) * per_run))
 
     def _write(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -253,10 +280,14 @@ def command_train(args: argparse.Namespace, out: Any) -> int:
 
     reporter = _PrintReporter(out, config)
     cancel = threading.Event()
+    if data is not None:
+        check_data(config, data)
     with _ctrl_c_cancels(cancel):
         if data is None:  # "auto": the Keras cache, a bounded download, or the bundled subset
             data = datasets.resolve("auto", cancel=cancel)
+            check_data(config, data)
         results = train(config, reporter=reporter, cancel=cancel, dataset=data)
+    reporter.progress.finish()
     out.write("\n" + results_table(results))
     if target is not None:
         try:

@@ -12,14 +12,29 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from engine.params import Param, ParamError, describe_value
 
-class ScenarioError(ValueError):
+
+class ScenarioError(ParamError):
     """A scenario was refused: ``field`` is the JSON path ("" for the file as a whole),
     ``source`` the file it came from (or None)."""
 
     def __init__(self, field: str, message: str, source: str | None = None):
-        super().__init__(": ".join(part for part in (source, field, message) if part))
+        ValueError.__init__(self, ": ".join(part for part in (source, field, message) if part))
         self.field, self.message, self.source = field, message, source
+
+    def renamed(self, field: str) -> ScenarioError:
+        return ScenarioError(field, self.message, self.source)
+
+
+def checked(param: Param, value: Any, path: str) -> Any:
+    """``param.check_json(value, path)``, refusing with a :class:`ScenarioError`."""
+    try:
+        return param.check_json(value, path)
+    except ScenarioError:
+        raise
+    except ParamError as error:
+        raise ScenarioError(error.field, error.message) from None
 
 
 class JsonObject(dict):
@@ -44,19 +59,7 @@ class NonFinite:
         self.text = text
 
 
-def describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, NonFinite):
-        return value.text
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+describe = describe_value
 
 
 def key(path: str, name: str) -> str:

@@ -18,7 +18,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -30,33 +30,29 @@ from engine import optimizers
 from engine.files import atomic
 from engine.files import json_fields as jf
 from engine.files.json_fields import ScenarioError
-from engine.landscape import measures, simulate, surfaces
+from engine.landscape import limits, measures, simulate, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
-from engine.mnist.training import (
-    MAX_BATCH_SIZE,
-    MAX_EPOCHS,
-    MAX_SEED,
-    MIN_LIMIT,
-    ConfigError,
-    TrainConfig,
-    TrainEntry,
-)
+from engine.mnist import settings as training_settings
+from engine.mnist.training import TrainConfig, TrainEntry
 from engine.optimizers import schedules
 from engine.optimizers.schedules import Schedule
-from engine.params import HyperParamError
+from engine.params import Param, ParamError
 
 __all__ = ["DEFAULT_VIEW", "SCHEMA_VERSION", "Scenario", "ScenarioError", "dumps", "load",
            "loads", "save", "to_dict"]
 
 SCHEMA_VERSION = 1
 MAX_BYTES = 1_000_000  #: larger files are refused before parsing
-MAX_STEPS = 100_000  #: the landscape tab's largest step budget
-MAX_RACERS = 20
-MAX_TITLE = 200
-MAX_EXPLANATION = 10_000
+MAX_STEPS = limits.MAX_STEPS  #: the landscape tab's largest step budget
+MAX_RACERS = limits.MAX_RACERS
+TITLE = Param("title", "text", "Untitled", high=200, doc="The lesson's title (the banner).")
+EXPLANATION = Param("explanation", "text", "", high=10_000,
+                    doc="A paragraph for students, shown on request.")
+MAX_TITLE = TITLE.high
+MAX_EXPLANATION = EXPLANATION.high
 DEFAULT_SURFACE = "ravine"  # the landscape tab's defaults
-DEFAULT_STEPS = 2000
+DEFAULT_STEPS = limits.STEPS.default
 DEFAULT_RACERS = ("sgd", "momentum", "rmsprop", "adam")
 TABS = ("landscape", "training")
 VIEW_MODES = ("2d", "3d")
@@ -168,12 +164,7 @@ def _surface(section: dict, path: str) -> surfaces.Surface:
         if name not in specs:
             valid = f"valid: {', '.join(specs)}" if specs else "it has none"
             raise ScenarioError(jf.key(where, name), f"{surface_id} has no such parameter ({valid})")
-        try:
-            values[name] = specs[name].validate(jf.number(raw, f"{where}.{name}"))
-        except ScenarioError:
-            raise
-        except ValueError as error:
-            raise ScenarioError(f"{where}.{name}", str(error).removeprefix(f"{name} ")) from None
+        values[name] = jf.checked(specs[name], raw, f"{where}.{name}")
     return surfaces.get(surface_id, **values)
 
 
@@ -186,27 +177,13 @@ def _optimizer(value: Any, path: str) -> optimizers.OptimizerSpec:
 
 def _settings(spec: optimizers.OptimizerSpec, value: Any, path: str) -> Mapping[str, Any]:
     settings = jf.obj(value, path, [h.name for h in spec.hyperparams])
-    for name, raw in settings.items():
-        kind = spec.param(name).kind
-        if kind == "bool":
-            jf.boolean(raw, f"{path}.{name}")
-        elif not (kind == "optional_float" and raw is None):
-            jf.number(raw, f"{path}.{name}")
+    checked = {name: jf.checked(spec.param(name), raw, f"{path}.{name}")
+               for name, raw in settings.items()}
     try:
-        config = spec.validate(**settings)
-    except HyperParamError as error:
+        config = spec.validate(**checked)
+    except ParamError as error:
         raise ScenarioError(f"{path}.{error.field}", error.message) from None
     return MappingProxyType({name: config[name] for name in settings})
-
-
-_SCHEDULE_READERS: dict[str, Callable[[Any, str], Any]] = {
-    "float": jf.number,
-    "int": jf.whole,
-    "bool": jf.boolean,
-    "optional_float": lambda v, p: None if v is None else jf.number(v, p),
-    "ints": lambda v, p: tuple(jf.whole(x, f"{p}[{i}]") for i, x in enumerate(jf.list_of(v, p))),
-    "floats": lambda v, p: tuple(jf.number(x, f"{p}[{i}]") for i, x in enumerate(jf.list_of(v, p))),
-}
 
 
 def _schedule(value: Any, path: str) -> Schedule | None:
@@ -216,11 +193,11 @@ def _schedule(value: Any, path: str) -> Schedule | None:
     schedule_id = jf.choice(section["id"], f"{path}.id", tuple(schedules.SCHEDULES))
     specs = schedules.SCHEDULES[schedule_id].params
     params = jf.obj(section.get("params", {}), f"{path}.params", [p.name for p in specs])
-    typed = {p.name: _SCHEDULE_READERS[p.kind](params[p.name], f"{path}.params.{p.name}")
+    typed = {p.name: jf.checked(p, params[p.name], f"{path}.params.{p.name}")
              for p in specs if p.name in params}
     try:
         return schedules.schedule_from(schedule_id, **typed)
-    except HyperParamError as error:
+    except ParamError as error:
         raise ScenarioError(f"{path}.params.{error.field}", error.message) from None
 
 
@@ -228,13 +205,15 @@ def _noise(value: Any, path: str) -> simulate.GradientNoise | None:
     if value is None:
         return None
     section = jf.obj(value, path, ("scale", "seed"), required=("scale",))
-    return simulate.GradientNoise(jf.number(section["scale"], f"{path}.scale", 0.0),
-                                  jf.whole(section.get("seed", 0), f"{path}.seed", 0, 2**64 - 1))
+    return simulate.GradientNoise(
+        jf.checked(limits.NOISE_SCALE, section["scale"], f"{path}.scale"),
+        jf.checked(limits.NOISE_SEED, section.get("seed", limits.NOISE_SEED.default),
+                   f"{path}.seed"))
 
 
 def _racers(value: Any, path: str, surface: surfaces.Surface) -> tuple[Racer, ...]:
     racers = []
-    for i, raw in enumerate(jf.list_of(value, path, 1, MAX_RACERS)):
+    for i, raw in enumerate(jf.list_of(value, path, limits.RACERS.low, limits.RACERS.high)):
         where = f"{path}[{i}]"
         section = jf.obj(raw, where, _RACER_KEYS, required=("optimizer",))
         spec = _optimizer(section["optimizer"], f"{where}.optimizer")
@@ -273,8 +252,9 @@ def _training(value: Any, path: str) -> TrainConfig:
     chosen = default.optimizers
     if "optimizers" in section:
         chosen = []
-        for i, raw in enumerate(jf.list_of(section["optimizers"], f"{path}.optimizers", 1,
-                                      MAX_RACERS)):
+        count = training_settings.OPTIMIZERS
+        for i, raw in enumerate(jf.list_of(section["optimizers"], f"{path}.optimizers",
+                                           count.low, count.high)):
             where = f"{path}.optimizers[{i}]"
             entry = jf.obj(raw, where, ("optimizer", "settings", "schedule"),
                             required=("optimizer",))
@@ -288,24 +268,15 @@ def _training(value: Any, path: str) -> TrainConfig:
             chosen.append(TrainEntry(spec.id, settings, rate))
     elif shared is not None:
         chosen = tuple(replace(entry, learning_rate=shared) for entry in chosen)
-    limit = section.get("limit")
+    fields = {param.name: jf.checked(param, section.get(param.name, getattr(default, param.name)),
+                                     f"{path}.{param.name}")
+              for param in (*training_settings.FIELDS, training_settings.DATASET)}
     config = TrainConfig(
-        optimizers=tuple(chosen),
-        epochs=jf.whole(section.get("epochs", default.epochs), f"{path}.epochs", 1,
-                      MAX_EPOCHS),
-        batch_size=jf.whole(section.get("batch_size", default.batch_size), f"{path}.batch_size",
-                          1, MAX_BATCH_SIZE),
-        validation_split=jf.number(section.get("validation_split", default.validation_split),
-                                 f"{path}.validation_split", 0.0, 1.0, high_open=True),
-        seed=jf.whole(section.get("seed", default.seed), f"{path}.seed", 0, MAX_SEED),
-        dataset=jf.text(section.get("dataset", default.dataset), f"{path}.dataset", 4096,
-                      empty_ok=False),
-        limit=None if limit is None else jf.whole(limit, f"{path}.limit", MIN_LIMIT),
-        lockstep=jf.boolean(section.get("lockstep", default.lockstep), f"{path}.lockstep"),
-    )
+        optimizers=tuple(chosen), **fields,
+        lockstep=jf.boolean(section.get("lockstep", default.lockstep), f"{path}.lockstep"))
     try:
         config.validate()
-    except ConfigError as error:
+    except ParamError as error:
         raise ScenarioError(f"{path}.{error.field}", error.message) from None
     return config
 
@@ -325,18 +296,8 @@ def _measure(value: Any, path: str, tab: str, surface: surfaces.Surface,
         raise ScenarioError(f"{path}.kind", f"{kind} measures the {wanted} tab, but tab is {tab!r}")
     spec: dict[str, Any] = {"kind": kind}
     for param in params:
-        where = f"{path}.{param.name}"
-        raw = value.get(param.name, param.default)
-        if raw is None and param.optional:
-            spec[param.name] = None
-        elif param.kind == "int":
-            spec[param.name] = jf.whole(raw, where, param.low, param.high)  # type: ignore[arg-type]
-        elif param.kind == "float":
-            spec[param.name] = jf.number(raw, where, param.low, param.high, param.low_open)
-        elif param.kind == "point":
-            spec[param.name] = jf.pair(raw, where)
-        else:
-            spec[param.name] = jf.text(raw, where, 100)
+        spec[param.name] = jf.checked(param, value.get(param.name, param.default),
+                                      f"{path}.{param.name}")
     if spec.get("baseline", 0) >= racers:
         raise ScenarioError(f"{path}.baseline", f"must name one of the {racers} racers "
                             f"(0 to {racers - 1}), got {spec['baseline']}")
@@ -371,13 +332,14 @@ def _scenario(data: Any) -> Scenario:
               else _default_racers())
     config = _training(data.get("training", {}), "training")
     return Scenario(
-        title=jf.text(data.get("title", "Untitled"), "title", MAX_TITLE),
-        explanation=jf.text(data.get("explanation", ""), "explanation", MAX_EXPLANATION),
+        title=jf.checked(TITLE, data.get("title", TITLE.default), "title"),
+        explanation=jf.checked(EXPLANATION, data.get("explanation", EXPLANATION.default),
+                               "explanation"),
         tab=tab,
         surface_id=surface.id,
         surface_params=dict(surface.params),
         start=None if start is None else _start(start, "landscape.start", surface),
-        steps=jf.whole(land.get("steps", DEFAULT_STEPS), "landscape.steps", 1, MAX_STEPS),
+        steps=jf.checked(limits.STEPS, land.get("steps", DEFAULT_STEPS), "landscape.steps"),
         racers=racers,
         view=_view(land.get("view", {}), "landscape.view"),
         training=config,

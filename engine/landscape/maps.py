@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
-from engine.landscape import simulate
+from engine.landscape import limits, simulate
 from engine.landscape.surfaces import Surface
 from engine.optimizers import rules as update_rules
 from engine.params import HyperParamError
 
-MAX_GRID = 1024
+MAX_GRID = limits.MAX_GRID
 CHUNK_CELLS = 8192  #: cells per simulate.run when ``chunk_rows`` is not given
-CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")
+CLIPS = optimizers.CLIPS
 CRITERION = ("among the learning rates that did not diverge, the lowest final loss after the "
              "same step budget; rates within 1e-12 (relative) of it tie, and when it converged "
              "every converged rate ties; ties go to the fewest steps to converge, then to the "
@@ -192,9 +192,6 @@ def batched_optimizer(optimizer_id: str, per_start: Mapping[str, Any],
             spec.param(name).validate(float(value))
     if len({len(v) for v in values}) > 1:
         raise ValueError("per_start: every hyperparameter needs the same number of values")
-    clips = [c for c in CLIPS if c in names or config.get(c)]
-    if len(clips) > 1:
-        raise HyperParamError(clips[1], f"only one of {', '.join(clips)} can be set (Keras)")
     if learning_rate_schedule is not None and "learning_rate" in names:
         raise HyperParamError("learning_rate", "is set by the schedule: it cannot vary by cell")
     columns = np.column_stack(values)
@@ -202,6 +199,7 @@ def batched_optimizer(optimizer_id: str, per_start: Mapping[str, Any],
     if learning_rate_schedule is not None:
         scalars["learning_rate"] = learning_rate_schedule
     config.update({name: column.copy() for name, column in zip(names, values, strict=True)})
+    optimizers.one_clip(config)  # a per-start column counts as set
     rule = _per_start_rule(spec.rule, scalars, names, columns)
     return optimizers.Optimizer(spec, MappingProxyType(config), rule)
 

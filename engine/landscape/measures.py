@@ -19,64 +19,43 @@ import numpy as np
 from engine import optimizers
 from engine.landscape import status
 from engine.landscape.race import Race, Racer, Track
-from engine.params import short_number
+from engine.params import REQUIRED, Param, short_number
 
-__all__ = ["KINDS", "LANDSCAPE_KINDS", "PARAMETERS", "TRAINING_KINDS", "MeasureParam",
+__all__ = ["KINDS", "LANDSCAPE_KINDS", "PARAMETERS", "REQUIRED", "TRAINING_KINDS",
            "MeasureRow", "Measurement", "measure", "measure_training", "with_defaults"]
-
-REQUIRED = object()  #: marks a parameter without a default
-
-
-@dataclass(frozen=True)
-class MeasureParam:
-    """One parameter of a measure kind.
-
-    ``kind`` is ``"int"``, ``"float"``, ``"point"`` (two finite numbers) or ``"text"``;
-    ``optional`` allows ``None``; ``low``/``high`` bound numbers (``low_open``: excluded).
-    """
-
-    name: str
-    kind: str
-    default: Any = REQUIRED
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    optional: bool = False
-    doc: str = ""
-
 
 LANDSCAPE_KINDS = ("steps_to_converge", "last_steps_spread", "steps_near_point",
                    "minimum_reached", "final_loss")
 TRAINING_KINDS = ("val_accuracy", "distance_from_start")
 KINDS = LANDSCAPE_KINDS + TRAINING_KINDS
 
-PARAMETERS: Mapping[str, tuple[MeasureParam, ...]] = {
+PARAMETERS: Mapping[str, tuple[Param, ...]] = {
     "steps_to_converge": (
-        MeasureParam("baseline", "int", 0, 0, None,
-                     doc="Index of the racer the headline compares the fastest one with."),
-        MeasureParam("radius", "float", None, 0.0, None, low_open=True, optional=True,
-                     doc="Count 'arrived' at the first step within this distance of `point` "
-                         "(none: the simulator's convergence test)."),
-        MeasureParam("point", "point", None, optional=True,
-                     doc="Target of `radius` (none: the surface's first known minimum)."),
+        Param("baseline", "int", 0, 0, None,
+              doc="Index of the racer the headline compares the fastest one with."),
+        Param("radius", "float", None, 0.0, None, low_open=True, optional=True,
+              doc="Count 'arrived' at the first step within this distance of `point` "
+                  "(none: the simulator's convergence test)."),
+        Param("point", "point", None, optional=True,
+              doc="Target of `radius` (none: the surface's first known minimum)."),
     ),
     "last_steps_spread": (
-        MeasureParam("window", "int", 50, 2, 10_000, doc="How many of the last steps."),
+        Param("window", "int", 50, 2, 10_000, doc="How many of the last steps."),
     ),
     "steps_near_point": (
-        MeasureParam("point", "point", doc="The point, e.g. a saddle."),
-        MeasureParam("radius", "float", 0.5, 0.0, None, low_open=True,
-                     doc="Distance that counts as near."),
-        MeasureParam("label", "text", "", doc="What the point is, e.g. 'the saddle point'."),
+        Param("point", "point", doc="The point, e.g. a saddle."),
+        Param("radius", "float", 0.5, 0.0, None, low_open=True,
+              doc="Distance that counts as near."),
+        Param("label", "text", "", high=100, doc="What the point is, e.g. 'the saddle point'."),
     ),
     "minimum_reached": (
-        MeasureParam("radius", "float", 0.1, 0.0, None, low_open=True,
-                     doc="Distance to a known minimum that counts as reached."),
+        Param("radius", "float", 0.1, 0.0, None, low_open=True,
+              doc="Distance to a known minimum that counts as reached."),
     ),
     "final_loss": (
-        MeasureParam("window", "int", 1, 1, 10_000,
-                     doc="Steps to look back (1: the loss at the step shown; more: the range "
-                         "of the loss over the last steps, which shows an oscillation)."),
+        Param("window", "int", 1, 1, 10_000,
+              doc="Steps to look back (1: the loss at the step shown; more: the range "
+                  "of the loss over the last steps, which shows an oscillation)."),
     ),
     "val_accuracy": (),
     "distance_from_start": (),

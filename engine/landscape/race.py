@@ -9,7 +9,8 @@ so playback can go on while the path is recomputed. NumPy only: no Qt here.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -251,6 +252,41 @@ class Race:
             stepper = track.stepper
             while stepper.step < min(step, self.budget) and not stepper.done:
                 stepper.advance(chunk)
+
+    def ensure_within(self, step: int, seconds: float, chunk: int = 16,
+                      clock: Callable[[], float] = time.monotonic) -> bool:
+        """Compute towards :meth:`ensure` ``(step)`` for at most about ``seconds``; True once
+        every racer has reached ``step`` (or stopped). A GUI calls it once per event-loop turn,
+        so its work per turn stays bounded however far ``step`` is."""
+        deadline = clock() + seconds
+        while True:
+            behind = [t.stepper for t in self.tracks.values()
+                      if t.stepper.step < min(step, self.budget) and not t.stepper.done]
+            if not behind:
+                return True
+            for stepper in behind:
+                if clock() >= deadline:
+                    return False
+                stepper.advance(chunk)
+
+    def compute_within(self, seconds: float, chunk: int = 16,
+                       clock: Callable[[], float] = time.monotonic) -> bool:
+        """Advance the racer furthest behind, a chunk at a time, for about ``seconds`` (at least
+        one chunk); True when every racer is complete. The GUI's idle slices call it, so a
+        slice costs the same with one racer or twenty."""
+        deadline = clock() + seconds
+        while True:
+            left = [t.stepper for t in self.tracks.values() if not t.stepper.done]
+            if not left:
+                return True
+            min(left, key=lambda stepper: stepper.step).advance(chunk)
+            if clock() >= deadline:
+                return self.complete
+
+    def computed_to(self) -> int:
+        """The step every racer has been computed to (the budget for one that stopped)."""
+        return min((self.budget if t.stepper.done else t.stepper.step
+                    for t in self.tracks.values()), default=self.budget)
 
     @property
     def complete(self) -> bool:

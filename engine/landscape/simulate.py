@@ -25,14 +25,16 @@ criterion above use the true gradient.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
+from engine.landscape import limits
 from engine.landscape import status as _status
 from engine.landscape.surfaces import Surface
 from engine.optimizers import Optimizer
+from engine.params import ParamError, describe_value
 
 NOT_CONVERGED, CONVERGED, DIVERGED, ESCAPED, UNDEFINED = (
     _status.NOT_CONVERGED, _status.CONVERGED, _status.DIVERGED, _status.ESCAPED,
@@ -59,11 +61,13 @@ class GradientNoise:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        scale, seed = self.scale, self.seed
-        if isinstance(scale, bool) or not isinstance(scale, Real) or not 0 <= scale < np.inf:
-            raise ValueError(f"noise scale: must be a finite number >= 0, got {scale!r}")
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed < 2**64:
-            raise ValueError(f"noise seed: must be a whole number >= 0, got {seed!r}")
+        """Check both against :data:`engine.landscape.limits.NOISE_SCALE`/``NOISE_SEED``
+        (:class:`engine.params.ParamError`, a ValueError, naming the field)."""
+        limits.NOISE_SCALE.check_json(self.scale, "noise scale")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, Integral):
+            raise ParamError("noise seed",
+                             f"must be a whole number, got {describe_value(self.seed)}")
+        limits.NOISE_SEED.check_json(self.seed, "noise seed")
 
     def draw(self, starts: Any, step: int) -> np.ndarray:
         """The noise ``(N, 2)`` that runs from ``starts`` ``(N, 2)`` add at 0-based ``step``."""

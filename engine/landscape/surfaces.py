@@ -16,18 +16,17 @@ double nearest to the true point, found by Newton's method in 60-digit decimal a
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from engine.landscape import expressions
+from engine.params import Param
 
 __all__ = [
     "PARAMETERS",
     "Minimum",
-    "ParamSpec",
     "Surface",
     "UnknownSurfaceError",
     "catalog",
@@ -50,46 +49,6 @@ class Minimum:
     point: tuple[float, float]
     value: float
     kind: str = "global"
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """A tunable surface parameter: its name, default and inclusive valid range."""
-
-    name: str
-    default: float
-    min: float
-    max: float
-    description: str
-
-    def validate(self, value: object) -> float:
-        """Return ``value`` as a float, or raise ``ValueError`` naming this parameter.
-
-        Parameters
-        ----------
-        value
-            A real number within ``[min, max]``.
-
-        Returns
-        -------
-        float
-            The checked value.
-
-        Raises
-        ------
-        ValueError
-            For a non-number, NaN, infinity or a value outside the range.
-        """
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"{self.name} must be a number, got {value!r}")
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError(f"{self.name} must be a finite number, got {number}")
-        if number < self.min:
-            raise ValueError(f"{self.name} must be >= {self.min:g}, got {number:g}")
-        if number > self.max:
-            raise ValueError(f"{self.name} must be <= {self.max:g}, got {number:g}")
-        return number
 
 
 @dataclass(frozen=True)
@@ -616,18 +575,18 @@ _BUILDERS: dict[str, Callable[..., Surface]] = {
     ),
 }
 
-PARAMETERS: dict[str, tuple[ParamSpec, ...]] = {
+PARAMETERS: dict[str, tuple[Param, ...]] = {
     "rosenbrock": (
-        ParamSpec("b", 100.0, 1.0, 1000.0, "steepness of the valley walls"),
+        Param("b", "float", 100.0, 1.0, 1000.0, scale="log", doc="steepness of the valley walls"),
     ),
     "rastrigin": (
-        ParamSpec("amplitude", 10.0, 0.0, 50.0, "height A of the ripples"),
+        Param("amplitude", "float", 10.0, 0.0, 50.0, doc="height A of the ripples"),
     ),
     "ravine": (
-        ParamSpec("condition_number", 50.0, 1.0, 1e4,
-                  "ratio of the largest to the smallest curvature"),
-        ParamSpec("angle", 0.0, -90.0, 90.0,
-                  "direction of the valley floor, in degrees from the x axis"),
+        Param("condition_number", "float", 50.0, 1.0, 1e4, scale="log",
+              doc="ratio of the largest to the smallest curvature"),
+        Param("angle", "float", 0.0, -90.0, 90.0,
+              doc="direction of the valley floor, in degrees from the x axis"),
     ),
 }
 
@@ -705,7 +664,8 @@ def get(surface_id: str, **params: float) -> Surface:
         if name not in names:
             valid = f"valid: {', '.join(names)}" if names else "it has none"
             raise ValueError(f"{name}: {surface_id} has no such parameter ({valid})")
-    values = {spec.name: spec.validate(params.get(spec.name, spec.default)) for spec in specs}
+    values = {spec.name: spec.check_json(params.get(spec.name, spec.default), spec.name)
+              for spec in specs}
     return _build(surface_id, values)
 
 

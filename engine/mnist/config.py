@@ -18,24 +18,22 @@ from typing import Any
 import numpy as np
 
 from engine import optimizers
+from engine.mnist import settings
 from engine.optimizers.schedules import Schedule
+from engine.params import ParamError, describe_value
 
-MAX_EPOCHS = 1000
-MAX_BATCH_SIZE = 8192
-MIN_LIMIT = 10
-MAX_SEED = 2**32 - 1
+# The limits live in engine.mnist.settings (one home); these names stay for callers.
+MAX_EPOCHS = settings.EPOCHS.high
+MAX_BATCH_SIZE = settings.BATCH_SIZE.high
+MIN_LIMIT = settings.MIN_SAMPLES
+MAX_SEED = settings.SEED.high
 
 #: A float (a constant rate), a Keras-exact schedule, or None for the registry's default rate.
 LearningRate = float | Schedule | None
 
 
-class ConfigError(ValueError):
-    """A :class:`TrainConfig` field was refused; ``field`` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+#: A :class:`TrainConfig` field was refused; ``field`` names it (the one refusal class).
+ConfigError = ParamError
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,7 @@ class TrainEntry:
 
 
 def _default_entries() -> tuple[TrainEntry, ...]:
-    return (TrainEntry("sgd"), TrainEntry("rmsprop"), TrainEntry("adam"))
+    return tuple(TrainEntry(optimizer_id) for optimizer_id in settings.DEFAULT_OPTIMIZERS)
 
 
 @dataclass(frozen=True)
@@ -110,28 +108,28 @@ class TrainConfig:
     by batch on the same batches (else one after another, each with ``keras.Model.fit``)."""
 
     optimizers: tuple[TrainEntry, ...] = field(default_factory=_default_entries)
-    epochs: int = 5
-    batch_size: int = 32
-    validation_split: float = 0.2
-    seed: int = 0
-    dataset: str = "auto"
-    limit: int | None = None
+    epochs: int = settings.EPOCHS.default
+    batch_size: int = settings.BATCH_SIZE.default
+    validation_split: float = settings.VALIDATION_SPLIT.default
+    seed: int = settings.SEED.default
+    dataset: str = settings.DATASET.default
+    limit: int | None = settings.LIMIT.default
     lockstep: bool = True
 
     def validate(self) -> None:
         """Check every field: :class:`ConfigError` names it; the registry's
         ``UnknownOptimizerError``/``HyperParamError`` (both ValueErrors) pass through."""
-        _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
-        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        for param in (settings.EPOCHS, settings.BATCH_SIZE, settings.SEED, settings.LIMIT):
+            _check_int(param, getattr(self, param.name))
         split = self.validation_split
-        if (isinstance(split, bool) or not isinstance(split, int | float | np.floating)
-                or not math.isfinite(split) or not 0 <= split < 1):
-            raise ConfigError("validation_split", f"must be in [0, 1), got {split!r}")
-        _check_int("seed", self.seed, 0, MAX_SEED)
-        if self.limit is not None:
-            _check_int("limit", self.limit, MIN_LIMIT, None)
+        if isinstance(split, np.floating):
+            split = float(split)
+        settings.VALIDATION_SPLIT.check_json(split, "validation_split")
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ConfigError("dataset", "must be 'auto', 'bundled' or a path to an .npz file")
+        settings.DATASET.check_json(self.dataset, "dataset")
+        if self.limit is not None:  # the samples are known: both parts must be non-empty
+            fit_samples(self.limit, split)
         if not isinstance(self.lockstep, bool | np.bool_):
             raise ConfigError("lockstep", f"must be true or false, got {self.lockstep!r}")
         self.resolved_optimizers()
@@ -140,6 +138,7 @@ class TrainConfig:
         """The validated registry optimizers, in order (errors as in :meth:`validate`)."""
         if not isinstance(self.optimizers, tuple | list) or not self.optimizers:
             raise ConfigError("optimizers", "name at least one optimizer")
+        settings.OPTIMIZERS.check_json(len(self.optimizers), "optimizers")
         chosen = []
         for entry in self.optimizers:
             if not isinstance(entry, TrainEntry):
@@ -163,9 +162,10 @@ def fit_samples(n_samples: int, validation_split: float) -> int:
     return split_at
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
+def _check_int(param: Any, value: Any) -> None:
+    """``value`` is a whole number (not a float) in ``param``'s range, or None if optional."""
+    if value is None and param.optional:
+        return
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(name, f"must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConfigError(name, f"must be {bounds}, got {value}")
+        raise ConfigError(param.name, f"must be a whole number, got {describe_value(value)}")
+    param.check_json(int(value), param.name)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from engine import resources
+from engine.mnist.settings import MAX_SAMPLES
 from engine.optimizers import tensorflow_loader
 
 __all__ = [
@@ -107,8 +108,9 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
     Raises
     ------
     DatasetError
-        For a missing, unreadable, corrupt or truncated file (or a folder, pipe or device), a
-        member that is not .npy data or whose header is malformed or claims another size than
+        For a missing, unreadable, corrupt or truncated file (or a folder, pipe or device), more
+        than :data:`engine.mnist.settings.MAX_SAMPLES` samples in a part, a member that is not
+        .npy data or whose header is malformed or claims another size than
         it holds, a pickled (object) array (never unpickled), a missing array, a wrong dtype,
         shape or length, or values out of range.
     """
@@ -312,6 +314,9 @@ def _read_member(archive: Any, key: str, name: str) -> np.ndarray:
     if declared != stored:
         raise DatasetError(f"{name}: {key} declares shape {shape} of {dtype} ({declared:,} "
                            f"bytes) but holds {stored:,} bytes")
+    if shape and shape[0] > MAX_SAMPLES:
+        raise DatasetError(f"{name}: {key} holds {shape[0]:,} samples; Optiscope reads at most "
+                           f"{MAX_SAMPLES:,} per part (twice MNIST's training set)")
     try:
         return archive[key]
     except ValueError as error:

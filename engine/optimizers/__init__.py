@@ -19,8 +19,9 @@ import numpy as np
 from engine.optimizers import rules as update_rules
 from engine.optimizers import tensorflow_loader
 from engine.params import (
-    HyperParam,
     HyperParamError,
+    Param,
+    ParamError,
     base_options,
     decay_rate,
     epsilon,
@@ -29,6 +30,7 @@ from engine.params import (
 )
 
 __all__ = [
+    "CLIPS",
     "HyperParamError",
     "Optimizer",
     "OptimizerSpec",
@@ -36,7 +38,28 @@ __all__ = [
     "catalog",
     "get",
     "ids",
+    "one_clip",
 ]
+
+#: Keras's gradient-clipping options, of which at most one may be set.
+CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
+def one_clip(config: Mapping[str, Any]) -> None:
+    """Refuse a config with more than one clipping option set (Keras allows one).
+
+    A value counts as set as Keras's ``if self.clipnorm`` sees it (None and 0 are off); a
+    per-start array (maps) always counts.
+
+    Raises
+    ------
+    ParamError
+        Naming the second clipping option set.
+    """
+    clips = [name for name in CLIPS if isinstance(config.get(name), np.ndarray)
+             or config.get(name)]
+    if len(clips) > 1:
+        raise ParamError(clips[1], f"only one of {', '.join(clips)} can be set (Keras)")
 
 
 class UnknownOptimizerError(ValueError):
@@ -50,16 +73,15 @@ class OptimizerSpec:
     id: str
     name: str
     keras_class: str
-    hyperparams: tuple[HyperParam, ...]
+    hyperparams: tuple[Param, ...]
     rule: Callable[..., update_rules.UpdateRule]
     formula: str
     intuition: str
     pros: tuple[str, ...]
     cons: tuple[str, ...]
     reference: str
-    memory_slots: int = 0
 
-    def param(self, name: str) -> HyperParam:
+    def param(self, name: str) -> Param:
         """The hyperparameter called ``name``; :class:`HyperParamError` if there is none."""
         for hyperparam in self.hyperparams:
             if hyperparam.name == name:
@@ -76,10 +98,22 @@ class OptimizerSpec:
         config = self.defaults()
         for name, value in keras_kwargs.items():
             config[name] = self.param(name).validate(value)
-        clips = [name for name in ("clipnorm", "clipvalue", "global_clipnorm") if config.get(name)]
-        if len(clips) > 1:
-            raise HyperParamError(clips[1], f"only one of {', '.join(clips)} can be set (Keras)")
+        one_clip(config)
         return config
+
+    def memory_slots(self, config: Mapping[str, Any] | None = None) -> int:
+        """Numbers Keras keeps per weight besides the weight itself, with these settings
+        (Keras's defaults when None): the arrays of the rule's state, counted.
+
+        SGD keeps none (one with momentum), RMSProp one (plus one for momentum, one when
+        centered), Adam two (three with AMSGrad).
+        """
+        full = self.validate(**dict(config or {}))
+        rule_kwargs = {k: v for k, v in full.items() if k not in _BASE_NAMES}
+        rule = self.rule(**rule_kwargs, **{k: full[k] for k in _BASE_NAMES})
+        params = np.zeros((1, 2))
+        state = rule.init(params)
+        return sum(isinstance(part, np.ndarray) and part.shape == params.shape for part in state)
 
     def to_json(self) -> dict[str, Any]:
         """A plain-dict description for ``main.py optimizers --json``."""
@@ -92,7 +126,7 @@ class OptimizerSpec:
             "pros": list(self.pros),
             "cons": list(self.cons),
             "reference": self.reference,
-            "state_slots_per_weight": self.memory_slots,
+            "state_slots_per_weight": self.memory_slots(),
             "hyperparameters": [h.to_json() for h in self.hyperparams],
         }
 
@@ -122,7 +156,7 @@ class Optimizer:
         kwargs: dict[str, Any] = {}
         for hyperparam in self.spec.hyperparams:
             value = self.config[hyperparam.name]
-            if hyperparam.kind == "optional_float" and value is None:
+            if value is None:  # an option switched off: Keras's own default (None)
                 continue
             kwargs[hyperparam.name] = float(value) if hyperparam.kind != "bool" else bool(value)
         return kwargs
@@ -141,17 +175,17 @@ class Optimizer:
         return getattr(keras.optimizers, self.spec.keras_class)(**kwargs)
 
 
-def _sgd_params(momentum: float, nesterov: bool) -> tuple[HyperParam, ...]:
+def _sgd_params(momentum: float, nesterov: bool) -> tuple[Param, ...]:
     return (
         learning_rate(0.01),
-        HyperParam("momentum", "float", momentum, 0.0, 1.0,
-                   doc="Fraction of the previous velocity kept each step."),
+        Param("momentum", "float", momentum, 0.0, 1.0,
+              doc="Fraction of the previous velocity kept each step."),
         flag("nesterov", nesterov, "Evaluate the momentum step 'ahead' (Nesterov)."),
         *base_options(),
     )
 
 
-def _adam_params(amsgrad: bool, weight_decay: float | None = None) -> tuple[HyperParam, ...]:
+def _adam_params(amsgrad: bool, weight_decay: float | None = None) -> tuple[Param, ...]:
     return (
         learning_rate(0.001),
         decay_rate("beta_1", 0.9, "Decay of the first-moment (mean gradient) average."),
@@ -186,7 +220,6 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Accelerates along ravines.", "Damps zig-zagging.", "One extra state slot."),
         ("Can overshoot and orbit the minimum.", "Adds a hyperparameter (momentum)."),
         "Polyak (1964), Some methods of speeding up the convergence of iteration methods.",
-        memory_slots=1,
     ),
     OptimizerSpec(
         "nesterov", "Nesterov", "SGD", _sgd_params(0.9, True), update_rules.sgd,
@@ -196,15 +229,14 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Still one learning rate for all directions.",),
         "Nesterov (1983); Sutskever et al. (2013), On the importance of initialization and "
         "momentum in deep learning.",
-        memory_slots=1,
     ),
     OptimizerSpec(
         "rmsprop", "RMSProp", "RMSprop",
         (
             learning_rate(0.001),
             decay_rate("rho", 0.9, "Decay of the squared-gradient average."),
-            HyperParam("momentum", "float", 0.0, 0.0, 1.0, high_open=True,
-                       doc="Momentum on the scaled step (0 = none)."),
+            Param("momentum", "float", 0.0, 0.0, 1.0, high_open=True,
+                  doc="Momentum on the scaled step (0 = none)."),
             epsilon(),
             flag("centered", False, "Normalise by the gradient's variance, not its raw second moment."),
             *base_options(),
@@ -216,14 +248,13 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Adapts the step per parameter.", "Handles badly scaled problems."),
         ("Sensitive to the learning rate.", "One extra state slot (two if centered)."),
         "Hinton, Srivastava & Swersky (2012), Neural Networks for Machine Learning, lecture 6e.",
-        memory_slots=1,
     ),
     OptimizerSpec(
         "adagrad", "Adagrad", "Adagrad",
         (
             learning_rate(0.001),
-            HyperParam("initial_accumulator_value", "float", 0.1, 0.0, 1e3,
-                       doc="Starting value of the squared-gradient sum."),
+            Param("initial_accumulator_value", "float", 0.1, 0.0, 1e3,
+                  doc="Starting value of the squared-gradient sum."),
             epsilon(),
             *base_options(),
         ),
@@ -233,7 +264,6 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("No decay rate to tune.", "Good for sparse features."),
         ("Steps shrink forever: may stop before the minimum.",),
         "Duchi, Hazan & Singer (2011), Adaptive Subgradient Methods, JMLR 12.",
-        memory_slots=1,
     ),
     OptimizerSpec(
         "adadelta", "Adadelta", "Adadelta",
@@ -250,7 +280,6 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Does not decay to zero like Adagrad.",),
         ("Slow start with Keras's default learning rate.", "Two extra state slots."),
         "Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, arXiv:1212.5701.",
-        memory_slots=2,
     ),
     OptimizerSpec(
         "adam", "Adam", "Adam", _adam_params(False), update_rules.adam, _ADAM_FORMULA,
@@ -259,7 +288,6 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Two extra state slots (more memory than SGD).",
          "May generalise worse than tuned SGD."),
         "Kingma & Ba (2014), Adam: A Method for Stochastic Optimization, arXiv:1412.6980.",
-        memory_slots=2,
     ),
     OptimizerSpec(
         "amsgrad", "AMSGrad", "Adam", _adam_params(True), update_rules.adam,
@@ -268,7 +296,6 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Fixes Adam's non-convergence counter-examples.",),
         ("Three extra state slots.", "Often no better than Adam in practice."),
         "Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond, ICLR.",
-        memory_slots=3,
     ),
     OptimizerSpec(
         "adamw", "AdamW", "AdamW", _adam_params(False, weight_decay=0.004), update_rules.adam,
@@ -278,7 +305,6 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Pulls every weight towards 0: the minimum moves unless λ = 0.",
          "Two extra state slots."),
         "Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization, ICLR.",
-        memory_slots=2,
     ),
     OptimizerSpec(
         "adamax", "Adamax", "Adamax",
@@ -295,7 +321,6 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Robust to rare large gradients.",),
         ("Two extra state slots.",),
         "Kingma & Ba (2014), Adam, section 7.1.",
-        memory_slots=2,
     ),
     OptimizerSpec(
         "nadam", "Nadam", "Nadam",
@@ -313,16 +338,14 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("Often a little faster than Adam.",),
         ("Two extra state slots.",),
         "Dozat (2016), Incorporating Nesterov Momentum into Adam, ICLR workshop.",
-        memory_slots=2,
     ),
     OptimizerSpec(
         "lion", "Lion", "Lion",
         (
             learning_rate(0.001),
-            HyperParam("beta_1", "float", 0.9, 0.0, 1.0, low_open=True,
-                       doc="Interpolation between momentum and gradient for the step's sign."),
-            HyperParam("beta_2", "float", 0.99, 0.0, 1.0,
-                       doc="Decay of the momentum average."),
+            Param("beta_1", "float", 0.9, 0.0, 1.0, low_open=True,
+                  doc="Interpolation between momentum and gradient for the step's sign."),
+            Param("beta_2", "float", 0.99, 0.0, 1.0, doc="Decay of the momentum average."),
             *base_options(),
         ),
         update_rules.lion,
@@ -331,13 +354,12 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         ("One state slot (half of Adam's).", "Found by program search."),
         ("Needs a smaller learning rate than Adam.", "Never settles exactly: steps keep size lr."),
         "Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, arXiv:2302.06675.",
-        memory_slots=1,
     ),
 )
 
 REGISTRY: Mapping[str, OptimizerSpec] = MappingProxyType({spec.id: spec for spec in _SPECS})
 
-_BASE_NAMES = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+_BASE_NAMES = ("weight_decay", *CLIPS)
 
 
 def ids() -> tuple[str, ...]:

@@ -6,6 +6,9 @@ Each factory closes over hyperparameters and returns an :class:`UpdateRule`, a p
 ``(N, 2)``: N independent starts advance in one NumPy pass. State is a small NamedTuple of
 arrays plus the 0-based step count, which plays the role of Keras's ``optimizer.iterations``.
 
+The factories take every hyperparameter by keyword and have no defaults of their own: Keras's
+defaults live once, in the registry's parameter descriptions (:mod:`engine.optimizers`).
+
 Every rule follows the installed Keras source (``keras/src/optimizers/*.py`` and
 ``base_optimizer.py``) operation for operation, including the order of floating-point
 operations, so that the NumPy path and Keras on a ``float64`` variable agree to rounding:
@@ -150,7 +153,7 @@ def _preprocess(
 
 
 def sgd(
-    learning_rate: LearningRate = 0.01, momentum: float = 0.0, nesterov: bool = False, **base
+    *, learning_rate: LearningRate, momentum: float, nesterov: bool, **base
 ) -> UpdateRule:
     """Gradient descent with optional (Nesterov) momentum, as ``keras.optimizers.SGD``.
 
@@ -183,11 +186,12 @@ def sgd(
 
 
 def rmsprop(
-    learning_rate: LearningRate = 0.001,
-    rho: float = 0.9,
-    momentum: float = 0.0,
-    epsilon: float = 1e-7,
-    centered: bool = False,
+    *,
+    learning_rate: LearningRate,
+    rho: float,
+    momentum: float,
+    epsilon: float,
+    centered: bool,
     **base,
 ) -> UpdateRule:
     """RMSprop as ``keras.optimizers.RMSprop`` (Hinton, 2012, lecture 6e).
@@ -226,9 +230,10 @@ def rmsprop(
 
 
 def adagrad(
-    learning_rate: LearningRate = 0.001,
-    initial_accumulator_value: float = 0.1,
-    epsilon: float = 1e-7,
+    *,
+    learning_rate: LearningRate,
+    initial_accumulator_value: float,
+    epsilon: float,
     **base,
 ) -> UpdateRule:
     """Adagrad as ``keras.optimizers.Adagrad`` (Duchi et al., 2011).
@@ -248,9 +253,7 @@ def adagrad(
     return UpdateRule(init, _preprocess(step, learning_rate, **base))
 
 
-def adadelta(
-    learning_rate: LearningRate = 0.001, rho: float = 0.95, epsilon: float = 1e-7, **base
-) -> UpdateRule:
+def adadelta(*, learning_rate: LearningRate, rho: float, epsilon: float, **base) -> UpdateRule:
     """Adadelta as ``keras.optimizers.Adadelta`` (Zeiler, 2012).
 
     ``E[g²] = rho E[g²] + (1 - rho) g²``; ``Δ = -sqrt(E[Δ²] + eps) g / sqrt(E[g²] + eps)``;
@@ -273,11 +276,12 @@ def adadelta(
 
 
 def adam(
-    learning_rate: LearningRate = 0.001,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-    epsilon: float = 1e-7,
-    amsgrad: bool = False,
+    *,
+    learning_rate: LearningRate,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
+    amsgrad: bool,
     **base,
 ) -> UpdateRule:
     """Adam as ``keras.optimizers.Adam`` (Kingma & Ba, 2014; AMSGrad: Reddi et al., 2018).
@@ -311,10 +315,11 @@ def adam(
 
 
 def adamax(
-    learning_rate: LearningRate = 0.001,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-    epsilon: float = 1e-7,
+    *,
+    learning_rate: LearningRate,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
     **base,
 ) -> UpdateRule:
     """Adamax as ``keras.optimizers.Adamax`` (Kingma & Ba, 2014, section 7.1).
@@ -339,10 +344,11 @@ def adamax(
 
 
 def nadam(
-    learning_rate: LearningRate = 0.001,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-    epsilon: float = 1e-7,
+    *,
+    learning_rate: LearningRate,
+    beta_1: float,
+    beta_2: float,
+    epsilon: float,
     **base,
 ) -> UpdateRule:
     """Nadam as ``keras.optimizers.Nadam`` (Dozat, 2016), with its momentum schedule.
@@ -377,9 +383,7 @@ def nadam(
     return UpdateRule(init, _preprocess(step, learning_rate, **base))
 
 
-def lion(
-    learning_rate: LearningRate = 0.001, beta_1: float = 0.9, beta_2: float = 0.99, **base
-) -> UpdateRule:
+def lion(*, learning_rate: LearningRate, beta_1: float, beta_2: float, **base) -> UpdateRule:
     """Lion as ``keras.optimizers.Lion`` (Chen et al., 2023, "Symbolic Discovery...").
 
     ``w -= lr sign(β1 m + (1 - β1) g)``; then ``m = β2 m + (1 - β2) g``.

@@ -1,4 +1,4 @@
-"""What every learning-rate schedule shares: parameter descriptions, the base class, and the
+"""What every learning-rate schedule shares: its parameters (:class:`engine.params.Param`), the base class, and the
 float32 library functions TensorFlow's kernels call.
 
 Keras computes a schedule on float32 scalar tensors; TensorFlow's CPU kernels then call the C
@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import math
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any, ClassVar
 
 import numpy as np
 
 from engine.optimizers import tensorflow_loader
-from engine.params import HyperParamError
+from engine.params import Param
 
 F32 = np.float32  #: Keras's schedules compute in float32
 
@@ -78,86 +77,30 @@ def cosf(x: Any) -> np.ndarray:
     return _elementwise(_COSF, np.cos, x)
 
 
-@dataclass(frozen=True)
-class ScheduleParam:
-    """One schedule argument as the app exposes it (Keras's argument name).
-
-    ``kind`` is ``"float"``, ``"optional_float"`` (``None`` allowed), ``"int"``, ``"bool"``,
-    ``"ints"`` or ``"floats"`` (tuples, each entry checked against ``low``/``high``).
-    ``low``/``high`` bound the value (``None``: unbounded); ``low_open`` excludes ``low``.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    doc: str = ""
-
-    def range_text(self) -> str:
-        """The valid range as text, e.g. ``in (0, 100]`` or ``>= 1``."""
-        if self.kind == "bool":
-            return "true or false"
-        if self.high is None:
-            text = f"{'>' if self.low_open else '>='} {self.low:g}"
-        else:
-            text = f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
-        return text + (" or none" if self.kind == "optional_float" else "")
-
-    def validate(self, value: Any) -> Any:
-        """Coerce and check ``value``; :class:`HyperParamError` names the field."""
-        if self.kind == "bool":
-            text = str(value).strip().lower()  # str(True) == "True"
-            if text in ("true", "false"):
-                return text == "true"
-            raise HyperParamError(self.name, f"must be true or false, got {value!r}")
-        if self.kind == "optional_float" and (value is None or str(value).strip() in ("", "none")):
-            return None
-        if self.kind in ("ints", "floats"):
-            if isinstance(value, str):
-                value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-            if not isinstance(value, list | tuple | np.ndarray):
-                raise HyperParamError(self.name, f"must be a list of numbers, got {value!r}")
-            return tuple(self._number(v, self.kind == "ints") for v in value)
-        return self._number(value, self.kind == "int")
-
-    def _number(self, value: Any, whole: bool) -> float | int:
-        kind = "a whole number" if whole else "a number"
-        if isinstance(value, bool | np.bool_):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
-        try:
-            number = float(value.strip() if isinstance(value, str) else value)
-        except (TypeError, ValueError):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}") from None
-        if not math.isfinite(number) or (whole and not number.is_integer()):
-            raise HyperParamError(self.name, f"must be {kind}, got {value!r}")
-        too_low = self.low is not None and (number < self.low or self.low_open and number == self.low)
-        if too_low or (self.high is not None and number > self.high):
-            raise HyperParamError(self.name, f"must be {self.range_text()}, got {number:g}")
-        return int(number) if whole else number
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain-dict description for catalogs."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        default = list(self.default) if isinstance(self.default, tuple) else self.default
-        return data | {"default": default, "range": self.range_text()}
+#: The largest step a schedule argument may name: far beyond any run (the race's budget, or
+#: epochs × batches of MNIST training), and small enough for exact float32/int64 arithmetic.
+MAX_STEP = 10**9
 
 
 def rate_param(name: str, default: float | None, *, zero_ok: bool = False,
-               optional: bool = False, doc: str = "") -> ScheduleParam:
+               optional: bool = False, doc: str = "") -> Param:
     """A learning-rate argument in (0, 100] (``zero_ok``: [0, 100]; ``optional``: or none)."""
-    kind = "optional_float" if optional else "float"
-    return ScheduleParam(name, kind, default, 0.0, 100.0, low_open=not zero_ok, doc=doc)
+    return Param(name, "float", default, 0.0, 100.0, low_open=not zero_ok, optional=optional,
+                 scale="log", doc=doc)
+
+
+def steps_param(name: str, default: int, low: int, doc: str) -> Param:
+    """A whole number of steps in ``[low, MAX_STEP]``."""
+    return Param(name, "int", default, low, MAX_STEP, doc=doc)
 
 
 def decay_steps_param(default: int, name: str = "decay_steps",
-                      doc: str = "Steps per decay period.") -> ScheduleParam:
+                      doc: str = "Steps per decay period.") -> Param:
     """A whole number of steps >= 1 (Keras refuses ``decay_steps <= 0``)."""
-    return ScheduleParam(name, "int", default, 1, None, doc=doc)
+    return steps_param(name, default, 1, doc)
 
 
-STAIRCASE = ScheduleParam("staircase", "bool", False, doc="Decay in whole periods (floor).")
+STAIRCASE = Param("staircase", "bool", False, doc="Decay in whole periods (floor).")
 
 
 class Schedule:
@@ -166,7 +109,7 @@ class Schedule:
     id: ClassVar[str]
     title: ClassVar[str]
     keras_class: ClassVar[str]
-    params: ClassVar[tuple[ScheduleParam, ...]]
+    params: ClassVar[tuple[Param, ...]]
 
     def __post_init__(self) -> None:
         for param in self.params:
@@ -182,6 +125,10 @@ class Schedule:
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def breakpoints(self) -> tuple[int, ...]:
+        """Steps where the curve changes its form (a plot that samples it includes them)."""
+        return ()
 
     def config(self) -> dict[str, Any]:
         """Field values, so that ``schedule_from(s.id, **s.config()) == s``."""

@@ -23,22 +23,23 @@ import numpy as np
 
 from engine.optimizers.schedule_base import (
     F32,
+    MAX_STEP,
     STAIRCASE,
     Schedule,
-    ScheduleParam,
     cosf,
     decay_steps_param,
     flush,
     logf,
     powf,
     rate_param,
+    steps_param,
 )
-from engine.params import HyperParamError
+from engine.params import HyperParamError, Param
 
 __all__ = [
     "SCHEDULES", "Constant", "CosineDecay", "CosineDecayRestarts", "ExponentialDecay",
-    "InverseTimeDecay", "PiecewiseConstantDecay", "PolynomialDecay", "Schedule", "ScheduleParam",
-    "describe", "schedule_from", "values",
+    "InverseTimeDecay", "MAX_STEP", "PiecewiseConstantDecay", "PolynomialDecay", "Schedule",
+    "describe", "sample", "schedule_from", "values",
 ]
 
 
@@ -51,7 +52,7 @@ class Constant(Schedule):
     id: ClassVar[str] = "constant"
     title: ClassVar[str] = "Constant"
     keras_class: ClassVar[str] = ""
-    params: ClassVar[tuple[ScheduleParam, ...]] = (rate_param("learning_rate", 0.01, doc="Step size."),)
+    params: ClassVar[tuple[Param, ...]] = (rate_param("learning_rate", 0.01, doc="Step size."),)
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         return np.full(steps.shape, self.learning_rate)
@@ -85,10 +86,10 @@ class ExponentialDecay(_PeriodDecay):
     id: ClassVar[str] = "exponential_decay"
     title: ClassVar[str] = "Exponential decay"
     keras_class: ClassVar[str] = "ExponentialDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
         decay_steps_param(100),
-        ScheduleParam("decay_rate", "float", 0.5, 0.0, 1.0, low_open=True,
+        Param("decay_rate", "float", 0.5, 0.0, 1.0, low_open=True,
                       doc="Factor applied once per decay period (1 = constant)."),
         STAIRCASE,
     )
@@ -108,10 +109,10 @@ class InverseTimeDecay(_PeriodDecay):
     id: ClassVar[str] = "inverse_time_decay"
     title: ClassVar[str] = "Inverse time decay"
     keras_class: ClassVar[str] = "InverseTimeDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
         decay_steps_param(100),
-        ScheduleParam("decay_rate", "float", 1.0, 0.0, 1000.0,
+        Param("decay_rate", "float", 1.0, 0.0, 1000.0,
                       doc="How fast 1/t falls per decay period (0 = constant)."),
         STAIRCASE,
     )
@@ -133,11 +134,11 @@ class PiecewiseConstantDecay(Schedule):
     id: ClassVar[str] = "piecewise_constant_decay"
     title: ClassVar[str] = "Piecewise constant"
     keras_class: ClassVar[str] = "PiecewiseConstantDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
-        ScheduleParam("boundaries", "ints", (200, 400), 0, None,
-                      doc="Last step of each piece but the final one, strictly increasing."),
-        ScheduleParam("values", "floats", (0.01, 0.005, 0.001), 0.0, 100.0,
-                      doc="Learning rate of each piece (one more than boundaries)."),
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("boundaries", "ints", (200, 400), 0, MAX_STEP,
+              doc="Last step of each piece but the final one, strictly increasing."),
+        Param("values", "floats", (0.01, 0.005, 0.001), 0.0, 100.0, scale="log",
+              doc="Learning rate of each piece (one more than boundaries)."),
     )
 
     def _check(self) -> None:
@@ -149,6 +150,9 @@ class PiecewiseConstantDecay(Schedule):
             raise HyperParamError(
                 "values", f"needs {len(self.boundaries) + 1} entries (one more than "
                 f"boundaries), got {len(self.values)}")
+
+    def breakpoints(self) -> tuple[int, ...]:
+        return tuple(b + d for b in self.boundaries for d in (0, 1))
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         # Number of boundaries strictly below the step: Keras's "step <= boundary" pieces.
@@ -174,15 +178,15 @@ class CosineDecay(Schedule):
     id: ClassVar[str] = "cosine_decay"
     title: ClassVar[str] = "Cosine decay"
     keras_class: ClassVar[str] = "CosineDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         rate_param("initial_learning_rate", 0.01, zero_ok=True,
                    doc="Learning rate at step 0 (start of the warmup, if any)."),
         decay_steps_param(1000),
-        ScheduleParam("alpha", "float", 0.0, 0.0, 1.0,
+        Param("alpha", "float", 0.0, 0.0, 1.0,
                       doc="Final learning rate as a fraction of the peak."),
         rate_param("warmup_target", None, optional=True,
                    doc="Peak learning rate reached by the warmup (none: no warmup)."),
-        ScheduleParam("warmup_steps", "int", 0, 0, None, doc="Steps of linear warmup."),
+        steps_param("warmup_steps", 0, 0, "Steps of linear warmup."),
     )
 
     def _check(self) -> None:
@@ -190,6 +194,9 @@ class CosineDecay(Schedule):
             raise HyperParamError("warmup_steps", "needs a warmup_target (Keras ignores it)")
         if self.warmup_target is None and self.initial_learning_rate == 0:
             raise HyperParamError("initial_learning_rate", "must be > 0 without warmup_target")
+
+    def breakpoints(self) -> tuple[int, ...]:
+        return (self.warmup_steps, self.warmup_steps + self.decay_steps)
 
     def _rates(self, steps: np.ndarray) -> np.ndarray:
         lr0, decay_steps = F32(self.initial_learning_rate), F32(self.decay_steps)
@@ -226,14 +233,14 @@ class PolynomialDecay(Schedule):
     id: ClassVar[str] = "polynomial_decay"
     title: ClassVar[str] = "Polynomial decay"
     keras_class: ClassVar[str] = "PolynomialDecay"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0."),
         decay_steps_param(1000, doc="Steps from the initial to the end learning rate."),
         rate_param("end_learning_rate", 0.0001, zero_ok=True,
                    doc="Learning rate reached after decay_steps."),
-        ScheduleParam("power", "float", 1.0, 0.0, 100.0, low_open=True,
+        Param("power", "float", 1.0, 0.0, 100.0, low_open=True,
                       doc="Exponent of the polynomial (1: a straight line)."),
-        ScheduleParam("cycle", "bool", False,
+        Param("cycle", "bool", False,
                       doc="Restart the decay at each multiple of decay_steps, each time slower."),
     )
 
@@ -267,16 +274,16 @@ class CosineDecayRestarts(Schedule):
     id: ClassVar[str] = "cosine_decay_restarts"
     title: ClassVar[str] = "Cosine decay restarts"
     keras_class: ClassVar[str] = "CosineDecayRestarts"
-    params: ClassVar[tuple[ScheduleParam, ...]] = (
+    params: ClassVar[tuple[Param, ...]] = (
         rate_param("initial_learning_rate", 0.01, doc="Learning rate at step 0 and first peak."),
         decay_steps_param(200, "first_decay_steps", "Steps of the first cosine period."),
         # Keras takes any t_mul, but below 1 the periods shrink to nothing and log() of a
         # negative number makes the rate NaN after a few periods.
-        ScheduleParam("t_mul", "float", 2.0, 1.0, 10.0,
+        Param("t_mul", "float", 2.0, 1.0, 10.0,
                       doc="Each period is t_mul times longer than the one before."),
-        ScheduleParam("m_mul", "float", 1.0, 0.0, 1.0,
+        Param("m_mul", "float", 1.0, 0.0, 1.0,
                       doc="Each restart's peak is m_mul times the one before."),
-        ScheduleParam("alpha", "float", 0.0, 0.0, 1.0,
+        Param("alpha", "float", 0.0, 0.0, 1.0,
                       doc="Lowest learning rate of a period as a fraction of its peak."),
     )
 
@@ -338,6 +345,33 @@ def values(schedule: float | Callable[[int], float], steps: int) -> np.ndarray:
     if not callable(schedule):
         return np.full(steps, float(schedule))
     return np.array([float(schedule(k)) for k in range(steps)], dtype=np.float64)
+
+
+SAMPLES = 512  #: points a plot of a schedule draws, however many steps it spans
+
+
+def sample(schedule: float | Schedule, steps: int, points: int = SAMPLES
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``points`` steps in ``0 .. steps-1`` and the rate at each, for a plot:
+    evenly spaced, plus every breakpoint (a piece's boundary, the end of a warmup), so the
+    work does not grow with ``steps``.
+
+    Returns
+    -------
+    (steps, rates)
+        int64 and float64 arrays of equal length (empty when ``steps`` is 0).
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps: must be a whole number >= 0, got {steps!r}")
+    if steps == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    picked = np.linspace(0, steps - 1, min(points, steps)).round().astype(np.int64)
+    if isinstance(schedule, Schedule):
+        extra = np.array([b for b in schedule.breakpoints() if 0 <= b < steps], dtype=np.int64)
+        at = np.unique(np.concatenate([picked, extra]))
+        return at, flush(schedule._rates(at)).astype(np.float64)
+    at = np.unique(picked)
+    return at, np.full(at.shape, float(schedule))
 
 
 def describe(schedule: float | Callable[[int], float]) -> str:

@@ -1,113 +1,85 @@
-"""Hyperparameter descriptions: Keras argument names, defaults, valid ranges, validation.
+"""One parameter description for every value a user or a file can set.
 
-Both tabs (the landscape race and MNIST training) and the command line validate user
-values through :meth:`HyperParam.validate`, so one rule decides what is allowed.
+A :class:`Param` says what a value is called, what kind it is, its default, its valid range
+(each end open or closed, or unbounded), whether it is best edited on a log or a linear
+scale, and one line of documentation. Optimizer hyperparameters, schedule arguments, measure
+parameters, surface parameters, the MNIST training settings and the app's limits (step
+budgets, racers, grid sizes, seeds) are all described this way, so the engine, the command
+line, the scenario loader and the GUI editors read one rule and one set of limits.
+
+:meth:`Param.validate` coerces leniently (text typed in a box or given on the command line);
+:meth:`Param.check_json` is strict (a JSON ``true`` is not a number, ``"0.1"`` is not a
+number). Both raise :class:`ParamError`, whose ``field`` names the value.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+__all__ = ["KINDS", "REQUIRED", "HyperParamError", "Param", "ParamError", "base_options",
+           "decay_rate", "describe_value", "epsilon", "flag", "format_number", "learning_rate"]
+
+#: The kinds a value can have. ``point`` is two finite numbers; ``floats``/``ints`` are lists
+#: whose every entry is checked against the range.
+KINDS = ("float", "int", "bool", "text", "point", "floats", "ints")
 
 
-class HyperParamError(ValueError):
-    """A hyperparameter value was refused; ``field`` names the Keras argument."""
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()  #: the default of a parameter that must be given
+
+
+class ParamError(ValueError):
+    """A value was refused: ``field`` names it (a parameter name, a JSON path or a
+    command-line option), ``message`` says what was expected and what was given."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
 
+    def renamed(self, field: str) -> ParamError:
+        """The same refusal naming ``field`` instead (e.g. its JSON path)."""
+        return type(self)(field, self.message)
 
-@dataclass(frozen=True)
-class HyperParam:
-    """One Keras constructor argument as the app exposes it.
 
-    Parameters
-    ----------
-    name
-        Keras's own argument name (``learning_rate``, ``beta_1``, ...).
-    kind
-        ``"float"``, ``"bool"`` or ``"optional_float"`` (``None`` switches it off, as in Keras).
-    default
-        Keras's default for this registry entry.
-    low, high
-        Valid range; ``low_open``/``high_open`` exclude the end point.
-    log
-        True when the value is best edited on a log scale (learning rates, epsilons).
-    doc
-        One line for tooltips and ``optimizers --json``.
-    advanced
-        True for the base-optimizer options (clipping, weight decay) that a GUI may fold away.
-    """
+#: The optimizer registry's name for :class:`ParamError` (one class, two names).
+HyperParamError = ParamError
 
-    name: str
-    kind: str
-    default: float | bool | None
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    log: bool = False
-    doc: str = ""
-    advanced: bool = False
 
-    def range_text(self) -> str:
-        """The valid range as interval text, e.g. ``(0, 100]``."""
-        if self.kind == "bool":
-            return "true or false"
-        left = "(" if self.low_open else "["
-        right = ")" if self.high_open else "]"
-        text = f"{left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
-        return text + (" or none" if self.kind == "optional_float" else "")
+def format_number(number: float | int | None) -> str:
+    """``5``, ``0.001``, ``1e+06``: whole numbers exactly, others in ``%g``."""
+    if number is None:
+        return "none"
+    if isinstance(number, bool):
+        return "true" if number else "false"
+    if isinstance(number, numbers.Integral):
+        return str(int(number))
+    return f"{float(number):g}"
 
-    def validate(self, value: object) -> float | bool | None:
-        """Coerce and check ``value``; raise :class:`HyperParamError` naming the field."""
-        if self.kind == "bool":
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.strip().lower() in _BOOLS:
-                return _BOOLS[value.strip().lower()]
-            raise HyperParamError(self.name, f"must be true or false, got {value!r}")
-        if self.kind == "optional_float" and (
-            value is None or (isinstance(value, str) and value.strip().lower() in ("none", ""))
-        ):
-            return None
-        if isinstance(value, bool):
-            raise HyperParamError(self.name, f"must be a number, got {value!r}")
-        try:
-            number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise HyperParamError(self.name, f"must be a number, got {value!r}") from None
-        if not math.isfinite(number):
-            raise HyperParamError(self.name, f"must be a finite number, got {value!r}")
-        too_low = self.low is not None and (
-            number < self.low or (self.low_open and number == self.low)
-        )
-        too_high = self.high is not None and (
-            number > self.high or (self.high_open and number == self.high)
-        )
-        if too_low or too_high:
-            raise HyperParamError(
-                self.name, f"must be in {self.range_text()}, got {_fmt(number)}"
-            )
-        return number
 
-    def to_json(self) -> dict:
-        """A plain-dict description for catalogs (strict JSON: no infinities)."""
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "default": self.default,
-            "low": self.low,
-            "high": self.high,
-            "low_open": self.low_open,
-            "high_open": self.high_open,
-            "log": self.log,
-            "range": self.range_text(),
-            "doc": self.doc,
-            "advanced": self.advanced,
-        }
+def describe_value(value: Any) -> str:
+    """A refused value as a message quotes it: ``true``, ``null``, ``'0.1'``, ``NaN``, ``5``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    text_of = getattr(value, "text", None)  # a NaN/Infinity literal from a JSON reader
+    if isinstance(text_of, str) and type(value).__name__ == "NonFinite":
+        return text_of
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 _BOOLS = {"true": True, "1": True, "yes": True, "on": True,
@@ -129,57 +101,331 @@ def short_number(value: float) -> str:
     return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
 
 
-def _fmt(number: float | None) -> str:
-    if number is None:
-        return "none"
-    return f"{number:g}"
+@dataclass(frozen=True)
+class Param:
+    """One value as the app exposes it.
+
+    Parameters
+    ----------
+    name
+        The name everywhere: Keras's argument name, the scenario file's key, the CLI option
+        (``batch_size`` is ``--batch-size``).
+    kind
+        One of :data:`KINDS`.
+    default
+        The value when none is given; :data:`REQUIRED` when one must be given.
+    low, high
+        The valid range (None: unbounded on that side). For ``text``, ``high`` is the
+        longest text; for lists it bounds each entry.
+    low_open, high_open
+        True excludes that end (``(0, 100]``).
+    optional
+        True when ``None`` is a value (Keras's "off", e.g. ``clipnorm``); editors show it as
+        ``none_text``.
+    scale
+        ``"log"`` or ``"linear"``: how an editor steps it and a map spaces it.
+    doc
+        One line for tooltips, ``--help`` and catalogs.
+    advanced
+        True for options a GUI may fold away (clipping, weight decay).
+    step
+        An editor's arrow step on a linear scale (None: derived from the range).
+    none_text
+        How an editor shows ``None`` ("none", "all", "off").
+    longest
+        Most entries of a list kind.
+    """
+
+    name: str
+    kind: str
+    default: Any = REQUIRED
+    low: float | int | None = None
+    high: float | int | None = None
+    low_open: bool = False
+    high_open: bool = False
+    optional: bool = False
+    scale: str = "linear"
+    doc: str = ""
+    advanced: bool = False
+    step: float | None = None
+    none_text: str = "none"
+    longest: int = field(default=100, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: unknown kind {self.kind!r} (valid: {', '.join(KINDS)})")
+        if self.scale not in ("log", "linear"):
+            raise ValueError(f"{self.name}: scale must be 'log' or 'linear', got {self.scale!r}")
+
+    # --- facts ------------------------------------------------------------------------------
+    @property
+    def log(self) -> bool:
+        """True on a log scale (learning rates, epsilons)."""
+        return self.scale == "log"
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("float", "int", "floats", "ints")
+
+    @property
+    def whole(self) -> bool:
+        return self.kind in ("int", "ints")
+
+    def interval(self) -> str:
+        """The range alone: ``[0, 1)``, ``>= 1``, ``<= 90`` or ``any``."""
+        if self.low is None and self.high is None:
+            return "any"
+        if self.high is None:
+            return f"{'>' if self.low_open else '>='} {format_number(self.low)}"
+        if self.low is None:
+            return f"{'<' if self.high_open else '<='} {format_number(self.high)}"
+        return (f"{'(' if self.low_open else '['}{format_number(self.low)}, "
+                f"{format_number(self.high)}{')' if self.high_open else ']'}")
+
+    def range_text(self) -> str:
+        """What is valid, as a tooltip says it: ``(0, 100] or none``, ``true or false``."""
+        if self.kind == "bool":
+            text = "true or false"
+        elif self.kind == "text":
+            text = f"text of at most {self.high if self.high is not None else 'any'} characters"
+        elif self.kind == "point":
+            text = "two numbers x, y"
+        elif self.kind in ("floats", "ints"):
+            interval = self.interval()
+            text = "a list of numbers, each " + (interval if interval[0] in "<>a"
+                                                 else f"in {interval}")
+        else:
+            text = self.interval()
+        return text + (f" or {self.none_text}" if self.optional else "")
+
+    def contains(self, number: float | int) -> bool:
+        """True when ``number`` is inside the range."""
+        low, high = self.low, self.high
+        if low is not None and (number < low or (self.low_open and number == low)):
+            return False
+        return not (high is not None and (number > high or (self.high_open and number == high)))
+
+    def has_default(self) -> bool:
+        return self.default is not REQUIRED
+
+    def with_(self, **changes: Any) -> Param:
+        """A copy with some fields changed (e.g. another default)."""
+        return replace(self, **changes)
+
+    # --- checking -------------------------------------------------------------------------
+    def validate(self, value: Any, field: str | None = None) -> Any:
+        """``value`` coerced and checked, leniently: text such as ``"0.01"``, ``"none"`` or
+        ``"true"`` is read as a number, None or a boolean (a box, a command line).
+
+        Raises
+        ------
+        ParamError
+            Naming ``field`` (default: the parameter's name).
+        """
+        return self._check(value, field or self.name, strict=False)
+
+    def check_json(self, value: Any, field: str) -> Any:
+        """``value`` from a JSON document, strictly: numbers must be JSON numbers, booleans
+        JSON booleans, lists JSON lists; ``field`` (its JSON path) names it when refused."""
+        return self._check(value, field, strict=True)
+
+    def _check(self, value: Any, where: str, strict: bool) -> Any:
+        if self.optional and (value is None or (not strict and isinstance(value, str) and (
+                value.strip().lower() in ("", "none", "null", self.none_text.lower())))):
+            return None
+        if self.kind == "bool":
+            return self._bool(value, where, strict)
+        if self.kind == "text":
+            return self._text(value, where)
+        if self.kind == "point":
+            items = self._items(value, where, strict, exactly=2)
+            return tuple(self._number(v, f"{where}[{i}]", strict, False, bounded=False)
+                         for i, v in enumerate(items))
+        if self.kind in ("floats", "ints"):
+            items = self._items(value, where, strict)
+            return tuple(self._number(v, f"{where}[{i}]" if strict else where, strict,
+                                      self.kind == "ints") for i, v in enumerate(items))
+        return self._number(value, where, strict, self.kind == "int")
+
+    def _fail(self, where: str, expected: str, value: Any) -> ParamError:
+        return ParamError(where, f"must be {expected}, got {describe_value(value)}")
+
+    def _bool(self, value: Any, where: str, strict: bool) -> bool:
+        if isinstance(value, bool):
+            return value
+        if not strict and isinstance(value, str) and value.strip().lower() in _BOOLS:
+            return _BOOLS[value.strip().lower()]
+        raise self._fail(where, "true or false", value)
+
+    def _text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise self._fail(where, "text", value)
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: no file could hold it
+                raise ParamError(where, "must be valid Unicode text") from None
+        if self.high is not None and len(value) > self.high:
+            raise ParamError(where, f"too long ({len(value)} characters, at most "
+                             f"{format_number(self.high)})")
+        if self.low and not value.strip():
+            raise ParamError(where, "must not be empty")
+        return value
+
+    def _items(self, value: Any, where: str, strict: bool, exactly: int | None = None) -> list:
+        if not strict and isinstance(value, str):
+            value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+        if not strict and (isinstance(value, tuple) or hasattr(value, "tolist")):
+            value = list(value.tolist() if hasattr(value, "tolist") else value)
+        if exactly is not None:
+            if not isinstance(value, list) or len(value) != exactly:
+                raise self._fail(where, "a list of two numbers [x, y]", value)
+            return value
+        if not isinstance(value, list):
+            raise self._fail(where, "a list of numbers", value)
+        if len(value) > self.longest:
+            raise ParamError(where, f"needs at most {self.longest} entries, got {len(value)}")
+        return value
+
+    def _number(self, value: Any, where: str, strict: bool, whole: bool,
+                bounded: bool = True) -> float | int:
+        kind = "a whole number" if whole else "a number"
+        if isinstance(value, bool) or (strict and not isinstance(value, numbers.Real)) \
+                or type(value).__name__ == "bool_":
+            raise self._fail(where, kind, value)
+        if isinstance(value, numbers.Integral):
+            number: float | int = int(value)
+        else:
+            try:
+                text = value.strip() if isinstance(value, str) else value
+                number = int(text) if whole and isinstance(text, str) and _is_int(text) \
+                    else float(text)
+            except (TypeError, ValueError):
+                raise self._fail(where, kind, value) from None
+            except OverflowError:
+                number = math.inf
+            if isinstance(number, float) and not math.isfinite(number):
+                raise self._fail(where, f"a finite {kind.removeprefix('a ')}", value)
+        if whole:
+            if isinstance(number, float):
+                if not number.is_integer():
+                    raise self._fail(where, kind, value)
+                number = int(number)
+        elif isinstance(number, int):
+            try:
+                number = float(number)
+            except OverflowError:
+                raise self._fail(where, "a finite number", value) from None
+        if bounded and not self.contains(number):
+            interval = self.interval()
+            words = interval if interval[0] in "<>" else f"in {interval}"
+            raise ParamError(where, f"must be {words}, got {format_number(number)}")
+        return number
+
+    # --- editors ----------------------------------------------------------------------------
+    def text(self, value: Any) -> str:
+        """``value`` shown compactly (an editor keeps the exact value it was given)."""
+        if value is None:
+            return self.none_text
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, tuple | list):
+            return ", ".join(self.text(v) for v in value)
+        if isinstance(value, numbers.Integral):
+            return str(int(value))
+        if isinstance(value, float):
+            short = repr(value)
+            return short if len(short) <= 9 else f"{value:.6g}"
+        return str(value)
+
+    def stepped(self, value: Any, steps: int) -> Any:
+        """``value`` moved ``steps`` arrow steps along the scale, kept inside the range
+        (``value`` itself when a step would leave it)."""
+        if self.kind not in ("float", "int") or value is None:
+            return value
+        if self.log and value > 0:
+            exponent = math.log10(value) + steps / 10
+            moved: float | int = float(f"{10 ** exponent:.3g}")
+        else:
+            moved = value + steps * self.arrow_step()
+        if self.kind == "int":
+            moved = int(round(moved))
+            if moved == value:
+                moved = value + (1 if steps > 0 else -1)
+        if not self.contains(moved):
+            edge = self.high if steps > 0 else self.low
+            open_edge = self.high_open if steps > 0 else self.low_open
+            moved = edge if edge is not None and not open_edge else value
+        return moved
+
+    def arrow_step(self) -> float | int:
+        """The linear arrow step: ``step``, else 1 for whole numbers, else a hundredth of the
+        range rounded to a power of ten (0.01 for [0, 1])."""
+        if self.step is not None:
+            return self.step
+        if self.kind == "int":
+            return 1
+        if self.low is not None and self.high is not None and self.high > self.low:
+            return 10.0 ** math.floor(math.log10((self.high - self.low) / 100))
+        return 0.1
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain-dict description for catalogs (strict JSON)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "longest"}
+        default = self.default
+        data["default"] = None if default is REQUIRED else (
+            list(default) if isinstance(default, tuple) else default)
+        data["required"] = default is REQUIRED
+        data["log"] = self.log
+        data["range"] = self.range_text()
+        return data
 
 
-def learning_rate(default: float) -> HyperParam:
+def _is_int(text: str) -> bool:
+    body = text[1:] if text[:1] in "+-" else text
+    return body.isdigit() and body.isascii()
+
+
+def params_by_name(params: Sequence[Param]) -> dict[str, Param]:
+    """``{name: param}`` in order."""
+    return {p.name: p for p in params}
+
+
+# ------------------------------------------------------------------ the optimizers' shapes
+
+
+def learning_rate(default: float) -> Param:
     """The step size every optimizer has."""
-    return HyperParam(
-        "learning_rate", "float", default, 0.0, 100.0, low_open=True, log=True,
-        doc="Step size (Keras: a float or a schedule).",
-    )
+    return Param("learning_rate", "float", default, 0.0, 100.0, low_open=True, scale="log",
+                 doc="Step size (Keras: a float or a schedule).")
 
 
-def epsilon(default: float = 1e-7) -> HyperParam:
+def epsilon(default: float = 1e-7) -> Param:
     """The small constant added for numerical stability."""
-    return HyperParam(
-        "epsilon", "float", default, 0.0, 1.0, low_open=True, log=True,
-        doc="Small constant for numerical stability (Keras's 'epsilon hat').",
-    )
+    return Param("epsilon", "float", default, 0.0, 1.0, low_open=True, scale="log",
+                 doc="Small constant for numerical stability (Keras's 'epsilon hat').")
 
 
-def decay_rate(name: str, default: float, doc: str, *, high_open: bool = True) -> HyperParam:
+def decay_rate(name: str, default: float, doc: str, *, high_open: bool = True) -> Param:
     """An exponential moving-average rate in [0, 1) (``rho``, ``beta_1``, ``beta_2``)."""
-    return HyperParam(name, "float", default, 0.0, 1.0, high_open=high_open, doc=doc)
+    return Param(name, "float", default, 0.0, 1.0, high_open=high_open, doc=doc)
 
 
-def flag(name: str, default: bool, doc: str) -> HyperParam:
+def flag(name: str, default: bool, doc: str) -> Param:
     """A boolean option (``nesterov``, ``centered``, ``amsgrad``)."""
-    return HyperParam(name, "bool", default, doc=doc)
+    return Param(name, "bool", default, doc=doc)
 
 
-def base_options(weight_decay: float | None = None) -> tuple[HyperParam, ...]:
+def base_options(weight_decay: float | None = None) -> tuple[Param, ...]:
     """Keras's base-optimizer options: decoupled weight decay and gradient clipping."""
+    clip = {"kind": "float", "default": None, "low": 0.0, "high": 1e6, "low_open": True,
+            "optional": True, "scale": "log", "advanced": True}
     return (
-        HyperParam(
-            "weight_decay", "float" if weight_decay is not None else "optional_float",
-            weight_decay, 0.0, 1.0,
-            doc="Decoupled weight decay: w -= w * weight_decay * learning_rate before each step.",
-            advanced=weight_decay is None,
-        ),
-        HyperParam(
-            "clipnorm", "optional_float", None, 0.0, 1e6, low_open=True, log=True,
-            doc="Clip each gradient to this L2 norm.", advanced=True,
-        ),
-        HyperParam(
-            "clipvalue", "optional_float", None, 0.0, 1e6, low_open=True, log=True,
-            doc="Clip each gradient component to [-clipvalue, clipvalue].", advanced=True,
-        ),
-        HyperParam(
-            "global_clipnorm", "optional_float", None, 0.0, 1e6, low_open=True, log=True,
-            doc="Clip the gradient of all weights to this global L2 norm.", advanced=True,
-        ),
+        Param("weight_decay", "float", weight_decay, 0.0, 1.0, optional=weight_decay is None,
+              doc="Decoupled weight decay: w -= w * weight_decay * learning_rate before each step.",
+              advanced=weight_decay is None),
+        Param("clipnorm", doc="Clip each gradient to this L2 norm.", **clip),
+        Param("clipvalue", doc="Clip each gradient component to [-clipvalue, clipvalue].", **clip),
+        Param("global_clipnorm", doc="Clip the gradient of all weights to this global L2 norm.",
+              **clip),
     )

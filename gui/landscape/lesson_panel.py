@@ -100,14 +100,9 @@ def readable(color: str, background: QColor, minimum: float = 3.0) -> QColor:
 
 
 def memory_slots(spec: OptimizerSpec, config: Mapping[str, Any]) -> int:
-    """Extra numbers Keras keeps per weight for ``spec`` with these settings."""
-    if spec.keras_class == "SGD":
-        return int(float(config.get("momentum") or 0.0) > 0)
-    if spec.keras_class == "RMSprop":
-        return 1 + bool(config.get("centered")) + (float(config.get("momentum") or 0.0) > 0)
-    if spec.keras_class in ("Adam", "AdamW"):
-        return 3 if config.get("amsgrad") else 2
-    return spec.memory_slots
+    """Extra numbers Keras keeps per weight for ``spec`` with these settings (the registry
+    counts the arrays of the update rule's state)."""
+    return spec.memory_slots(config)
 
 
 def _format_value(value: Any) -> str:

@@ -15,10 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.files import scenario
+from engine.landscape import limits
 
 BASE_STEPS_PER_SECOND = 60.0  #: steps per second at 1×
 SPEEDS = scenario.SPEEDS  # scenario files name one of these speeds
-MAX_BUDGET = scenario.MAX_STEPS
+MAX_BUDGET = limits.STEPS.high
 
 
 class PlaybackBar(QWidget):
@@ -65,6 +66,7 @@ class PlaybackBar(QWidget):
         self.slider.valueChanged.connect(self.seek_requested)
         self.step_label = QLabel()
         self.step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.step_label.setTextFormat(Qt.TextFormat.PlainText)
         self.step_label.setToolTip("The step shown / the step budget")
         self.speed = QComboBox()
         for speed in SPEEDS:
@@ -73,13 +75,13 @@ class PlaybackBar(QWidget):
         self.speed.setToolTip(f"Playback speed (1× = {BASE_STEPS_PER_SECOND:g} steps per second)")
         self.speed.currentIndexChanged.connect(
             lambda _: self.speed_changed.emit(self.steps_per_second()))
-        self.budget = QSpinBox()
-        self.budget.setRange(1, MAX_BUDGET)
+        self.budget = QSpinBox()  # a step budget fits Qt's 32-bit spin box
+        self.budget.setRange(limits.STEPS.low, limits.STEPS.high)
         self.budget.setValue(budget)
         self.budget.setPrefix("budget ")
         self.budget.setKeyboardTracking(False)
         self.budget.setMinimumWidth(90)
-        self.budget.setToolTip("Step budget: the most steps each optimizer takes")
+        self.budget.setToolTip(f"{limits.STEPS.doc} Valid: {limits.STEPS.range_text()}")
         self.budget.valueChanged.connect(self.budget_changed)
         for widget in (self.reset_button, self.back_button, self.play_button, self.forward_button):
             widget.setMaximumWidth(36)
@@ -96,7 +98,9 @@ class PlaybackBar(QWidget):
 
     def _fit_step_label(self, budget: int) -> None:
         """As wide as the widest step of this budget: the slider never jumps as digits grow."""
-        width = self.step_label.fontMetrics().horizontalAdvance(f"{budget} / {budget}") + 8
+        # Room for "· computing 99%" too, so the label keeps its width when that shows.
+        width = self.step_label.fontMetrics().horizontalAdvance(
+            f"{budget} / {budget} · computing 99%") + 8
         if self.step_label.minimumWidth() != width:
             self.step_label.setFixedWidth(width)
 
@@ -108,13 +112,17 @@ class PlaybackBar(QWidget):
     def steps_per_second(self) -> float:
         return BASE_STEPS_PER_SECOND * float(self.speed.currentData())
 
-    def show_step(self, step: int, budget: int) -> None:
-        """Reflect ``step`` without emitting ``seek_requested``."""
+    def show_step(self, step: int, budget: int, computing: int | None = None) -> None:
+        """Reflect ``step`` without emitting ``seek_requested``; ``computing`` is the step the
+        paths are computed to while that is still short of ``step``."""
         self.slider.blockSignals(True)
         self.slider.setMaximum(budget)
         self.slider.setValue(step)
         self.slider.blockSignals(False)
-        self.step_label.setText(f"{step} / {budget}")
+        text = f"{step} / {budget}"
+        if computing is not None:  # a seek far ahead: the paths are still being computed
+            text += f" · computing {min(99, 100 * computing // max(step, 1))}%"
+        self.step_label.setText(text)
         self._fit_step_label(budget)
 
     def set_playing(self, playing: bool) -> None:

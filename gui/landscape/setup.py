@@ -11,27 +11,44 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from PySide6.QtCore import QSignalBlocker
+
+from engine.files.scenario import DEFAULT_VIEW
 from engine.landscape import measures, surfaces
 from engine.landscape.race import Racer
 from gui.landscape.playback import SPEEDS
 from gui.palette import style_for
 
 
-def capture(tab) -> dict[str, Any]:
-    """The tab's set-up as keyword arguments of :class:`engine.files.scenario.Scenario`."""
-    race = tab.race
-    surface = race.surface
+def _view_on_screen(tab) -> dict[str, Any]:
     plot = tab.view.getPlotItem().getViewBox()
     (x0, x1), (y0, y1) = plot.viewRange()
-    view = {
+    return {
         "mode": "3d" if tab.views.currentWidget() is tab.view3d else "2d",
         "show_gradient": tab.show_descent.isChecked(),
         "show_update": tab.show_update.isChecked(),
         "show_velocity": tab.show_velocity.isChecked(),
         "show_field": tab.show_field.isChecked(),
         "speed": float(tab.playback.speed.currentData()),
-        "x_range": [x0, x1], "y_range": [y0, y1],
+        "x_range": (float(x0), float(x1)), "y_range": (float(y0), float(y1)),
     }
+
+
+def capture(tab) -> dict[str, Any]:
+    """The tab's set-up as keyword arguments of :class:`engine.files.scenario.Scenario`.
+
+    A view setting the user has not changed since a scenario was applied is given back as
+    the scenario had it (no view range when it had none; "3d" where this machine shows 2-D),
+    so a scenario opened and saved again is the same scenario, value for value.
+    """
+    race = tab.race
+    surface = race.surface
+    view = _view_on_screen(tab)
+    applied = getattr(tab, "_applied_view", None)
+    if applied is not None:
+        given, shown = applied
+        view = {name: given[name] if view[name] == shown[name] else value
+                for name, value in view.items()}
     return {
         "surface_id": surface.id, "surface_params": dict(surface.params),
         "start": tuple(race.start), "steps": race.budget,
@@ -45,10 +62,10 @@ def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int
           measure: Mapping[str, Any] | None, title: str = "", explanation: str = "") -> None:
     """Show this set-up in ``tab`` (every value already validated by the scenario loader)."""
     tab.set_playing(False)
+    tab._applied_view = None
     _show_surface_controls(tab, surface)
-    tab.playback.budget.blockSignals(True)
-    tab.playback.budget.setValue(int(steps))
-    tab.playback.budget.blockSignals(False)
+    with QSignalBlocker(tab.playback.budget):
+        tab.playback.budget.setValue(int(steps))
     tab.race.set_budget(int(steps))
     tab.racer_panel.set_budget(int(steps))
     for key in list(tab.race.tracks):
@@ -80,24 +97,22 @@ def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int
         tab.view.getPlotItem().setRange(xRange=view["x_range"], yRange=view["y_range"],
                                         padding=0)
     tab.reset()
+    tab._applied_view = ({**DEFAULT_VIEW, **view}, _view_on_screen(tab))
 
 
 def _show_surface_controls(tab, surface: surfaces.Surface) -> None:
     """Surface picker, ravine slider and expression box showing ``surface`` (no signals)."""
     combo = tab.surface_combo
     custom = surface.id.startswith("expr:")
-    combo.blockSignals(True)
-    combo.setCurrentIndex(combo.findData("custom" if custom else surface.id))
-    combo.blockSignals(False)
+    with QSignalBlocker(combo):
+        combo.setCurrentIndex(combo.findData("custom" if custom else surface.id))
     if custom:
-        tab.expression.blockSignals(True)
-        tab.expression.setText(surface.id[len("expr:"):])
-        tab.expression.blockSignals(False)
+        with QSignalBlocker(tab.expression):
+            tab.expression.setText(surface.id[len("expr:"):])
     condition = dict(surface.params).get("condition_number")
     if condition is not None:
-        tab.condition_slider.blockSignals(True)
-        tab.condition_slider.setValue(round(10 * math.log10(condition)))
-        tab.condition_slider.blockSignals(False)
+        with QSignalBlocker(tab.condition_slider):
+            tab.condition_slider.setValue(round(10 * math.log10(condition)))
         tab.condition_label.setText(f"{condition:g}")
 
 
@@ -106,6 +121,10 @@ def measurement_text(tab) -> tuple[str, list[str]] | None:
     measure."""
     if not tab.measure_spec or tab.measure_spec.get("kind") not in measures.LANDSCAPE_KINDS:
         return None
+    if tab.race.computed_to() < min(tab.step, tab.race.budget):
+        # Measuring would compute the race to the step in the GUI thread: say so instead,
+        # until the idle slices get there.
+        return f"measuring when the race is computed to step {tab.step:,}…", []
     try:
         result = measures.measure(tab.measure_spec, tab.race, tab.step)
     except (KeyError, ValueError):

@@ -16,7 +16,6 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.files import scenario
-from engine.landscape import domain, surfaces
+from engine.landscape import domain, limits, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
 from engine.params import HyperParamError
@@ -42,11 +41,13 @@ from gui.landscape.playback import PlaybackBar
 from gui.landscape.results_table import ResultRow, ResultsTable
 from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
+from gui.landscape.trails import drawn
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
 from gui.palette import LIGHT, RacerStyle, Theme, style_for
 from gui.widgets import ERROR_STYLE, controls_beside, error_label, group, scroll_panel
 from gui.widgets.banner import LessonBanner
+from gui.widgets.param_edit import ParamEdit
 from gui.widgets.racer_panel import RacerPanel
 
 # The defaults a scenario file without a landscape section gets are the tab's own.
@@ -54,8 +55,12 @@ DEFAULT_SURFACE, DEFAULT_RACERS = scenario.DEFAULT_SURFACE, scenario.DEFAULT_RAC
 DEFAULT_BUDGET = scenario.DEFAULT_STEPS
 FRAME_MS = 16
 LOOKAHEAD = 128
-AHEAD_STEPS = 64  #: steps per racer computed per idle slice (about 2-5 ms for 4 racers)
 COMPACT_WIDTH = 1150  #: a tab narrower than this with its controls (at 96 dpi): side is a page
+AHEAD_S = 0.008  #: the GUI thread's work per idle slice computing the race ahead
+#: The most the GUI thread computes per event-loop turn: seeking far along the timeline (or
+#: changing a racer while far along) computes in bounded slices; the rest follows in idle
+#: slices while the step label says how far the computation is.
+SLICE_S = 0.02
 TABLE_EVERY_S = 0.2
 
 
@@ -216,16 +221,16 @@ class LandscapeTab(QWidget):
     def _start_box(self) -> QGroupBox:
         box = QGroupBox("Start (click or drag on the map)")
         row = QHBoxLayout()
-        self.start_x, self.start_y = QDoubleSpinBox(), QDoubleSpinBox()
-        for spin, name in ((self.start_x, "x "), (self.start_y, "y ")):
-            spin.setRange(-1e6, 1e6)
-            spin.setDecimals(4)
-            spin.setSingleStep(0.1)
-            spin.setPrefix(name)
-            spin.setKeyboardTracking(False)
-            spin.setMinimumWidth(90)  # the ±10⁶ range would ask for 170 px each
-            spin.valueChanged.connect(self._start_typed)
-            row.addWidget(spin, 1)
+        # Exact coordinates: editing x keeps y as it is (a rounding box changed both).
+        self.start_x = ParamEdit(limits.COORDINATE.with_(name="x", step=0.1))
+        self.start_y = ParamEdit(limits.COORDINATE.with_(name="y", step=0.1))
+        self.start_x.value_edited.connect(self._start_x_typed)
+        self.start_y.value_edited.connect(self._start_y_typed)
+        for edit, name in ((self.start_x, "x"), (self.start_y, "y")):
+            edit.refused.connect(self._show_start_note)
+            edit.setMinimumWidth(70)
+            row.addWidget(QLabel(name))
+            row.addWidget(edit, 1)
         default = QPushButton("Reset")
         default.setToolTip("The surface's suggested start")
         default.clicked.connect(lambda: self._start_requested(*self.race.surface.start))
@@ -373,19 +378,19 @@ class LandscapeTab(QWidget):
         self._show_start()
         self._restart_playback()
 
-    @Slot(float)
-    def _start_typed(self, _value: float) -> None:
-        start = (self.start_x.value(), self.start_y.value())
-        if start != self.race.start:
-            self._start_requested(*start)
+    @Slot(object)
+    def _start_x_typed(self, x: float) -> None:
+        self._start_requested(x, self.race.start[1])
+
+    @Slot(object)
+    def _start_y_typed(self, y: float) -> None:
+        self._start_requested(self.race.start[0], y)
 
     def _show_start(self) -> None:
         x, y = self.race.start
         self.view.set_start(x, y)
-        for spin, value in ((self.start_x, x), (self.start_y, y)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
+        self.start_x.set_value(x)
+        self.start_y.set_value(y)
 
     @Slot(float, float)
     def _map_start_chosen(self, x: float, y: float) -> None:
@@ -483,7 +488,7 @@ class LandscapeTab(QWidget):
             self.racer_panel.set_racers(self.race.racers(), self.styles, labels)
             if select:
                 self.racer_panel.select(select)
-        self.race.ensure(self.step + LOOKAHEAD)
+        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
         QTimer.singleShot(0, self._fit_table)
 
@@ -537,13 +542,15 @@ class LandscapeTab(QWidget):
 
     @Slot(int)
     def seek(self, step: int) -> None:
+        """Show ``step``: what is computed at once (at most :data:`SLICE_S` of work), the
+        rest in idle slices, the paths growing until they reach it."""
         self.step = max(0, min(int(step), self.race.budget))
         self._step_float = float(self.step)
-        self.race.ensure(self.step + LOOKAHEAD)
+        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
 
     def _restart_playback(self) -> None:
-        self.race.ensure(self.step + LOOKAHEAD)
+        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
 
     @Slot(int)
@@ -558,7 +565,9 @@ class LandscapeTab(QWidget):
         elapsed = self._clock.restart() / 1000.0
         self._step_float += self.playback.steps_per_second() * min(elapsed, 0.25)
         target = min(int(self._step_float), self.race.budget)
-        self.race.ensure(target + LOOKAHEAD)
+        if not self.race.ensure_within(target + LOOKAHEAD, SLICE_S):
+            target = max(self.step, min(target, self.race.computed_to()))  # wait for it
+            self._step_float = float(target)
         finished = self.race.finished_step()
         if target != self.step:
             self.step = target
@@ -577,7 +586,8 @@ class LandscapeTab(QWidget):
             color = style.color
             status, stop = track.status_at(step)
             points = track.points(step)
-            trails.append(TrailData(key, points, style, status))
+            # Drawn: a bounded number of points however long the path (gui.landscape.trails).
+            trails.append(TrailData(key, drawn(points, self.race.surface.domain), style, status))
             vectors.append(VectorData(
                 key, points[-1], color,
                 -track.gradient(step) if self.show_descent.isChecked() else None,
@@ -604,17 +614,25 @@ class LandscapeTab(QWidget):
             measured = setup.measurement_text(self)
             if measured is not None:
                 self.banner.set_measure(*measured)
-        self.playback.show_step(step, self.race.budget)
+        computed = self.race.computed_to()
+        self.playback.show_step(step, self.race.budget,
+                                computing=computed if computed < step else None)
         self.teaching.step_shown(step)  # issue 15: anatomy, theory and class mode follow
         if not self.race.complete and not self.ahead.isActive():
             self.ahead.start()
 
     @Slot()
     def _compute_ahead(self) -> None:
-        """One slice (a few ms) of the race's remaining steps; the table learns outcomes."""
-        if self.race.compute_ahead(AHEAD_STEPS):
+        """One slice (a few ms) of the race's remaining steps; the table learns outcomes.
+        While the step shown is not computed yet, the paths grow towards it as it is."""
+        behind = self.race.computed_to() < self.step
+        if self.race.compute_within(AHEAD_S):
             self.ahead.stop()
             self._render(full=True)
+        elif behind:
+            reached = self.race.computed_to() >= self.step
+            if reached or time.monotonic() - self._last_table > TABLE_EVERY_S:
+                self._render(full=True)
 
     def _distances(self, points: np.ndarray) -> np.ndarray | None:
         minima = self.race.surface.minima

@@ -170,6 +170,7 @@ class Surface3DView(QWidget):
         )
         self._label = QLabel(self._message or "3-D view closed.", self)
         self._label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)  # a driver's error text, as it is
         self._label.setWordWrap(True)
         layout.addWidget(self._label)
         if ok:

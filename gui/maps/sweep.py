@@ -12,6 +12,7 @@ rates. Clicking a point races that racer at that rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -90,6 +91,7 @@ class SweepPlot(QWidget):
             row.addWidget(button)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         row.addWidget(self.summary, 1)
         layout.addLayout(row)
         self.criterion = QLabel("Tuned (★): " + maps.CRITERION + ". Sweeps use constant rates "
@@ -134,7 +136,7 @@ class SweepPlot(QWidget):
                                              style=Qt.PenStyle(line.style.dash)),
                                 symbol=markers.symbol(line.style.marker), symbolSize=8,
                                 symbolBrush=line.color, symbolPen=pg.mkPen("#202020"),
-                                name=line.label)
+                                name=escape(line.label))  # legend labels are HTML
         curve.sigPointsClicked.connect(self._points_clicked)
         curve.setProperty("racer_key", line.key)
         self._plotted_rates[line.key] = rates[ok]

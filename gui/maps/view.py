@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import optimizers
-from engine.landscape import maps, simulate, status
+from engine.landscape import limits, maps, simulate, status
 from engine.landscape.race import Racer
 from engine.landscape.surfaces import Surface
 from gui import threads
@@ -44,7 +44,6 @@ from gui.widgets.log_axis import DecadeAxis, log_tick_label
 
 GRID_SIZES = (32, 64, 128, 256)
 DEFAULT_GRID = 64  #: the map computed on arrival: quick, and fine enough to read
-MAX_MAP_STEPS = 20_000
 SWEEP_RATES = (1e-4, 10.0, 41)  #: the sweep's log grid of learning rates: low, high, count
 RECOMPUTE_DELAY_MS = 300  #: after the last change of a control, when computing on its own
 
@@ -105,9 +104,9 @@ class MapsView(QWidget):
         for size in GRID_SIZES:
             self.grid.addItem(f"{size}×{size}", size)
         self.grid.setCurrentIndex(GRID_SIZES.index(DEFAULT_GRID))
-        self.steps = QSpinBox()
-        self.steps.setRange(1, MAX_MAP_STEPS)
-        self.steps.setValue(500)
+        self.steps = QSpinBox()  # the map's steps: the limit every headless run has
+        self.steps.setRange(limits.RUN_STEPS.low, limits.RUN_STEPS.high)
+        self.steps.setValue(limits.RUN_STEPS.default)
         self.steps.setPrefix("steps ")
         self.steps.setKeyboardTracking(False)
         self.compute_button = QPushButton("Compute")
@@ -230,8 +229,8 @@ class MapsView(QWidget):
             self._controls_changed()  # a sweep sweeps every racer
 
     def set_budget(self, steps: int) -> None:
-        """The race's step budget becomes the map's (capped at :data:`MAX_MAP_STEPS`)."""
-        self.steps.setValue(max(1, min(int(steps), MAX_MAP_STEPS)))
+        """The race's step budget becomes the map's (within ``limits.RUN_STEPS``)."""
+        self.steps.setValue(max(limits.RUN_STEPS.low, min(int(steps), limits.RUN_STEPS.high)))
 
     def _racer(self) -> Racer | None:
         data = self.optimizer.currentData()

@@ -305,11 +305,16 @@ class TrainingPlots(QWidget):
             plot.addItem(lines[-1], ignoreBounds=True)
 
     def export_png(self, path: str) -> None:
-        """Save the whole widget as a PNG at ``path``: a temporary file beside it first, then
-        moved over it, so no half-written file is ever left. ``OSError`` if it can't be saved."""
-        with atomic.replacing(path, suffix=".png") as temporary:
-            if not self.grab().save(temporary, "PNG"):
-                raise OSError(f"could not write {path!r}")
+        """Save the whole widget as a PNG at ``path``: encoded in memory, then written beside
+        it and checked byte for byte before it replaces ``path``, so no half-written file is
+        ever left. ``OSError`` (naming the file and the reason) if it can't be saved."""
+        from gui.exports import ExportError, png_bytes
+
+        try:
+            data = png_bytes(self.grab().toImage(), path)
+        except ExportError as error:
+            raise OSError(str(error)) from None
+        atomic.write_bytes(path, data)
 
     # --- layout and looks ---------------------------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
-    QSpinBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -34,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from engine.files import atomic
 from engine.landscape.race import Racer
+from engine.mnist import settings as fields
+from engine.params import ParamError
 from gui import threads
 from gui.palette import LIGHT, RacerStyle, Theme, style_for
 from gui.training.network_map import PathStyle
@@ -43,9 +43,10 @@ from gui.training.results import TrainingResults, TrainingRow
 from gui.training.worker import TrainingWorker
 from gui.widgets import ProgressLine, controls_beside, error_label, group, scroll_panel
 from gui.widgets.banner import LessonBanner
+from gui.widgets.param_edit import ParamEdit
 from gui.widgets.racer_panel import RacerPanel
 
-DEFAULT_OPTIMIZERS = ("sgd", "rmsprop", "adam")
+DEFAULT_OPTIMIZERS = fields.DEFAULT_OPTIMIZERS
 DATASETS = (("Auto (cache, download, bundled)", "auto"), ("Bundled MNIST subset", "bundled"),
             ("File (mnist.npz)…", "file"))
 
@@ -83,7 +84,8 @@ class TrainingTab(QWidget):
     def _build(self) -> None:
         controls = QWidget()
         column = QVBoxLayout(controls)
-        self.racer_panel = RacerPanel(has_noise=False, steps_label="batch step")
+        self.racer_panel = RacerPanel(has_noise=False, steps_label="batch step",
+                                      max_racers=fields.MAX_RUNS)
         self.racer_panel.set_theme(self.theme)
         self.racer_panel.racer_added.connect(self._racer_added)
         self.racer_panel.racer_removed.connect(self._racer_removed)
@@ -107,6 +109,7 @@ class TrainingTab(QWidget):
 
         self.dataset_label = QLabel("Data: chosen when training starts.")
         self.dataset_label.setWordWrap(True)
+        self.dataset_label.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, as it is
         self.progress = ProgressLine()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -164,23 +167,13 @@ class TrainingTab(QWidget):
         model = QLabel("The lesson's MLP: 784 → 128 relu → 10 softmax")
         model.setWordWrap(True)
         form.addRow(model)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
-        self.epochs.setValue(5)
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 8192)
-        self.batch_size.setValue(32)
-        self.validation_split = QDoubleSpinBox()
-        self.validation_split.setRange(0.0, 0.9)
-        self.validation_split.setSingleStep(0.05)
-        self.validation_split.setValue(0.2)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.limit = QSpinBox()
-        self.limit.setRange(0, 60000)
-        self.limit.setSingleStep(1000)
-        self.limit.setSpecialValueText("all")
-        self.limit.setToolTip("Train on the first N samples only (0 = all), for a quick run")
+        # Ranges, defaults and steps from the session's parameter descriptions; each box keeps
+        # the exact value it was given (seeds beyond 32 bits too).
+        self.epochs = ParamEdit(fields.EPOCHS)
+        self.batch_size = ParamEdit(fields.BATCH_SIZE)
+        self.validation_split = ParamEdit(fields.VALIDATION_SPLIT)
+        self.seed = ParamEdit(fields.SEED, sample="4294967295")
+        self.limit = ParamEdit(fields.LIMIT)
         self.dataset = QComboBox()
         self.dataset.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -197,9 +190,15 @@ class TrainingTab(QWidget):
                               ("samples", self.limit), ("data", self.dataset),
                               ("race", self.lockstep)):
             form.addRow(label, widget)
-        for spin in (self.epochs, self.batch_size, self.validation_split, self.limit):
-            spin.valueChanged.connect(self._schedule_steps_changed)
+        for edit in (self.epochs, self.batch_size, self.validation_split, self.seed, self.limit):
+            edit.value_edited.connect(self._setting_edited)
+            edit.refused.connect(self._show_error)
         return box
+
+    @Slot(object)
+    def _setting_edited(self, _value) -> None:
+        self.error.hide()
+        self._schedule_steps_changed()
 
     @Slot()
     def _schedule_steps_changed(self, *_args) -> None:
@@ -210,8 +209,12 @@ class TrainingTab(QWidget):
         samples = self.limit.value() or self._n_train or 60000
         if self._n_train:
             samples = min(samples, self._n_train)
-        batches = math.ceil(fit_samples(samples, round(self.validation_split.value(), 4))
-                            / self.batch_size.value())
+        try:
+            fitted = fit_samples(samples, self.validation_split.value())
+        except ParamError as error:  # e.g. 10 samples with a split of 0.95: said, not raised
+            self._show_error(str(error))
+            fitted = samples
+        batches = math.ceil(fitted / self.batch_size.value())
         self.racer_panel.set_budget(self.epochs.value() * max(batches, 1))
 
     def _export_box(self) -> QGroupBox:
@@ -273,8 +276,8 @@ class TrainingTab(QWidget):
         return TrainConfig(
             optimizers=tuple(_entry(r) for r in self.racers.values()),
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-            validation_split=round(self.validation_split.value(), 4), seed=self.seed.value(),
-            dataset=source, limit=self.limit.value() or None, lockstep=self.lockstep.isChecked(),
+            validation_split=self.validation_split.value(), seed=self.seed.value(),
+            dataset=source, limit=self.limit.value(), lockstep=self.lockstep.isChecked(),
         )
 
     @Slot()
@@ -338,6 +341,7 @@ class TrainingTab(QWidget):
                        self.seed, self.limit, self.dataset, self.lockstep):
             widget.setEnabled(not running)
 
+    @Slot(str)
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
@@ -434,10 +438,10 @@ class TrainingTab(QWidget):
             key = self._add_racer(entry.optimizer_id)
             self.racers[key] = Racer(key, entry.optimizer_id, entry.keras_settings(),
                                      schedule=entry.schedule)
-        for spin, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
+        for edit, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
                             (self.validation_split, config.validation_split),
-                            (self.seed, config.seed), (self.limit, config.limit or 0)):
-            spin.setValue(value)
+                            (self.seed, config.seed), (self.limit, config.limit)):
+            edit.set_value(value)
         self.lockstep.setChecked(config.lockstep)
         if config.dataset in ("auto", "bundled"):
             self.dataset.setCurrentIndex(self.dataset.findData(config.dataset))
@@ -447,7 +451,9 @@ class TrainingTab(QWidget):
             self.dataset.setCurrentIndex(2)
         self.measure_spec = dict(measure) if measure else None
         self.banner.set_content(title if measure or title else "", explanation)
+        self.error.hide()
         self._refresh_racers(select=next(iter(self.racers), None))
+        self._schedule_steps_changed()
 
     @Slot(str)
     def _failed(self, message: str) -> None:
@@ -493,28 +499,42 @@ class TrainingTab(QWidget):
         return True
 
     @Slot()
-    def export_csv(self, path: str | None = None) -> None:
+    def export_csv(self, path: str | None = None) -> bool:
+        """The results table as CSV; False (the reason shown, naming the file) if not written."""
         if self._nothing_to_export():
-            return
+            return False
         path = path or self._save_dialog("Export results as CSV", "CSV (*.csv)")
-        if path:
-            atomic.write_text(path, self.table.to_csv())
+        return bool(path) and self._export(
+            "Results", path, lambda target: atomic.write_text(target, self.table.to_csv()))
 
     @Slot()
-    def export_json(self, path: str | None = None) -> None:
+    def export_json(self, path: str | None = None) -> bool:
+        """The histories as strict JSON; False (the reason shown) if not written."""
         if self._nothing_to_export():
-            return
+            return False
         path = path or self._save_dialog("Export histories as JSON", "JSON (*.json)")
-        if path:
-            atomic.write_text(path, json.dumps(self.histories(), indent=2, allow_nan=False))
+        return bool(path) and self._export("Histories", path, lambda target: atomic.write_text(
+            target, json.dumps(self.histories(), indent=2, allow_nan=False)))
 
     @Slot()
-    def export_png(self, path: str | None = None) -> None:
+    def export_png(self, path: str | None = None) -> bool:
+        """The plots as PNG; False (the reason shown) if not written."""
         if self._nothing_to_export():
-            return
+            return False
         path = path or self._save_dialog("Export plots as PNG", "PNG (*.png)")
-        if path:
-            self.plots.export_png(path)
+        return bool(path) and self._export("Plots", path, self.plots.export_png)
+
+    def _export(self, what: str, path: str, write) -> bool:
+        """Write through ``write(path)``; a failure is said inline and in the status bar,
+        with the file and the reason (the old file is intact: writes are atomic)."""
+        try:
+            write(path)
+        except (OSError, ValueError) as error:
+            self._show_error(f"{what} not exported: {error}")
+            return False
+        self.error.hide()
+        self.status_message.emit(f"Wrote {path}")
+        return True
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

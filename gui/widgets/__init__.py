@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from html import escape
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
@@ -49,6 +50,17 @@ def controls_beside(owner: QWidget, controls: QScrollArea, *views: QWidget,
     return splitter
 
 
+def plain_tooltip(text: str) -> str:
+    """``text`` as a tooltip shows it: Qt guesses a tooltip's format, so text that looks
+    like HTML (a file named ``<b>x</b>.json``) is escaped inside an explicit rich-text tag."""
+    return "<qt>" + escape(text).replace("\n", "<br>") + "</qt>"
+
+
+def plain_action_text(text: str) -> str:
+    """``text`` as a menu item shows it (a lone ``&`` would underline the next letter)."""
+    return text.replace("&", "&&")
+
+
 def group(title: str, widget: QWidget) -> QGroupBox:
     """A titled box around one widget."""
     box = QGroupBox(title)
@@ -59,6 +71,7 @@ def group(title: str, widget: QWidget) -> QGroupBox:
 def error_label() -> QLabel:
     """A hidden, word-wrapped label for inline error messages (red in both themes)."""
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what the user or a file gave
     label.setWordWrap(True)
     label.setStyleSheet(ERROR_STYLE)
     label.hide()

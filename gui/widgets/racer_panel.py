@@ -1,44 +1,45 @@
 """The racers list and the hyperparameter editor of the selected racer.
 
-Hyperparameters appear under Keras's own names with the registry's ranges; values outside a
-range cannot be typed into a spin box, and anything the registry still refuses is shown
-inline in red, leaving the racer unchanged.
+Hyperparameters appear under Keras's own names, each in a :class:`ParamEdit` that takes its
+range and scale from the registry's parameter description and keeps the exact value it was
+given. An edit changes that one field and nothing else (a value equal to Keras's default is
+kept as given, not dropped); what the registry refuses is shown inline in red, naming the
+field, leaving the racer unchanged.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import optimizers
+from engine.landscape import limits
 from engine.landscape.race import Racer
 from engine.landscape.simulate import GradientNoise
-from engine.params import HyperParam, HyperParamError
+from engine.params import Param, ParamError
 from gui.palette import RacerStyle, color_for, marker_for
-from gui.widgets import group
+from gui.widgets import error_label, group
 from gui.widgets.markers import marker_icon
+from gui.widgets.param_edit import ParamEdit
 from gui.widgets.schedule_editor import ScheduleEditor
 
-MAX_NOISE = 100.0
+MAX_NOISE = limits.NOISE_SCALE.high
+ADVANCED = "__advanced__"
 
 
 class RacerPanel(QWidget):
@@ -61,8 +62,10 @@ class RacerPanel(QWidget):
     racer_changed = Signal(object)
     selection_changed = Signal(str)
 
-    def __init__(self, parent=None, has_noise: bool = True, steps_label: str = "step") -> None:
+    def __init__(self, parent=None, has_noise: bool = True, steps_label: str = "step",
+                 max_racers: int = limits.MAX_RACERS) -> None:
         super().__init__(parent)
+        self.max_racers = max_racers
         self._racers: dict[str, Racer] = {}
         self._editors: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
@@ -93,10 +96,7 @@ class RacerPanel(QWidget):
         self.form = QFormLayout(self.form_host)
         self.form.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.form_host)
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #d0342c;")
-        self.error.hide()
+        self.error = error_label()
         layout.addWidget(self.error)
         self.defaults_button = QPushButton("Keras defaults")
         self.defaults_button.setToolTip("Reset the selected optimizer to Keras's defaults")
@@ -108,20 +108,11 @@ class RacerPanel(QWidget):
         noise = QWidget()
         noise_form = QFormLayout(noise)
         noise_form.setContentsMargins(0, 0, 0, 0)
-        self.noise_scale = QDoubleSpinBox()
-        self.noise_scale.setRange(0.0, MAX_NOISE)
-        self.noise_scale.setDecimals(3)
-        self.noise_scale.setSingleStep(0.1)
-        self.noise_scale.setSpecialValueText("off")
-        self.noise_scale.setKeyboardTracking(False)
-        self.noise_scale.setToolTip("Standard deviation of Gaussian noise added to each gradient "
-                                    "coordinate (like a minibatch's); 0 = exact gradients")
-        self.noise_seed = QSpinBox()
-        self.noise_seed.setRange(0, 2**31 - 1)
-        self.noise_seed.setKeyboardTracking(False)
-        self.noise_seed.setToolTip("The same seed gives the same noise, run after run")
-        for spin in (self.noise_scale, self.noise_seed):
-            spin.valueChanged.connect(self._noise_changed)
+        self.noise_scale = ParamEdit(limits.NOISE_SCALE)
+        self.noise_seed = ParamEdit(limits.NOISE_SEED, sample="18446744073709551615")
+        for edit in (self.noise_scale, self.noise_seed):
+            edit.value_edited.connect(self._noise_changed)
+            edit.refused.connect(self._show_error)
         noise_form.addRow("scale", self.noise_scale)
         noise_form.addRow("seed", self.noise_seed)
         self.noise_box = group("Gradient noise", noise)
@@ -146,6 +137,10 @@ class RacerPanel(QWidget):
             self.list.addItem(item)
         self.list.blockSignals(False)
         keys = [r.key for r in racers]
+        self.add_button.setEnabled(len(keys) < self.max_racers)
+        self.add_button.setToolTip("" if len(keys) < self.max_racers else
+                                   f"At most {self.max_racers} optimizers at once")
+        self.remove_button.setEnabled(len(keys) > 1)
         if keys:
             self.select(current if current in keys else keys[0])
         else:
@@ -172,16 +167,18 @@ class RacerPanel(QWidget):
 
     @Slot(QAction)
     def _add_chosen(self, action: QAction) -> None:
-        self.racer_added.emit(action.data())
+        self.add(action.data())
 
     def add(self, optimizer_id: str) -> None:
-        """Add a racer of ``optimizer_id``, as choosing it from the Add menu does."""
-        self.racer_added.emit(optimizer_id)
+        """Add a racer of ``optimizer_id``, as choosing it from the Add menu does (nothing
+        once :attr:`max_racers` race)."""
+        if len(self._racers) < self.max_racers:
+            self.racer_added.emit(optimizer_id)
 
     @Slot()
     def _remove_clicked(self) -> None:
         key = self.current_key()
-        if key is not None:
+        if key is not None and len(self._racers) > 1:  # a race needs a racer (Save, Open)
             self.racer_removed.emit(key)
 
     @Slot()
@@ -213,11 +210,9 @@ class RacerPanel(QWidget):
             return
         rate = optimizers.get(racer.optimizer_id, **racer.settings).config["learning_rate"]
         self.schedule.set_state(racer.schedule, rate, self._budget)
-        noise = racer.noise or GradientNoise(0.0, 0)
-        for spin, value in ((self.noise_scale, noise.scale), (self.noise_seed, noise.seed)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
+        noise = racer.noise or GradientNoise(limits.NOISE_SCALE.default, limits.NOISE_SEED.default)
+        self.noise_scale.set_value(noise.scale)
+        self.noise_seed.set_value(noise.seed)
         learning_rate = self._editors.get("learning_rate")
         if learning_rate is not None:
             learning_rate.setEnabled(racer.schedule is None)
@@ -234,14 +229,19 @@ class RacerPanel(QWidget):
         if learning_rate is not None:
             learning_rate.setEnabled(schedule is None)
 
-    @Slot()
-    def _noise_changed(self, *_args) -> None:
+    @Slot(object)
+    def _noise_changed(self, _value: Any) -> None:
         key = self.current_key()
         if key is None:
             return
-        scale = self.noise_scale.value()
-        noise = GradientNoise(scale, self.noise_seed.value()) if scale > 0 else None
-        self._replace(key, noise=noise)
+        self.error.hide()
+        scale, seed = self.noise_scale.value(), self.noise_seed.value()
+        self._replace(key, noise=GradientNoise(scale, seed) if scale > 0 else None)
+
+    @Slot(str)
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
 
     def _replace(self, key: str, **changes: Any) -> None:
         new = dataclasses.replace(self._racers[key], **changes)
@@ -267,69 +267,69 @@ class RacerPanel(QWidget):
             editor.setToolTip(f"{hyperparam.doc}\nValid: {hyperparam.range_text()}")
             self._editors[hyperparam.name] = editor
             self.form.addRow(hyperparam.name, editor)
-        advanced = QLineEdit(", ".join(
-            f"{h.name}={config[h.name]}" for h in spec.hyperparams
-            if h.advanced and config[h.name] is not None))
+        advanced = QLineEdit(_options_text(spec, config))
         advanced.setPlaceholderText("e.g. clipnorm=1.0, weight_decay=0.01")
         advanced.setToolTip("Keras base options: " + ", ".join(
             f"{h.name} {h.range_text()}" for h in spec.hyperparams if h.advanced))
-        advanced.editingFinished.connect(self._edited)
-        self._editors["__advanced__"] = advanced
+        advanced.editingFinished.connect(self._options_edited)
+        self._editors[ADVANCED] = advanced
         self.form.addRow("options", advanced)
         self._show_extras(racer)
 
-    def _editor_for(self, hyperparam: HyperParam, value: Any) -> QWidget:
+    def _editor_for(self, hyperparam: Param, value: Any) -> QWidget:
         if hyperparam.kind == "bool":
             box = QCheckBox()
             box.setChecked(bool(value))
-            box.toggled.connect(self._edited)
+            box.setToolTip(f"{hyperparam.doc}\nValid: {hyperparam.range_text()}")
+            box.toggled.connect(lambda checked, name=hyperparam.name:
+                                self._field_edited(name, checked))
             return box
-        spin = QDoubleSpinBox()
-        spin.setDecimals(7 if hyperparam.log else 4)
-        low = hyperparam.low if hyperparam.low is not None else -1e9
-        high = hyperparam.high if hyperparam.high is not None else 1e9
-        step = 10.0 ** -spin.decimals()
-        spin.setRange(low + step if hyperparam.low_open else low,
-                      high - step if hyperparam.high_open else high)
-        spin.setSingleStep(0.001 if hyperparam.log else 0.01)
-        if hyperparam.log:
-            spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-        spin.setKeyboardTracking(False)
-        spin.setValue(float(value))
-        spin.valueChanged.connect(self._edited)
-        return spin
+        edit = ParamEdit(hyperparam, value)
+        edit.value_edited.connect(lambda new, name=hyperparam.name: self._field_edited(name, new))
+        edit.refused.connect(self._show_error)
+        return edit
 
-    def _settings_from_form(self, racer: Racer) -> dict[str, Any]:
-        settings: dict[str, Any] = {}
-        for name, editor in self._editors.items():
-            if name == "__advanced__":
-                text = editor.text().strip()
-                for part in filter(None, (p.strip() for p in text.split(","))):
-                    option, sep, value = part.partition("=")
-                    if not sep:
-                        raise HyperParamError("options", f"expected NAME=VALUE, got {part!r}")
-                    settings[option.strip()] = value.strip()
-            elif isinstance(editor, QCheckBox):
-                settings[name] = editor.isChecked()
-            else:
-                settings[name] = editor.value()
-        spec = optimizers.spec(racer.optimizer_id)
-        config = spec.validate(**settings)  # raises HyperParamError naming the field
-        defaults = spec.defaults()
-        return {k: v for k, v in config.items()
-                if not _same(v, defaults[k])}
-
-    @Slot()
-    def _edited(self, *_args) -> None:
+    def _field_edited(self, name: str, value: Any) -> None:
+        """One field changed: that field, and only that field, takes the new value."""
         key = self.current_key()
         if key is None:
             return
         racer = self._racers[key]
+        self._set_settings(key, {**racer.settings, name: value})
+
+    @Slot()
+    def _options_edited(self) -> None:
+        """The options text was edited: the options it names take its values (an option whose
+        text is unchanged keeps its exact value); options left out go back to Keras's."""
+        key = self.current_key()
+        if key is None:
+            return
+        racer = self._racers[key]
+        spec = optimizers.spec(racer.optimizer_id)
+        current = spec.validate(**racer.settings)
         try:
-            settings = self._settings_from_form(racer)
-        except HyperParamError as error:
-            self.error.setText(str(error))
-            self.error.show()
+            given = _parse_options(self._editors[ADVANCED].text())
+            options = {}
+            for name, text in given.items():
+                param = spec.param(name)
+                if not param.advanced:
+                    raise ParamError(name, "has its own box above; options are "
+                                     + ", ".join(h.name for h in spec.hyperparams if h.advanced))
+                options[name] = (current[name] if text == param.text(current[name])
+                                 else param.validate(text))
+        except ParamError as error:
+            self._show_error(str(error))
+            return
+        advanced = {h.name for h in spec.hyperparams if h.advanced}
+        kept = {k: v for k, v in racer.settings.items() if k not in advanced}
+        self._set_settings(key, {**kept, **options})
+
+    def _set_settings(self, key: str, settings: dict[str, Any]) -> None:
+        racer = self._racers[key]
+        try:
+            optimizers.spec(racer.optimizer_id).validate(**settings)  # clipping: one at most
+        except ParamError as error:
+            self._show_error(str(error))
             return
         self.error.hide()
         self._replace(key, settings=settings)
@@ -338,7 +338,16 @@ class RacerPanel(QWidget):
                                     self._budget)
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-12)
-    return a == b
+def _options_text(spec: optimizers.OptimizerSpec, config: dict[str, Any]) -> str:
+    return ", ".join(f"{h.name}={h.text(config[h.name])}" for h in spec.hyperparams
+                     if h.advanced and config[h.name] is not None)
+
+
+def _parse_options(text: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise ParamError("options", f"expected NAME=VALUE, got {part!r}")
+        options[name.strip()] = value.strip()
+    return options

@@ -2,24 +2,25 @@
 
 Used for a racer (the race's steps) and for MNIST training (the optimizer's batch steps).
 "None" keeps the optimizer's constant ``learning_rate``; otherwise one of Keras's schedules
-(:data:`engine.optimizers.schedules.SCHEDULES`) with its arguments under Keras's names, each checked by
-the engine as it is typed: a refused value is shown inline, naming the field, and the last
-valid schedule stays in force. The small plot shows the rate the optimizer will use at each
-step, with a cursor at the step being shown.
+(:data:`engine.optimizers.schedules.SCHEDULES`, the ``constant`` schedule included) with its
+arguments under Keras's names, each in an editor that keeps the exact value it was given and
+is checked by the engine as it is typed: a refused value is shown inline, naming the field,
+and the last valid schedule stays in force. The small plot shows the rate the optimizer will
+use at each step, sampled (:func:`engine.optimizers.schedules.sample`: a few hundred points
+however many steps the session has), with a cursor at the step being shown.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -27,21 +28,13 @@ from PySide6.QtWidgets import (
 
 from engine.optimizers import schedules
 from engine.optimizers.schedules import Schedule
-from engine.params import short_number
+from engine.params import ParamError, short_number
 from gui.palette import LIGHT, Theme
 from gui.widgets import error_label
+from gui.widgets.param_edit import ParamEdit
 
 PLOT_HEIGHT = 90
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, tuple | list):
-        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+NO_SCHEDULE = "constant learning_rate"
 
 
 class ScheduleEditor(QWidget):
@@ -60,14 +53,14 @@ class ScheduleEditor(QWidget):
         self.schedule: Schedule | None = None
         self.base_rate = 0.01
         self.steps = 1000
-        self._editors: dict[str, QLineEdit] = {}
+        self._editors: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
-        self.combo.addItem("constant learning_rate", None)
+        self.combo.addItem(NO_SCHEDULE, None)
         for schedule_id, cls in schedules.SCHEDULES.items():
-            if schedule_id != "constant":
-                self.combo.addItem(cls.title, schedule_id)
+            self.combo.addItem(cls.title + (" (schedule)" if schedule_id == "constant" else ""),
+                               schedule_id)
         self.combo.setToolTip("A keras.optimizers.schedules learning-rate schedule")
         self.combo.currentIndexChanged.connect(self._kind_changed)
         layout.addWidget(self.combo)
@@ -79,6 +72,7 @@ class ScheduleEditor(QWidget):
         layout.addWidget(self.error)
         self.formula = QLabel()
         self.formula.setWordWrap(True)
+        self.formula.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.formula)
         self.plot = pg.PlotWidget()
         self.plot.setFixedHeight(PLOT_HEIGHT)
@@ -94,6 +88,7 @@ class ScheduleEditor(QWidget):
         item.addItem(self.cursor)
         layout.addWidget(self.plot)
         self.now = QLabel()
+        self.now.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.now)
         self._cursor_step = 0
         self.set_theme(theme)
@@ -104,7 +99,7 @@ class ScheduleEditor(QWidget):
         """Show ``schedule`` (None: constant ``base_rate``) over ``steps`` steps; no signal."""
         self.schedule, self.base_rate, self.steps = schedule, float(base_rate), max(int(steps), 1)
         self.combo.blockSignals(True)
-        self.combo.setCurrentIndex(max(self.combo.findData(schedule.id if schedule else None), 0))
+        self.combo.setCurrentIndex(self.combo.findData(schedule.id if schedule else None))
         self.combo.blockSignals(False)
         self._build_form(schedule.config() if schedule else None)
         self._refresh()
@@ -134,7 +129,7 @@ class ScheduleEditor(QWidget):
         cls = schedules.SCHEDULES[schedule_id]
         values = {p.name: p.default for p in cls.params}
         first = cls.params[0].name  # initial_learning_rate / values: start from today's rate
-        if first == "initial_learning_rate":
+        if first in ("initial_learning_rate", "learning_rate"):
             values[first] = self.base_rate
         self._build_form(values)
         self._edited()
@@ -148,26 +143,42 @@ class ScheduleEditor(QWidget):
             return
         cls = schedules.SCHEDULES[self.combo.currentData()]
         for param in cls.params:
-            editor = QLineEdit(_text(values.get(param.name, param.default)))
-            editor.setToolTip(f"{param.doc}\nValid: {param.range_text()}")
-            editor.editingFinished.connect(self._edited)
+            value = values.get(param.name, param.default)
+            if param.kind == "bool":
+                editor: QWidget = QCheckBox()
+                editor.setChecked(bool(value))
+                editor.setToolTip(f"{param.doc}\nValid: {param.range_text()}")
+                editor.toggled.connect(self._edited)
+            else:
+                editor = ParamEdit(param, value)
+                editor.value_edited.connect(self._edited)
+                editor.refused.connect(self._refused)
             self._editors[param.name] = editor
             self.form.addRow(param.name, editor)
+
+    def values(self) -> dict[str, Any]:
+        """The exact values in the form."""
+        return {name: editor.isChecked() if isinstance(editor, QCheckBox) else editor.value()
+                for name, editor in self._editors.items()}
+
+    @Slot(str)
+    def _refused(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
 
     @Slot()
     def _edited(self, *_args) -> None:
         schedule_id = self.combo.currentData()
         if schedule_id is None:
             return
-        params = {name: editor.text() for name, editor in self._editors.items()}
         try:
-            schedule = schedules.schedule_from(schedule_id, **params)
-        except ValueError as error:  # HyperParamError names the field; others span fields
-            self.error.setText(str(error))
-            self.error.show()
+            schedule = schedules.schedule_from(schedule_id, **self.values())
+        except ParamError as error:  # fields that disagree, e.g. boundaries and values
+            self._refused(str(error))
             return
         self.error.hide()
-        self._accept(schedule)
+        if schedule != self.schedule:
+            self._accept(schedule)
 
     def _accept(self, schedule: Schedule | None) -> None:
         self.schedule = schedule
@@ -175,9 +186,9 @@ class ScheduleEditor(QWidget):
         self.schedule_changed.emit(schedule)
 
     def _refresh(self) -> None:
-        rates = (schedules.values(self.schedule, self.steps) if self.schedule is not None
-                 else np.full(self.steps, self.base_rate))
-        self.curve.setData(np.arange(self.steps), rates)
+        steps, rates = schedules.sample(
+            self.schedule if self.schedule is not None else self.base_rate, self.steps)
+        self.curve.setData(steps, rates)
         top = float(rates.max()) if rates.size else 1.0
         self.plot.getPlotItem().setYRange(0.0, top * 1.1 if top > 0 else 1.0, padding=0)
         # Two labels on a plot this short: 0 and the top rate, written out ("0.001", never a

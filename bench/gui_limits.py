@@ -1,0 +1,194 @@
+"""The longest GUI-thread block while every control is driven to its limits.
+
+Opens the real main window and, in its own event loop (``app.exec()``), drives one control
+after another to the edge of its range: the step budget at its maximum and a seek to the
+end, twenty racers, a hyperparameter changed far along the timeline, noise and schedules at
+their limits, every surface, a custom formula of the longest length, the MNIST settings that
+make the schedule plot span 48 million steps, a map of the largest steps in its worker,
+presentation mode, every preset. A 5 ms ``QTimer`` in the GUI thread ticks throughout; the
+longest gap between ticks during an action and the idle time after it is how long the GUI
+thread was blocked. Target: under 100 ms for every action.
+
+Run: ``.venv/bin/python bench/gui_limits.py [--idle 1.5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TARGET_MS = 100.0
+
+
+def actions(window):
+    """(name, callable) pairs, each driving one control to a limit."""
+    from engine.files import presets, scenario
+    from engine.landscape import limits, surfaces
+    from engine.landscape.expressions import MAX_LENGTH
+    from engine.mnist import settings as mnist
+    from engine.optimizers import schedules
+
+    land, training = window.landscape, window.training
+    panel = land.racer_panel
+
+    def budget_max():
+        land.playback.budget.setValue(limits.STEPS.high)
+
+    def seek_end():
+        land.playback.slider.setValue(limits.STEPS.high)
+
+    def play_far():
+        land.set_playing(True)
+        land.playback.speed.setCurrentIndex(land.playback.speed.count() - 1)
+
+    def add_racer():
+        land.set_playing(False)
+        panel.add_button.click()
+
+    def edit_far_along():
+        land.seek(limits.STEPS.high)
+        editor = panel._editors["learning_rate"]
+        editor.setValue(editor.value() * 2)
+
+    def noise_max():
+        panel.noise_scale.setValue(limits.NOISE_SCALE.high)
+        panel.noise_seed.setValue(limits.NOISE_SEED.high)
+
+    def schedule_max():
+        editor = panel.schedule
+        editor.combo.setCurrentIndex(editor.combo.findData("cosine_decay"))
+        editor._editors["decay_steps"].setValue(schedules.MAX_STEP)
+        editor._editors["warmup_target"].setValue(1.0)
+        editor._editors["warmup_steps"].setValue(schedules.MAX_STEP)
+
+    def surface(index):
+        return lambda: land.surface_combo.setCurrentIndex(index)
+
+    def ravine_max():
+        land.surface_combo.setCurrentIndex(land.surface_combo.findData("ravine"))
+        land.condition_slider.setValue(land.condition_slider.maximum())
+
+    def longest_formula():
+        term = "+sin(x*y)"
+        text = ("x**2+y**2" + term * MAX_LENGTH)[:MAX_LENGTH]
+        land.expression.setText(text)
+        land._expression_applied()
+
+    def mnist_limits():
+        window.tabs.setCurrentWidget(training)
+        training.epochs.setValue(mnist.EPOCHS.high)
+        training.batch_size.setValue(mnist.BATCH_SIZE.low)
+        training.limit.setValue(mnist.LIMIT.high)
+        training.validation_split.setValue(0.99)
+
+    def mnist_schedule():
+        editor = training.racer_panel.schedule
+        editor.combo.setCurrentIndex(editor.combo.findData("piecewise_constant_decay"))
+
+    def map_at_limits():
+        window.tabs.setCurrentWidget(land)
+        land.views.setCurrentWidget(land.maps)
+        maps = land.maps
+        maps.grid.setCurrentIndex(maps.grid.count() - 1)
+        maps.steps.setValue(limits.RUN_STEPS.high)
+        maps.compute()
+
+    def map_cancel():
+        land.maps.cancel()
+
+    def presentation():
+        window.set_presentation(True)
+
+    def presentation_off():
+        window.set_presentation(False)
+
+    def preset(path):
+        return lambda: window.scenarios.show(scenario.load(path))
+
+    def save_scenario():
+        window.scenarios.checked_current()
+
+    ids = [land.surface_combo.itemData(i) for i in range(land.surface_combo.count() - 1)]
+    return [("step budget 100,000", budget_max), ("timeline to the end", seek_end),
+            ("play at 10x far along", play_far),
+            *[(f"add racer {n + 5} of {limits.MAX_RACERS}", add_racer)
+              for n in range(limits.MAX_RACERS - 4)],
+            ("edit a racer at step 100,000", edit_far_along), ("noise 100, seed 2^64-1", noise_max),
+            ("cosine schedule over 10^9 steps", schedule_max),
+            *[(f"surface {surfaces.get(i).name}", surface(n)) for n, i in enumerate(ids)],
+            ("ravine condition 10^4", ravine_max), ("longest formula", longest_formula),
+            ("MNIST 1000 epochs x batch 1", mnist_limits),
+            ("MNIST schedule over 48 M steps", mnist_schedule),
+            ("map 256x256, 100,000 steps (worker)", map_at_limits), ("cancel the map", map_cancel),
+            ("presentation mode on", presentation), ("presentation mode off", presentation_off),
+            *[(f"preset {n}", preset(p)) for n, p in enumerate(presets.preset_paths(), 1)],
+            ("check a save", save_scenario)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--idle", type=float, default=1.5,
+                        help="seconds of idle event loop after each action")
+    args = parser.parse_args()
+
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+    from gui.widgets import messages
+
+    messages.warn = lambda *_args: None  # no modal dialog in a bench
+    app = QApplication.instance() or QApplication([])
+    settings = QSettings(str(Path("/tmp/optiscope-bench.ini")), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    window.resize(1280, 720)
+    window.show()
+    ticks: list[float] = []
+    probe = QTimer()
+    probe.setInterval(5)
+    probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    probe.start()
+    steps = actions(window)
+    results: list[tuple[str, float, float]] = []
+
+    def block_since(start: float) -> float:
+        stamps = [start] + [t for t in ticks if t >= start] + [time.perf_counter()]
+        return max(b - a for a, b in zip(stamps, stamps[1:], strict=False)) * 1000
+
+    def run(index: int) -> None:
+        if index > 0:
+            name, began, took = results[-1]
+            results[-1] = (name, took, block_since(began))
+        if index == len(steps):
+            probe.stop()
+            window.close()
+            app.quit()
+            return
+        name, action = steps[index]
+        began = time.perf_counter()
+        action()
+        results.append((name, began, (time.perf_counter() - began) * 1000))
+        QTimer.singleShot(int(args.idle * 1000), lambda: run(index + 1))
+
+    QTimer.singleShot(500, lambda: run(0))
+    app.exec()
+    width = max(len(name) for name, _, _ in results)
+    print(f"{'action':<{width}}  call (ms)  longest GUI-thread block (ms)")
+    worst = 0.0
+    for name, took, block in results:
+        worst = max(worst, block)
+        flag = "" if block < TARGET_MS else "   over the target"
+        print(f"{name:<{width}}  {took:9.1f}  {block:9.1f}{flag}")
+    over = sum(block >= TARGET_MS for _, _, block in results)
+    print(f"longest block: {worst:.0f} ms (target < {TARGET_MS:.0f} ms); {over} of "
+          f"{len(results)} actions over the target")
+
+
+if __name__ == "__main__":
+    main()
