@@ -92,11 +92,12 @@ def classify(minima, qx, qy, px, py, hx, hy, centres, box, half, x_tol, g_half, 
     ``centres`` is a tuple ``(x0, y0, x1, y1, ...)`` of which the first ``minima`` points
     count, ``box`` ``(x_min, x_max, y_min, y_max)``: values, not arrays, so nothing is
     reference-counted and the loop over a constant number of minima unrolls. Maxima of
-    absolute values keep AVX-512 mask operations few; a NaN makes the box or gradient test
-    fail first, so ``max`` never sees one.
+    absolute values keep AVX-512 mask operations few; a NaN in the point or the gradient
+    fails ``ok`` (each coordinate compared on its own), so the rest never counts for it.
     """
     g_max = max(abs(hx), abs(hy))
-    ok = (g_max < 1e300) & (qx >= box[0]) & (qx <= box[1]) & (qy >= box[2]) & (qy <= box[3])
+    ok = ((abs(hx) < 1e300) & (abs(hy) < 1e300) & (qx >= box[0]) & (qx <= box[1])
+          & (qy >= box[2]) & (qy <= box[3]))
     s_max = max(abs(qx - px), abs(qy - py))
     yes = (g_max <= g_half) & (s_max <= half)
     no = (g_max > grad_tol) | (s_max > x_tol)
