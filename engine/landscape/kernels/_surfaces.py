@@ -17,6 +17,7 @@ up to ``MAX_MINIMA`` centres. Imported only once numba is loaded.
 from __future__ import annotations
 
 import threading
+import types as types_module
 
 import numba
 from numba.core import types
@@ -31,7 +32,21 @@ SIGNATURE = types.int64(types.int64, types.int64, types.float64[:, ::1], types.i
                         types.uint8[::1], types.float64[::1], types.float64[:, ::1],
                         types.int64[:, ::1], types.int64[::1])
 FUNCTION_TYPE = types.FunctionType(SIGNATURE)
-_POINT = tuple(numba.njit(error_model="numpy")(f) for f in gradients.FUNCTIONS)
+
+
+def _normalized(function):
+    """``function`` (a point gradient of engine.landscape.gradients) as ``(x, y, c0, c1, c2)``."""
+    point = numba.njit(error_model="numpy")(function)
+    arity = function.__code__.co_argcount - 2
+    if arity == 0:
+        return numba.njit(lambda x, y, c0, c1, c2: point(x, y))
+    if arity == 1:
+        return numba.njit(lambda x, y, c0, c1, c2: point(x, y, c0))
+    return numba.njit(lambda x, y, c0, c1, c2: point(x, y, c0, c1, c2))
+
+
+#: The catalog gradients in gradients.FUNCTIONS order, all with one signature.
+_AT = tuple(_normalized(function) for function in gradients.FUNCTIONS)
 _lock = threading.Lock()
 _passes: dict[tuple[int, int], object] = {}
 
@@ -45,46 +60,44 @@ def _record(i, k, f, flag, since):
     return f >> 1
 
 
+def _catalog_template(n, k, work, ints, flag, params, R, program, outputs):
+    """The pass of one catalog surface; ``GRADIENT`` and ``MINIMA`` are the surface's (see
+    :func:`_catalog_pass`)."""
+    x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
+    since = ints[0]
+    c0, c1, c2 = params[C0], params[C0 + 1], params[C0 + 2]
+    half, x_tol = params[HALF], params[X_TOL]
+    g_half, grad_tol = params[G_HALF], params[GRAD_TOL]
+    box = (params[BOX], params[BOX + 1], params[BOX + 2], params[BOX + 3])
+    centres = (params[CENTRES], params[CENTRES + 1], params[CENTRES + 2], params[CENTRES + 3],
+               params[CENTRES + 4], params[CENTRES + 5], params[CENTRES + 6], params[CENTRES + 7],
+               params[CENTRES + 8], params[CENTRES + 9], params[CENTRES + 10],
+               params[CENTRES + 11], params[CENTRES + 12], params[CENTRES + 13],
+               params[CENTRES + 14], params[CENTRES + 15])
+    unsure = 0
+    for i in range(n):
+        qx, qy = x[i], y[i]
+        hx, hy = GRADIENT(qx, qy, c0, c1, c2)  # noqa: F821 - set per surface
+        gx[i], gy[i] = hx, hy
+        f = classify(MINIMA, qx, qy, ox[i], oy[i], hx, hy, centres, box, half,  # noqa: F821
+                     x_tol, g_half, grad_tol)
+        unsure |= _record(i, k, f, flag, since)
+    return unsure
+
+
 def _catalog_pass(code: int, minima: int):
-    """The Python function of the pass for catalog surface ``code`` (1-based in
-    gradients.FUNCTIONS); ``code`` and ``minima`` are constants of the compiled pass."""
-    point = _POINT[code - 1]
-    arity = gradients.FUNCTIONS[code - 1].__code__.co_argcount - 2
-    if arity == 0:
-        def at(x, y, c0, c1, c2):
-            return point(x, y)
-    elif arity == 1:
-        def at(x, y, c0, c1, c2):
-            return point(x, y, c0)
-    else:
-        def at(x, y, c0, c1, c2):
-            return point(x, y, c0, c1, c2)
-    grad_at = numba.njit(error_model="numpy")(at)
+    """The template as its own function for catalog surface ``code`` (1-based in
+    gradients.FUNCTIONS) with ``minima`` known minima, both constants of the compiled pass.
 
-    def surface_pass(n, k, work, ints, flag, params, R, program, outputs):
-        x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
-        since = ints[0]
-        c0, c1, c2 = params[C0], params[C0 + 1], params[C0 + 2]
-        half, x_tol = params[HALF], params[X_TOL]
-        g_half, grad_tol = params[G_HALF], params[GRAD_TOL]
-        box = (params[BOX], params[BOX + 1], params[BOX + 2], params[BOX + 3])
-        centres = (params[CENTRES], params[CENTRES + 1], params[CENTRES + 2], params[CENTRES + 3],
-                   params[CENTRES + 4], params[CENTRES + 5], params[CENTRES + 6],
-                   params[CENTRES + 7], params[CENTRES + 8], params[CENTRES + 9],
-                   params[CENTRES + 10], params[CENTRES + 11], params[CENTRES + 12],
-                   params[CENTRES + 13], params[CENTRES + 14], params[CENTRES + 15])
-        unsure = 0
-        for i in range(n):
-            qx, qy = x[i], y[i]
-            hx, hy = grad_at(qx, qy, c0, c1, c2)
-            gx[i], gy[i] = hx, hy
-            f = classify(minima, qx, qy, ox[i], oy[i], hx, hy, centres, box, half, x_tol,
-                         g_half, grad_tol)
-            unsure |= _record(i, k, f, flag, since)
-        return unsure
-
-    surface_pass.__name__ = surface_pass.__qualname__ = f"surface_pass_{code}_{minima}"
-    return surface_pass
+    A copy of the template's code with its own globals, not a closure: numba keys a cached
+    closure by its captured values (a function would not hash the same twice), and by the
+    name given here each surface gets its own cache file.
+    """
+    names = dict(_catalog_template.__globals__, GRADIENT=_AT[code - 1], MINIMA=minima)
+    function = types_module.FunctionType(_catalog_template.__code__, names,
+                                         f"surface_pass_{code}_{minima}")
+    function.__qualname__ = function.__name__
+    return function
 
 
 def _program_pass(n, k, work, ints, flag, params, R, program, outputs):
