@@ -285,16 +285,29 @@ def test_without_numba_the_numpy_path_runs_and_says_why(monkeypatch):
         simulate.run(surface, adam, np.zeros((3, 2)), 10, keep_path=False, compiled=True)
 
 
-def test_kernels_are_not_used_for_paths_or_unknown_gradients():
+def test_kernels_are_not_used_for_unknown_gradients():
     surface = surfaces.get("rosenbrock")
     adam = optimizers.get("adam")
-    assert not simulate.Stepper(surface, adam, np.zeros((1, 2)), 5).compiled
-    with pytest.raises(RuntimeError, match="paths"):
-        simulate.run(surface, adam, np.zeros((1, 2)), 5, keep_path=True, compiled=True)
     from dataclasses import replace
 
     odd = replace(surface, grad=lambda xy: 2 * np.asarray(xy))  # a gradient no kernel knows
     assert not simulate.Stepper(odd, adam, np.zeros((1, 2)), 5, keep_path=False).compiled
+    with pytest.raises(RuntimeError, match="not one a kernel can compute"):
+        simulate.run(odd, adam, np.zeros((1, 2)), 5, compiled=True)
+
+
+def test_paths_never_wait_for_numba_or_a_compiler(monkeypatch):
+    """A race runs in the GUI thread: without numba loaded, or with its kernel not compiled
+    yet, it goes the NumPy way (and the kernel is compiled in the background)."""
+    from engine.landscape.kernels import registry
+
+    surface, adam = surfaces.get("booth"), optimizers.get("adam")
+    monkeypatch.setattr(cache, "loaded", lambda: False)
+    assert not simulate.Stepper(surface, adam, np.zeros((1, 2)), 5).compiled
+    monkeypatch.undo()
+    monkeypatch.setattr(registry, "known", lambda name: False)
+    assert not simulate.Stepper(surface, adam, np.zeros((1, 2)), 5).compiled
+    assert kernels.wait_for_background(300)
 
 
 def test_the_background_policy_runs_numpy_until_the_kernel_is_compiled(monkeypatch, tmp_path):
@@ -348,3 +361,61 @@ def test_the_cache_stamp_covers_every_compiled_source(monkeypatch, tmp_path):
     cache._state.clear()
     source.write_text("a = 2\n")
     assert cache.source_stamp() != first
+
+
+def _records(stepper) -> dict:
+    names = ("paths", "losses", "grad_norms", "grads", "velocities", "status", "stop_step",
+             "within_since", "final")
+    return {name: getattr(stepper, name) for name in names if hasattr(stepper, name)}
+
+
+@pytest.mark.parametrize("optimizer_id, settings, surface_id, noise", [
+    ("momentum", {"learning_rate": 0.02}, "himmelblau", None),
+    ("adam", {"learning_rate": 0.3}, "saddle", None),
+    ("rmsprop", {"learning_rate": 0.05, "momentum": 0.5}, "ackley",
+     simulate.GradientNoise(0.3, seed=5)),
+    ("adagrad", {"learning_rate": 0.5}, "expr:-1e306*x**2 - y**2", None),  # -inf loss
+    ("sgd", {"learning_rate": 1e-307}, "expr:-1e306*x**2 - y**2", None),
+    ("lion", {"learning_rate": 0.05}, "rosenbrock", None),
+])
+def test_paths_gradients_and_velocities_match_numpy(optimizer_id, settings, surface_id, noise):
+    """With paths (a race: gradients and velocities too) the kernel writes every row the
+    NumPy stepper writes, also after a stop and when a loss stops being finite."""
+    surface = surfaces.get(surface_id)
+    starts = np.concatenate([starts_for(surface, np.random.default_rng(11))[:30],
+                             [[5.0, 0.5], [12.0, -1.0], [-1.0, 0.0]]])
+    optimizer = optimizers.get(optimizer_id, **settings)
+    reference = simulate.Stepper(surface, optimizer, starts, 300, keep_vectors=True,
+                                 noise=noise, compiled=False)
+    compiled = simulate.Stepper(surface, optimizer, starts, 300, keep_vectors=True,
+                                noise=noise, compiled=True)
+    for stepper in (reference, compiled):
+        while not stepper.complete:
+            stepper.advance(77)
+    for name, values in _records(reference).items():
+        got = _records(compiled)[name]
+        bad = np.flatnonzero((_bits(values) != _bits(got)).reshape(-1))
+        assert bad.size == 0, f"{name} differs at {bad[:5]}"
+    assert_same(reference.result(), compiled.result(), "result")
+    plain = simulate.run(surface, optimizer, starts, 300, noise=noise, compiled=True)
+    for name in ("paths", "losses", "grad_norms"):
+        np.testing.assert_array_equal(_bits(getattr(plain, name)), _bits(getattr(reference, name)))
+
+
+def test_a_race_uses_kernels_once_loaded_and_compiled_and_stays_exact():
+    from engine.landscape import race
+
+    surface = surfaces.get("rosenbrock")
+    contest = race.Race(surface, surface.start, budget=400)
+    contest.set_racer(race.Racer("a", "adam", {"learning_rate": 0.01}))
+    kernels.wait_for_background(300)  # the first race compiles its kernel in the background
+    contest.set_racer(race.Racer("b", "adam", {"learning_rate": 0.01}))
+    assert contest.tracks["b"].stepper.compiled
+    contest.ensure(400)
+    reference = simulate.Stepper(surface, optimizers.get("adam", learning_rate=0.01),
+                                 np.array([surface.start]), 400, keep_vectors=True,
+                                 compiled=False)
+    reference.advance()
+    for name, values in _records(reference).items():
+        np.testing.assert_array_equal(_bits(values),
+                                      _bits(_records(contest.tracks["b"].stepper)[name]))

@@ -23,9 +23,9 @@ criterion above use the true gradient.
 
 Distances and gradient norms are compared with their tolerances as the C library's
 ``hypot`` decides (NumPy's fast complex ``abs`` settles every case but those within a hair
-of the tolerance, where ``hypot`` itself decides). With ``keep_path=False`` the steps run in
-a compiled kernel when numba is available (:mod:`engine.landscape.kernels`), which makes the
-same decisions with the same arithmetic: both paths give equal results, bit for bit.
+of the tolerance, where ``hypot`` itself decides). The steps run in a compiled kernel when
+numba is available (:mod:`engine.landscape.kernels`), which makes the same decisions with
+the same arithmetic: both paths give equal results, bit for bit.
 """
 
 from __future__ import annotations
@@ -270,9 +270,11 @@ class Stepper:
     the optimizer's velocity (its ``momentum`` state slot, for optimizers that have one), for
     drawing the internals of an update (true gradients: ``noise`` reaches the optimizer only).
 
-    ``compiled``: None runs the steps of a ``keep_path=False`` stepper in a compiled kernel
-    when one can (:mod:`engine.landscape.kernels`), False always uses NumPy, True requires the
-    kernel (``RuntimeError`` where none can run). Results are equal either way.
+    ``compiled``: None runs the steps in a compiled kernel when one can
+    (:mod:`engine.landscape.kernels`; with paths, only once numba is loaded and the kernel
+    compiled, so a race never waits for a compiler), False always uses NumPy, True requires
+    the kernel (``RuntimeError`` where none can run). Results are equal either way, paths,
+    losses, gradient norms, gradients and velocities included.
     """
 
     def __init__(
@@ -522,8 +524,8 @@ def run(
     noise
         :class:`GradientNoise` added to the gradient the optimizer sees; ``None``: exact.
     compiled
-        ``None``: a compiled kernel takes the steps of a ``keep_path=False`` run when numba
-        is available; ``False``: always NumPy (the reference); ``True``: the kernel or
+        ``None``: a compiled kernel takes the steps when numba is available (see
+        :class:`Stepper`); ``False``: always NumPy (the reference); ``True``: the kernel or
         ``RuntimeError``. The results are the same, bit for bit.
 
     Returns

@@ -58,14 +58,16 @@ def libm_loop() -> Any:
 def backend(stepper: Any, required: bool = False) -> Backend | None:
     """A :class:`Backend` for ``stepper``, or None where the NumPy path runs it.
 
-    None when no kernel can (numba missing, an unsupported surface or optimizer, paths to
-    keep), or, under the ``"background"`` compile policy, while its kernel is still being
-    compiled. With ``required`` the first reasons raise ``RuntimeError`` instead and the
-    kernel is compiled there and then (``compiled=True``).
+    None when no kernel can (numba missing, an unsupported surface or optimizer), or while
+    its kernel is still being compiled under the ``"background"`` compile policy. A stepper
+    that keeps paths (a race, a trajectory: short runs that the GUI thread computes) uses a
+    kernel only once numba is loaded and the kernel compiled; meanwhile the kernel is
+    compiled in the background. With ``required`` the first reasons raise ``RuntimeError``
+    and the kernel is compiled there and then (``compiled=True``).
     """
+    if stepper.keep_path and not required and not cache.loaded():
+        return None  # a race or a trajectory never waits for numba's import
     try:
-        if stepper.keep_path:
-            raise Unsupported("paths are recorded by the NumPy path")
         numba = cache.load()
         if numba is None:
             raise Unsupported(reason())
@@ -74,9 +76,11 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
         if required:
             raise RuntimeError(f"compiled kernels cannot run this: {error}") from None
         return None
-    if not required and registry.policy() == "background" and not chosen.ready():
+    if required or chosen.ready():
+        return chosen
+    if stepper.keep_path or registry.policy() == "background":
         registry.later(chosen.names[0] + chosen.names[1], chosen.prepare)
-        return None
+        return None  # NumPy this time; the kernel is compiled for the next run
     return chosen
 
 

@@ -29,6 +29,7 @@ from engine.landscape.kernels._parts import (
     slot_count,
     step_scalars,
     update,
+    velocity_row,
 )
 
 _BIG = 1e300  # |g| below this in both coordinates: hypot(g) is certainly finite
@@ -121,9 +122,13 @@ def _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, sta
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def advance(family, flags, surface_pass, X, G, SL, status, stop, since_out, out, active, first,
             stride, work, sl, ints, flag, R, HP, levels, table, rates, keys, noise_scale, params,
-            program, constant_registers, constants, outputs, centres, box, k0,
-            k1):  # pragma: no cover - compiled
+            program, constant_registers, constants, outputs, centres, box, paths, grads,
+            velocities, k0, k1):  # pragma: no cover - compiled
     """Advance the starts ``active`` (indices into the (N,) arrays) from step k0 to k1.
+
+    With the ``RECORD`` flag, row k of ``paths``, ``grads`` and ``velocities`` (T+1, N, 2)
+    gets each point still going after step k, its gradient and its velocity (the state slot
+    Keras calls ``momentum``); the Python side fills the rest (backend.Backend).
 
     ``surface_pass`` computes the gradients and the cheap checks of a block
     (:mod:`engine.landscape.kernels._surfaces`, with ``params``, ``R``, ``program`` and
@@ -132,7 +137,9 @@ def advance(family, flags, surface_pass, X, G, SL, status, stop, since_out, out,
     ``R`` (registers, B) are this call's scratch for blocks of B starts.
     """
     per_start = (flags & codes.PER_START) != 0  # constants: the compiler drops the rest
+    record = (flags & codes.RECORD) != 0
     slots = slot_count(family, flags)
+    velocity = velocity_row(family, flags)
     x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
     idx = ints[1]
     block = flag.size
@@ -192,6 +199,14 @@ def advance(family, flags, surface_pass, X, G, SL, status, stop, since_out, out,
             if surface_pass(n, k, work, ints, flag, params, R, program, outputs):
                 n = _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol,
                                   status, stop, since_out, X, out)
+            if record:
+                for i in range(n):
+                    j = idx[i]
+                    paths[k, j, 0], paths[k, j, 1] = x[i], y[i]
+                    grads[k, j, 0], grads[k, j, 1] = gx[i], gy[i]
+                    if velocity >= 0:
+                        velocities[k, j, 0] = sl[velocity, i]
+                        velocities[k, j, 1] = sl[velocity + 1, i]
         _store(n, work, sl, ints, X, G, SL, since_out)
 
 

@@ -85,6 +85,19 @@ def slot_count(family, flags):
 
 
 @_inline
+def velocity_row(family, flags):
+    """The ``sl`` row of the state slot Keras calls ``momentum`` (the velocity drawn in the
+    race), or -1 for a rule without one."""
+    if family == c.SGD:
+        return 0 if flags & c.MOMENTUM else -1
+    if family == c.RMSPROP:
+        return 2 if flags & c.MOMENTUM else -1
+    if family == c.ADAGRAD or family == c.ADADELTA:
+        return -1
+    return 0
+
+
+@_inline
 def classify(minima, qx, qy, px, py, hx, hy, centres, box, half, x_tol, g_half, grad_tol):
     """The cheap checks of a point after a step: 3 outside the box or a gradient too large
     to be sure it is finite, 1 certainly within the tolerance, 0 certainly not, 2 unsure.

@@ -44,6 +44,7 @@ class Backend:
         plan = optimizer_plan(stepper.optimizer, stepper.budget, n)
         noise = stepper._noise
         flags = plan.flags | (c.NOISE if noise is not None else 0)
+        flags |= c.RECORD if stepper.keep_path else 0
         self.key = (plan.family, flags)
         self.surface_key = (surface.code, len(stepper._centres))
         active, state = stepper._active, stepper._state
@@ -84,6 +85,13 @@ class Backend:
             program.constants if program else np.zeros(0),
             program.outputs if program else np.zeros(2, dtype=np.int64),
             centres, np.array(stepper.box, dtype=np.float64)]
+        if stepper.keep_path:  # the rows the kernel writes (grads, velocities: the race's)
+            shape = stepper.paths.shape
+            vectors = stepper.keep_vectors
+            self._data += [stepper.paths, stepper.grads if vectors else np.zeros(shape),
+                           stepper.velocities if vectors else np.zeros(shape)]
+        else:
+            self._data += [np.zeros((1, 1, 2))] * 3
         self.block = block
         self.registers = program.registers if program else 1
         self._numba = numba
@@ -149,7 +157,44 @@ class Backend:
             surface_pass = self._pass()
             entry = self._entry([*state, 0, 1, *scratch[0], *tail])
             registry.run_threads(entry, [*self.key, surface_pass, *state], scratch, tail)
+        if stepper.keep_path:
+            self._complete_rows(stepper, active, k0, target)
         self._collect(stepper, active, target)
+
+    def _complete_rows(self, stepper: Any, active: np.ndarray, k0: int, target: int) -> None:
+        """Rows k0+1..target as the NumPy path records them: losses and gradient norms of
+        the points the kernel wrote; a point whose loss is not finite diverged there (the
+        NumPy path's rule with paths); after a point stopped, its rows repeat its last point
+        (gradient too, velocity 0)."""
+        if target <= k0:
+            return
+        paths, grads, velocities = self._data[-3:]
+        rows = slice(k0 + 1, target + 1)
+        steps = np.arange(k0 + 1, target + 1)[:, None]
+        stopped = self.status[active] != c.RUNNING
+        last = np.where(stopped, self.stop[active] - 1, target)  # last row written
+        with np.errstate(all="ignore"):
+            loss = stepper.surface.value(paths[rows][:, active])
+        written = steps <= last[None, :]
+        bad = written & ~np.isfinite(loss)
+        for column in np.flatnonzero(bad.any(axis=0)):  # the NumPy path's loss rule
+            j, step = active[column], k0 + 1 + int(np.argmax(bad[:, column]))
+            self.status[j], self.stop[j] = c.DIVERGED, step
+            last[column] = step - 1
+            self.positions[:, j] = paths[step - 1, j]
+        written = steps <= last[None, :]
+        norms = np.abs(np.ascontiguousarray(grads[rows][:, active]).view(np.complex128)[..., 0])
+        stepper.losses[rows, active] = np.where(written, loss, 0.0)
+        stepper.grad_norms[rows, active] = np.where(written, norms, 0.0)
+        for column in np.flatnonzero(last < target):  # stopped in these steps
+            j, end = active[column], last[column]
+            for array in (paths, grads, stepper.losses, stepper.grad_norms):
+                array[end + 1 : target + 1, j] = array[end, j]
+            velocities[end + 1 : target + 1, j] = 0.0
+        others = np.setdiff1d(np.arange(len(self.status)), active, assume_unique=True)
+        if others.size:  # stopped before: their rows repeat
+            for array in (paths, grads, velocities, stepper.losses, stepper.grad_norms):
+                array[rows, others] = array[k0, others]
 
     def _collect(self, stepper: Any, active: np.ndarray, target: int) -> None:
         codes_now = self.status[active]
@@ -163,6 +208,8 @@ class Backend:
                 with np.errstate(all="ignore"):
                     out_loss = stepper.surface.value(self.out[:, left].T)
                 escaped = out_loss < stepper._start_loss[left]
+                if stepper.keep_path:  # there the loss must be finite too
+                    escaped &= np.isfinite(out_loss)
                 outcome[self.status[stopped] == c.LEFT] = np.where(
                     escaped, _status.ESCAPED, _status.DIVERGED)
             stepper.status[stopped] = outcome

@@ -144,6 +144,11 @@ def load() -> ModuleType | None:
         return _state["numba"]
 
 
+def loaded() -> bool:
+    """True once :func:`load` has imported numba (nothing is imported by asking)."""
+    return _state.get("numba") is not None
+
+
 def reason() -> str:
     """Why kernels are unavailable ("" when they are, or before :func:`load` ran)."""
     return _state.get("reason", "")
