@@ -10,7 +10,8 @@ Prints, from one run on this machine:
 3. Keras's Adam stepping one (N, 2) ``tf.Variable`` eagerly, per point-step, against both;
 4. live-map sized work: 128×128 starts × 300 steps (``start_map``) for a few optimizers and
    surfaces, and a 128×128 hyperparameter map (target: ≤ 66 ms, i.e. 15 updates a second);
-5. a race of 4 racers × 2000 steps with paths (NumPy: paths are recorded there);
+5. a race of 4 racers × 2000 steps with paths, gradients and velocities, both ways, and one
+   racer recomputed after a settings change as ``race.Race`` does it;
 6. compilation: in fresh processes with an empty kernel cache, the first map including
    numba's import and every compilation, each kernel's compile time, and the same first
    map once the cache is warm.
@@ -168,19 +169,27 @@ def main() -> None:
           f"kernel {kernel_s * 1e3:6.1f} ms ({1 / kernel_s:5.1f} maps/s)")
 
     print("\nrace: 4 racers x 2000 steps with paths, gradients and velocities")
+    racers = [optimizers.get(o, learning_rate=1e-3) for o in ("sgd", "momentum", "rmsprop", "adam")]
+    start = np.array([rosenbrock.start])
+
+    def whole_race(compiled: bool) -> None:
+        for optimizer in racers:
+            simulate.Stepper(rosenbrock, optimizer, start, 2000, keep_vectors=True,
+                             compiled=compiled).advance()
+
+    whole_race(True)  # compile the recording kernels
+    numpy_s, kernel_s = best_of(2, lambda: whole_race(False)), best_of(5, lambda: whole_race(True))
+    print(f"  whole race: NumPy {numpy_s:.3f} s, kernel {kernel_s * 1e3:.1f} ms "
+          f"({numpy_s / kernel_s:.0f}x)")
     contest = race.Race(rosenbrock, rosenbrock.start, budget=2000)
-    for optimizer_id in ("sgd", "momentum", "rmsprop", "adam"):
-        contest.set_racer(race.Racer(contest.new_key(optimizer_id), optimizer_id,
+    for optimizer in racers:
+        contest.set_racer(race.Racer(contest.new_key(optimizer.id), optimizer.id,
                                      {"learning_rate": 1e-3}))
-    whole = best_of(1, lambda: (contest._rebuild_all(), contest.ensure(2000)))
-    one = best_of(1, lambda: (contest.set_racer(race.Racer("adam-4", "adam",
+    one = best_of(5, lambda: (contest.set_racer(race.Racer("adam-4", "adam",
                                                            {"learning_rate": 0.01})),
                               contest.ensure(2000)))
-    chunk = best_of(3, lambda: (contest.set_racer(race.Racer("adam-4", "adam",
-                                                             {"learning_rate": 0.02})),
-                                contest.ensure(race.CHUNK)))
-    print(f"  whole race {whole:.3f} s; one racer's 2000 steps after a change {one:.3f} s; "
-          f"the first {race.CHUNK} steps the view needs {chunk * 1e3:.0f} ms")
+    print(f"  race.Race: one racer recomputed after a settings change, all 2000 steps: "
+          f"{one * 1e3:.1f} ms (kernels: {contest.tracks['adam-4'].stepper.compiled})")
 
     print("\ncompilation (fresh processes, empty kernel cache, then warm)")
     with tempfile.TemporaryDirectory() as folder:

@@ -419,3 +419,20 @@ def test_a_race_uses_kernels_once_loaded_and_compiled_and_stays_exact():
     for name, values in _records(reference).items():
         np.testing.assert_array_equal(_bits(values),
                                       _bits(_records(contest.tracks["b"].stepper)[name]))
+
+
+def test_the_kernels_command_reports_and_warms_up():
+    import io
+    import json
+
+    from engine.cli.main import build_parser, run_parsed
+    from engine.cli.maps import add_maps_commands
+
+    out = io.StringIO()
+    args = build_parser(extensions=(add_maps_commands,)).parse_args(["kernels", "--warm-up",
+                                                                     "--json"])
+    assert run_parsed(args, out) == 0
+    report = json.loads(out.getvalue())
+    assert report["available"] and report["reason"] == "" and report["cache"]
+    names = {entry["name"] for entry in report["compiled"]}
+    assert "surface_pass[surface=99, minima=0]" in names  # the formula interpreter

@@ -8,10 +8,10 @@ can only call ``libm``. So every gradient the simulation uses (catalog surfaces,
 formulas, gradient noise) takes its elementary functions from here, where they are the C
 library's on every machine and on both paths:
 
-* arrays of more than :data:`SMALL` elements go through one compiled loop
-  (:mod:`engine.landscape.kernels._libm`, compiled on first use and cached on disk);
-* small arrays, and every array when numba is missing, go element by element through Python's
-  :mod:`math` module, which calls the same C functions. Where :mod:`math` raises instead of
+* arrays of more than :data:`SMALL` elements go through one compiled loop once numba is
+  loaded (:mod:`engine.landscape.kernels._libm`, compiled on first use, cached on disk);
+* small arrays, and every array before numba is loaded or without it, go element by element
+  through Python's :mod:`math` module, which calls the same C functions. Where :mod:`math` raises instead of
   returning (overflow, a pole, outside the domain) the C result is ±inf, nan or ±0, which is
   exactly what NumPy returns there, so NumPy's value is used.
 
@@ -46,10 +46,12 @@ _NUMPY = {1: np.exp, 2: np.expm1, 3: np.log, 4: np.log1p, 5: np.log10, 6: np.log
 
 
 def _compiled() -> Callable | None:
-    """The compiled loop ``apply(code, values, out)``, or None without numba."""
+    """The compiled loop ``apply(code, a, b, out)`` once numba is loaded, else None: the GUI
+    thread never waits for numba's import (maps, or a warm-up thread, load it)."""
     from engine.landscape import kernels
+    from engine.landscape.kernels import cache
 
-    return kernels.libm_loop()
+    return kernels.libm_loop() if cache.loaded() else None
 
 
 def _by_math(code: int, values: np.ndarray) -> np.ndarray:
