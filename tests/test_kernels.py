@@ -436,3 +436,20 @@ def test_the_kernels_command_reports_and_warms_up():
     assert report["available"] and report["reason"] == "" and report["cache"]
     names = {entry["name"] for entry in report["compiled"]}
     assert "surface_pass[surface=99, minima=0]" in names  # the formula interpreter
+
+
+def test_a_kernel_that_fails_to_compile_leaves_the_run_to_numpy(monkeypatch):
+    def refuse(self, args):
+        raise RuntimeError("no compiler today")
+
+    surface, adam = surfaces.get("beale"), optimizers.get("adam", learning_rate=0.01)
+    starts = starts_for(surface, np.random.default_rng(2))
+    reference = simulate.run(surface, adam, starts, 50, keep_path=False, compiled=False)
+    monkeypatch.setattr(kernels.Backend, "_entry", refuse)
+    stepper = simulate.Stepper(surface, adam, starts, 50, keep_path=False)
+    assert stepper.compiled
+    stepper.advance()
+    assert not stepper.compiled
+    assert_same(reference, stepper.result(), "after a refused compilation")
+    with pytest.raises(kernels.CompileFailed, match="no compiler today"):
+        simulate.run(surface, adam, starts, 50, keep_path=False, compiled=True)

@@ -344,7 +344,8 @@ class Stepper:
         self._noise, self._starts = (noise if noise and noise.scale > 0 else None), points
         #: True when the optimizer has a velocity (``momentum`` state slot) to record.
         self.has_velocity = hasattr(self._state, "momentum")
-        self._backend = None if compiled is False else kernels.backend(self, compiled is True)
+        self._required = compiled is True
+        self._backend = None if compiled is False else kernels.backend(self, self._required)
         if self.budget == 0:
             self._finish()
 
@@ -369,11 +370,17 @@ class Stepper:
         target = self.budget if max_steps is None else min(self.budget, self.step + max_steps)
         first = self.step
         if self._backend is not None:
-            if target > self.step:
-                self._backend.advance(self, target)
-            if self.step >= self.budget:
-                self._finish()
-            return self.step - first
+            try:
+                if target > self.step:
+                    self._backend.advance(self, target)
+            except kernels.CompileFailed:
+                if self._required:
+                    raise
+                self._backend = None  # nothing changed: NumPy takes the steps instead
+            else:
+                if self.step >= self.budget:
+                    self._finish()
+                return self.step - first
         with np.errstate(all="ignore"):
             while self.step < target:
                 if self._active.size == 0:

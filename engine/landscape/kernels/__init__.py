@@ -1,7 +1,7 @@
 """Compiled, fused simulation kernels (numba), bit for bit equal to the NumPy rules.
 
 A :class:`engine.landscape.simulate.Stepper` with ``keep_path=False`` (maps, sweeps,
-summary runs) hands its steps to a :class:`~engine.landscape.kernels.backend.Backend`,
+summary runs) hands its steps to a :class:`~engine.landscape.kernels.runner.Backend`,
 which runs blocks of starts through all their steps inside one compiled call instead of a
 dozen NumPy passes per step. A kernel is compiled for one optimizer rule and set of options
 (:mod:`._kernel`), a surface pass for one surface (:mod:`._surfaces`; custom formulas share
@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from engine.landscape.kernels import cache, registry
-from engine.landscape.kernels.backend import Backend
 from engine.landscape.kernels.plan import Unsupported
+from engine.landscape.kernels.runner import Backend, CompileFailed
 
-__all__ = ["Backend", "Unsupported", "available", "backend", "compile_log", "libm_loop",
-           "reason", "set_compile_policy", "set_threads", "wait_for_background", "warm_up"]
+__all__ = ["Backend", "CompileFailed", "Unsupported", "available", "backend", "compile_log",
+           "libm_loop", "reason", "set_compile_policy", "set_threads", "wait_for_background",
+           "warm_up"]
 
 set_threads = registry.set_threads
 set_compile_policy = registry.set_policy

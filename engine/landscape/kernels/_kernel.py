@@ -128,7 +128,7 @@ def advance(family, flags, surface_pass, X, G, SL, status, stop, since_out, out,
 
     With the ``RECORD`` flag, row k of ``paths``, ``grads`` and ``velocities`` (T+1, N, 2)
     gets each point still going after step k, its gradient and its velocity (the state slot
-    Keras calls ``momentum``); the Python side fills the rest (backend.Backend).
+    Keras calls ``momentum``); the Python side fills the rest (runner.Backend).
 
     ``surface_pass`` computes the gradients and the cheap checks of a block
     (:mod:`engine.landscape.kernels._surfaces`, with ``params``, ``R``, ``program`` and

@@ -24,6 +24,10 @@ MAX_MINIMA = 8  #: known minima a kernel checks (as _parts.MAX_MINIMA)
 BLOCK = 256  #: starts per block on catalog surfaces (a block's state stays in the L1 cache)
 
 
+class CompileFailed(RuntimeError):
+    """A kernel could not be compiled; the stepper has not changed and NumPy can go on."""
+
+
 def slot_count(family: int, flags: int) -> int:
     """The state slots a rule uses (as _parts.slot_count)."""
     if family == c.SGD:
@@ -154,8 +158,11 @@ class Backend:
             work = active.size * (target - k0)  # point-steps: small runs stay on one thread
             threads = min(registry.threads(), blocks, max(1, work // 200_000))
             state, scratch, tail = self._arguments(active, k0, target, threads)
-            surface_pass = self._pass()
-            entry = self._entry([*state, 0, 1, *scratch[0], *tail])
+            try:  # compiled (or loaded) before anything changes
+                surface_pass = self._pass()
+                entry = self._entry([*state, 0, 1, *scratch[0], *tail])
+            except Exception as error:  # numba refused: the NumPy path takes over, unchanged
+                raise CompileFailed(f"{type(error).__name__}: {error}") from error
             registry.run_threads(entry, [*self.key, surface_pass, *state], scratch, tail)
         if stepper.keep_path:
             self._complete_rows(stepper, active, k0, target)
