@@ -7,7 +7,8 @@ surface and custom formulas over the whole function whitelist run both ways
 (also points that land between x_tol/2 and x_tol of a minimum, where only the exact hypot
 decides), not converged, diverged, escaped, undefined, outside the box at the start.
 Statuses, steps, final points, final losses and minima must be equal bit for bit (floats
-compared as their bit patterns, so -0.0 is not 0.0). A kernel is compiled once per optimizer
+compared as their bit patterns, so -0.0 is not 0.0); with paths, every recorded row too
+(points, losses, gradient norms, gradients, velocities). A kernel is compiled once per optimizer
 rule and options and a surface pass once per surface, so the cases combine options to keep
 the number of compilations down (they are cached on disk after the first run).
 """
