@@ -4,9 +4,10 @@ Generators feed :func:`engine.landscape.surfaces.from_expression` (and through i
 :func:`engine.landscape.expressions.parse` and :mod:`engine.landscape.symbolic`):
 
 * random valid formulas over the whole whitelist (small ones, and large ones of up to ~190
-  syntax nodes), each with an independent NumPy model: the value must equal the model's bit
-  for bit, a constant part that is not finite must be refused, and the exact gradient must
-  agree with central finite differences wherever those are reliable;
+  syntax nodes), each with an independent model (NumPy arithmetic, the C library's elementary
+  functions through Python's math, as engine.landscape.libm defines them): the value must
+  equal the model's bit for bit, a constant part that is not finite must be refused, and the
+  exact gradient must agree with central finite differences wherever those are reliable;
 * code-injection templates (dunders, ``open``/``__import__`` aimed at a canary file, lambdas,
   comprehensions, f-strings, walrus, starred, subscripts, statements) around valid parts;
 * random edits of valid formulas with dangerous tokens and arbitrary unicode;
@@ -205,14 +206,52 @@ def _check_gradient(value, grad: np.ndarray, points: np.ndarray, text: str) -> N
 
 # ------------------------------------------------------------ valid formulas and their model
 
+def _c(math_function, numpy_function):
+    """The C library's function element by element (Python's math calls it), as the engine
+    defines formulas; where math raises (overflow, a pole, outside the domain), C returns the
+    same inf, nan or 0 as NumPy."""
+    def function(u):
+        out = []
+        for v in np.atleast_1d(u).tolist():
+            try:
+                out.append(math_function(v))
+            except (OverflowError, ValueError):
+                out.append(float(numpy_function(v)))
+        result = np.array(out, dtype=np.float64)
+        return np.float64(result[0]) if np.ndim(u) == 0 else result
+    return function
+
+
+def _power(a, b):
+    """``**``: NumPy's exact shortcuts for one exponent of -1, 0, 0.5, 1, 2, else C pow."""
+    if np.ndim(b) == 0 and float(b) in (-1.0, 0.0, 0.5, 1.0, 2.0):
+        return np.power(a, b)
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    pairs = zip(a.reshape(-1).tolist(), b.reshape(-1).tolist(), strict=True)
+    result = np.array([_pow_one(u, v) for u, v in pairs], dtype=np.float64).reshape(a.shape)
+    return np.float64(result) if result.ndim == 0 else result
+
+
+def _pow_one(u: float, v: float) -> float:
+    try:
+        return math.pow(u, v)
+    except (OverflowError, ValueError):
+        return float(np.power(u, v))
+
+
+_EXP = _c(math.exp, np.exp)
 _F = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log, "ln": np.log,
-    "log10": np.log10, "log2": np.log2, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
-    "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh, "arctan": np.arctan, "atan": np.arctan,
-    "arcsin": np.arcsin, "asin": np.arcsin, "arccos": np.arccos, "acos": np.arccos,
-    "sigmoid": lambda u: np.exp(-np.logaddexp(0.0, -u)),
+    "sin": np.sin, "cos": np.cos, "tan": _c(math.tan, np.tan), "exp": _EXP,
+    "log": _c(math.log, np.log), "ln": _c(math.log, np.log), "log10": _c(math.log10, np.log10),
+    "log2": _c(math.log2, np.log2), "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
+    "tanh": _c(math.tanh, np.tanh), "sinh": _c(math.sinh, np.sinh),
+    "cosh": _c(math.cosh, np.cosh), "arctan": _c(math.atan, np.arctan),
+    "atan": _c(math.atan, np.arctan), "arcsin": _c(math.asin, np.arcsin),
+    "asin": _c(math.asin, np.arcsin), "arccos": _c(math.acos, np.arccos),
+    "acos": _c(math.acos, np.arccos),
+    "sigmoid": lambda u: _EXP(-np.logaddexp(0.0, -u)),
 }
-_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}
+_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": _power}
 _LITERALS = [("2", 2.0), ("0.5", 0.5), ("3", 3.0), ("1e-3", 1e-3), ("10", 10.0), ("0", 0.0),
              ("1", 1.0), ("pi", math.pi), ("e", math.e), ("1.5e2", 150.0), ("7.", 7.0),
              (".25", 0.25), ("1_0", 10.0), ("0x10", 16.0), ("1E1", 10.0), ("1e300", 1e300),

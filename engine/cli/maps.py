@@ -92,6 +92,15 @@ def add_maps_commands(commands: Any, png_writer: PngWriter | None = None) -> Non
     formats.add_argument("--csv", action="store_true", help="print CSV, one row per rate")
     sweep.set_defaults(handler=command_sweep)
 
+    compiled = commands.add_parser(
+        "kernels", help="say whether maps run in compiled kernels, and compile them ahead",
+        epilog="The kernels compile on first use and are cached per user; --warm-up compiles "
+        "the common ones now (e.g. after installing, or to check a packaged app offline).")
+    compiled.add_argument("--warm-up", action="store_true",
+                          help="compile (or load) the kernels of the common optimizers now")
+    compiled.add_argument("--json", action="store_true", help="print strict JSON")
+    compiled.set_defaults(handler=command_kernels)
+
 
 def _surface_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--surface", required=True,
@@ -368,3 +377,30 @@ def command_sweep(args: argparse.Namespace, out: Any) -> None:
                            f"final loss {s.final_loss[i]:.6g})")
             out.write(f"{s.optimizer_id:<10} {verdict}; {diverged} of {count} rates diverged\n")
         out.write(f"tuned: {maps.CRITERION}\n")
+
+
+def command_kernels(args: argparse.Namespace, out: Any) -> None:
+    """Report on the compiled kernels; with ``--warm-up`` compile the common ones."""
+    from engine.landscape import kernels
+    from engine.landscape.kernels import cache
+
+    report: dict[str, Any] = {"available": kernels.available(), "reason": kernels.reason()}
+    if report["available"]:
+        import llvmlite
+        import numba
+
+        report |= {"numba": numba.__version__, "llvmlite": llvmlite.__version__,
+                   "cache": str(cache.folder())}
+        if args.warm_up:
+            report["compiled"] = kernels.warm_up()
+    if args.json:
+        out.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
+        return
+    if not report["available"]:
+        out.write(f"compiled kernels: not available ({report['reason']}); maps use NumPy\n")
+        return
+    out.write(f"compiled kernels: available (numba {report['numba']}, llvmlite "
+              f"{report['llvmlite']}), cached in {report['cache']}\n")
+    for entry in report.get("compiled", []):
+        how = "loaded from the cache" if entry["cached"] else "compiled"
+        out.write(f"  {entry['name']}: {how} in {entry['seconds']:.2f} s\n")

@@ -3,7 +3,7 @@
 User text is only *parsed* (``ast.parse(..., mode="eval")``), never run: the Python syntax tree
 is checked against a small whitelist and converted into this module's own tree of frozen
 dataclasses (:mod:`engine.landscape.symbolic`), which is differentiated symbolically and evaluated with
-NumPy ufuncs.
+NumPy, with the C library's elementary functions (:mod:`engine.landscape.libm`).
 
 Accepted: int/float literals, ``x``, ``y``, ``pi``, ``e``, ``+ - * / **``, unary ``-``/``+``,
 parentheses and one-argument calls of the functions in :data:`FUNCTIONS` (``atan``, ``asin``,
@@ -111,6 +111,9 @@ class Expression:
     dx_tree: Node = field(repr=False, compare=False)
     dy_tree: Node = field(repr=False, compare=False)
     _program: Program = field(repr=False, compare=False)
+    #: The gradient ``(df/dx, df/dy)`` as steps: what :meth:`grad` evaluates with NumPy and
+    #: the compiled kernels interpret (:mod:`engine.landscape.kernels.program`).
+    gradient_program: Program = field(repr=False, compare=False)
 
     @cached_property
     def dx(self) -> str:
@@ -128,7 +131,7 @@ class Expression:
 
     def grad(self, xy: np.ndarray) -> np.ndarray:
         """The exact gradient at ``xy`` (..., 2); returns float64 (..., 2)."""
-        return np.stack(self._program.run(xy, (1, 2)), axis=-1)
+        return np.stack(self.gradient_program.run(xy, (0, 1)), axis=-1)
 
     def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Both :meth:`value` and :meth:`grad`, sharing the common work."""
@@ -339,6 +342,7 @@ def parse(text: str) -> Expression:
     tree, _ = _build(root, loc)
     try:
         dx, dy = differentiate(tree, "x"), differentiate(tree, "y")
-        return Expression(to_text(tree), tree, dx, dy, Program((tree, dx, dy)))
+        return Expression(to_text(tree), tree, dx, dy, Program((tree, dx, dy)),
+                          Program((dx, dy)))
     except RecursionError:  # only if the caller's own stack is already very deep
         raise ExpressionError("formula is too complex") from None

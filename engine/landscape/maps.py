@@ -2,9 +2,11 @@
 (:func:`hyper_map`), and learning-rate sweeps with a fair tuned rate (:func:`lr_sweep`).
 
 A chunk of rows is one :func:`engine.landscape.simulate.run` with ``keep_path=False`` (memory
-O(cells), never O(steps × cells)). Per-cell hyperparameters are ``(N, 1)`` arrays in the
-update rules (:func:`batched_optimizer`), so N settings also cost one NumPy pass, and every
-cell reproduces its scalar run bit for bit. Progress and cancel happen between chunks.
+O(cells), never O(steps × cells)), in a compiled kernel when numba is available
+(:mod:`engine.landscape.kernels`; ``compiled=False`` forces the NumPy reference, with the same
+results). Per-cell hyperparameters are ``(N, 1)`` arrays in the update rules
+(:func:`batched_optimizer`), so N settings also cost one NumPy pass (one kernel call), and
+every cell reproduces its scalar run bit for bit. Progress and cancel happen between chunks.
 """
 
 from __future__ import annotations
@@ -253,7 +255,8 @@ def start_map(surface: Surface, optimizer: optimizers.Optimizer, grid: int = 128
               tolerances: simulate.Tolerances | None = None,
               cancel: threading.Event | None = None, progress: Progress = None,
               chunk_rows: int | None = None,
-              noise: simulate.GradientNoise | None = None) -> StartMap:
+              noise: simulate.GradientNoise | None = None,
+              compiled: bool | None = None) -> StartMap:
     """Run ``optimizer`` for ``steps`` steps from every start of a ``grid`` × ``grid`` lattice.
 
     Parameters
@@ -272,6 +275,9 @@ def start_map(surface: Surface, optimizer: optimizers.Optimizer, grid: int = 128
         Rows per :func:`engine.landscape.simulate.run` call (default: about 8192 starts).
     noise
         Gradient noise keyed by the start, as a racer's (each cell repeats its single run).
+    compiled
+        As for :func:`engine.landscape.simulate.run`: None uses the compiled kernels when
+        numba is available, False the NumPy reference; the map is the same either way.
 
     Returns
     -------
@@ -288,7 +294,7 @@ def start_map(surface: Surface, optimizer: optimizers.Optimizer, grid: int = 128
         gx, gy = np.meshgrid(xs, ys[row0:row1])
         starts = np.column_stack([gx.ravel(), gy.ravel()])
         return simulate.run(surface, optimizer, starts, steps, keep_path=False,
-                            tolerances=tolerances, noise=noise)
+                            tolerances=tolerances, noise=noise, compiled=compiled)
 
     out = _run_rows(grid, grid, _chunk_rows(grid, chunk_rows), run_chunk, cancel, progress)
     return StartMap(surface.id, optimizer.id, dict(optimizer.config), steps, xs, ys, **out)
@@ -298,7 +304,8 @@ def hyper_map(surface: Surface, optimizer_id: str, x: Axis, y: Axis, start: Sequ
               steps: int = 500, base_settings: Mapping[str, Any] | None = None,
               tolerances: simulate.Tolerances | None = None,
               cancel: threading.Event | None = None, progress: Progress = None,
-              chunk_rows: int | None = None, learning_rate_schedule: Any = None) -> HyperMap:
+              chunk_rows: int | None = None, learning_rate_schedule: Any = None,
+              compiled: bool | None = None) -> HyperMap:
     """Run ``optimizer_id`` from ``start`` for every pair of values on two axes.
 
     Parameters
@@ -310,7 +317,7 @@ def hyper_map(surface: Surface, optimizer_id: str, x: Axis, y: Axis, start: Sequ
         the registry's range (else :class:`HyperParamError` naming the field).
     base_settings
         Keras arguments every cell shares; the axes override their own names.
-    tolerances, cancel, progress, chunk_rows
+    tolerances, cancel, progress, chunk_rows, compiled
         As for :func:`start_map`.
     learning_rate_schedule
         A learning-rate schedule every cell uses (neither axis may then be ``learning_rate``).
@@ -337,7 +344,7 @@ def hyper_map(surface: Surface, optimizer_id: str, x: Axis, y: Axis, start: Sequ
                                       schedule, **base)
         starts = np.broadcast_to(np.array(point), (gx.size, 2))
         return simulate.run(surface, optimizer, starts, steps, keep_path=False,
-                            tolerances=tolerances)
+                            tolerances=tolerances, compiled=compiled)
 
     rows = _chunk_rows(len(xs), chunk_rows)
     out = _run_rows(len(ys), len(xs), rows, run_chunk, cancel, progress)
@@ -368,7 +375,8 @@ def lr_sweep(surface: Surface, optimizer_ids: Sequence[str], start: Sequence[flo
              steps: int = 500, low: float = 1e-4, high: float = 10.0, count: int = 41,
              base_settings: Mapping[str, Mapping[str, Any]] | None = None,
              tolerances: simulate.Tolerances | None = None,
-             cancel: threading.Event | None = None, progress: Progress = None) -> list[Sweep]:
+             cancel: threading.Event | None = None, progress: Progress = None,
+             compiled: bool | None = None) -> list[Sweep]:
     """Each optimizer over ``count`` log-spaced learning rates from ``low`` to ``high``.
 
     All rates of one optimizer run in one NumPy pass. The tuned rate follows one fair rule
@@ -383,7 +391,7 @@ def lr_sweep(surface: Surface, optimizer_ids: Sequence[str], start: Sequence[flo
         The learning rates: ``Axis("learning_rate", low, high, count, log=True).values()``.
     base_settings
         Per optimizer id, the other Keras arguments (not ``learning_rate``).
-    tolerances, cancel, progress
+    tolerances, cancel, progress, compiled
         As for :func:`start_map`, with one optimizer per chunk.
 
     Returns
@@ -405,7 +413,7 @@ def lr_sweep(surface: Surface, optimizer_ids: Sequence[str], start: Sequence[flo
         if cancel is not None and cancel.is_set():
             raise MapCancelled("cancelled")
         result = simulate.run(surface, optimizer, starts, steps, keep_path=False,
-                              tolerances=tolerances)
+                              tolerances=tolerances, compiled=compiled)
         to_converge = np.where(result.status == simulate.CONVERGED, result.stop_step, -1)
         tuned = tuned_rate(rates, result.status, result.final_loss, to_converge)
         sweeps.append(Sweep(optimizer_id, rates.copy(), result.final_loss, to_converge,

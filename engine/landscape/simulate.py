@@ -20,6 +20,12 @@ These are the only early stops. NumPy's floating-point warnings are silenced ins
 runner (divergence is a result, not an error) and no NaN or infinity ever leaves it. With
 :class:`GradientNoise` the optimizer sees a noisy gradient; everything recorded and every
 criterion above use the true gradient.
+
+Distances and gradient norms are compared with their tolerances as the C library's
+``hypot`` decides (NumPy's fast complex ``abs`` settles every case but those within a hair
+of the tolerance, where ``hypot`` itself decides). The steps run in a compiled kernel when
+numba is available (:mod:`engine.landscape.kernels`), which makes the same decisions with
+the same arithmetic: both paths give equal results, bit for bit.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.landscape import limits
+from engine.landscape import kernels, libm, limits
 from engine.landscape import status as _status
 from engine.landscape.surfaces import Surface
 from engine.optimizers import Optimizer
@@ -69,12 +75,17 @@ class GradientNoise:
                              f"must be a whole number, got {describe_value(self.seed)}")
         limits.NOISE_SEED.check_json(self.seed, "noise seed")
 
-    def draw(self, starts: Any, step: int) -> np.ndarray:
-        """The noise ``(N, 2)`` that runs from ``starts`` ``(N, 2)`` add at 0-based ``step``."""
+    def keys(self, starts: Any) -> np.ndarray:
+        """Each start's stream key ``(N,)`` uint64 (the seed mixed with its coordinates)."""
         bits = (np.array(starts, dtype=np.float64).reshape(-1, 2) + 0.0).view(np.uint64)  # -0 = 0
-        key = _mix64(_mix64(_mix64(np.array([self.seed], np.uint64)) ^ bits[:, 0]) ^ bits[:, 1])
+        return _mix64(_mix64(_mix64(np.array([self.seed], np.uint64)) ^ bits[:, 0]) ^ bits[:, 1])
+
+    def draw(self, starts: Any, step: int) -> np.ndarray:
+        """The noise ``(N, 2)`` that runs from ``starts`` ``(N, 2)`` add at 0-based ``step``
+        (``log`` is the C library's, as in the compiled kernels)."""
+        key = self.keys(starts)
         draw = _mix64(key + np.uint64((step + 1) * 0x9E3779B97F4A7C15 % 2**64))  # 32 + 32 bits
-        radius = np.sqrt(-2.0 * np.log(((draw >> np.uint64(32)) + 1.0) * 2.0**-32))  # u in (0, 1]
+        radius = np.sqrt(-2.0 * libm.log(((draw >> np.uint64(32)) + 1.0) * 2.0**-32))  # u in (0, 1]
         angle = (draw & np.uint64(0xFFFFFFFF)) * (2 * np.pi * 2.0**-32)
         return self.scale * np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
 
@@ -206,11 +217,36 @@ def _as_complex(points: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(points, dtype=np.float64).view(np.complex128)[:, 0]
 
 
+def _at_most(z: np.ndarray, tol: float, norm: np.ndarray | None = None) -> np.ndarray:
+    """``hypot(z.real, z.imag) <= tol`` as the C library's ``hypot`` decides it.
+
+    NumPy's complex ``abs`` (a SIMD loop, within a few units in the last place of ``hypot``)
+    rules out every row above ``tol·(1 + 1e-12)``; ``np.hypot`` (the C function) decides the
+    rest, as a compiled kernel does (:mod:`engine.landscape.kernels`). ``norm``: ``np.abs(z)``
+    when the caller has it.
+    """
+    near = (np.abs(z) if norm is None else norm) <= tol * (1 + 1e-12) + 1e-300
+    if near.any():
+        rows = np.flatnonzero(near)
+        close = z[rows]
+        near[rows] = np.hypot(close.real, close.imag) <= tol
+    return near
+
+
+def _finite_norm(z: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """``hypot(z.real, z.imag) < inf`` (``norm`` is ``np.abs(z)``; only huge rows recheck)."""
+    result = norm < 1e300
+    if not result.all():
+        rest = z[~result]
+        result[~result] = np.hypot(rest.real, rest.imag) < np.inf
+    return result
+
+
 def _near_any_minimum(centres: np.ndarray, z: np.ndarray, x_tol: float) -> np.ndarray:
     """Which points (as :func:`_as_complex` numbers) lie within ``x_tol`` of a centre."""
     near = np.zeros(z.shape[0], dtype=bool)
     for cx, cy in centres:
-        near |= np.abs(z - complex(cx, cy)) <= x_tol
+        near |= _at_most(z - complex(cx, cy), x_tol)
     return near
 
 
@@ -236,6 +272,12 @@ class Stepper:
     With ``keep_vectors`` the stepper also records, per step, the gradient at each point and
     the optimizer's velocity (its ``momentum`` state slot, for optimizers that have one), for
     drawing the internals of an update (true gradients: ``noise`` reaches the optimizer only).
+
+    ``compiled``: None runs the steps in a compiled kernel when one can
+    (:mod:`engine.landscape.kernels`; with paths, only once numba is loaded and the kernel
+    compiled, so a race never waits for a compiler), False always uses NumPy, True requires
+    the kernel (``RuntimeError`` where none can run). Results are equal either way, paths,
+    losses, gradient norms, gradients and velocities included.
     """
 
     def __init__(
@@ -248,6 +290,7 @@ class Stepper:
         tolerances: Tolerances | None = None,
         keep_vectors: bool = False,
         noise: GradientNoise | None = None,
+        compiled: bool | None = None,
     ) -> None:
         if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 0:
             raise ValueError(f"steps: must be a whole number >= 0, got {budget!r}")
@@ -273,7 +316,7 @@ class Stepper:
         with np.errstate(all="ignore"):
             grads = surface.grad(points)
             start_loss = surface.value(points)
-            defined = np.all(np.isfinite(grads), axis=1) & np.isfinite(start_loss)
+            defined = np.isfinite(_as_complex(grads)) & np.isfinite(start_loss)  # both coords
             inside = self._inside(points)
             self.status[~defined] = UNDEFINED
             self.status[defined & ~inside] = DIVERGED
@@ -297,14 +340,22 @@ class Stepper:
             self.velocities = np.zeros((rows, n, 2))
         self._start_loss = start_loss
         self._active = np.flatnonzero(start_ok)
-        self._x = points[self._active]
-        self._g = grads[self._active]
+        every = self._active.size == n  # the usual case: no copies needed
+        self._x = points if every else points[self._active]
+        self._g = grads if every else grads[self._active]
         self._state = optimizer.init(self._x)
         self._noise, self._starts = (noise if noise and noise.scale > 0 else None), points
         #: True when the optimizer has a velocity (``momentum`` state slot) to record.
         self.has_velocity = hasattr(self._state, "momentum")
+        self._required = compiled is True
+        self._backend = None if compiled is False else kernels.backend(self, self._required)
         if self.budget == 0:
             self._finish()
+
+    @property
+    def compiled(self) -> bool:
+        """True when a compiled kernel takes this stepper's steps."""
+        return self._backend is not None
 
     def _inside(self, points: np.ndarray) -> np.ndarray:
         """Which rows of ``points`` lie in the box (one pass when all are well inside)."""
@@ -321,6 +372,18 @@ class Stepper:
         """Take up to ``max_steps`` more steps (all that are left by default); return how many."""
         target = self.budget if max_steps is None else min(self.budget, self.step + max_steps)
         first = self.step
+        if self._backend is not None:
+            try:
+                if target > self.step:
+                    self._backend.advance(self, target)
+            except kernels.CompileFailed:
+                if self._required:
+                    raise
+                self._backend = None  # nothing changed: NumPy takes the steps instead
+            else:
+                if self.step >= self.budget:
+                    self._finish()
+                return self.step - first
         with np.errstate(all="ignore"):
             while self.step < target:
                 if self._active.size == 0:
@@ -360,10 +423,11 @@ class Stepper:
                                              self._state, x)
         g_new = surface.grad(x_new)
         z_new = _as_complex(x_new)
-        grad_norm = np.abs(_as_complex(g_new))
+        z_grad = _as_complex(g_new)
+        grad_norm = np.abs(z_grad)
         # NaN or an infinite gradient fails "< inf"; the box test runs per row only when
         # some coordinate is near its edge (rare), keeping the common step cheap.
-        ok = grad_norm < np.inf
+        ok = _finite_norm(z_grad, grad_norm)
         left = ~self._inside(x_new)
         if self.keep_path:
             loss = surface.value(x_new)
@@ -374,9 +438,9 @@ class Stepper:
             escaped[left] = ok[left] & (out_loss < self._start_loss[active[left]])
         diverged = ~ok | (left & ~escaped)
         within = _near_any_minimum(self._centres, z_new, self.tolerances.x_tol)
-        stationary = grad_norm <= self.tolerances.grad_tol
+        stationary = _at_most(z_grad, self.tolerances.grad_tol, grad_norm)
         if stationary.any():
-            within |= stationary & (np.abs(z_new - _as_complex(x)) <= self.tolerances.x_tol)
+            within |= stationary & _at_most(z_new - _as_complex(x), self.tolerances.x_tol)
         since = self.within_since[active]
         self.within_since[active] = np.where(within, np.where(since < 0, k, since), -1)
         stopped = diverged | escaped
@@ -447,6 +511,7 @@ def run(
     keep_path: bool = True,
     tolerances: Tolerances | None = None,
     noise: GradientNoise | None = None,
+    compiled: bool | None = None,
 ) -> RunResult:
     """Run ``optimizer`` on ``surface`` from every start for ``steps`` steps.
 
@@ -468,11 +533,16 @@ def run(
         Convergence and divergence criteria (:class:`Tolerances`).
     noise
         :class:`GradientNoise` added to the gradient the optimizer sees; ``None``: exact.
+    compiled
+        ``None``: a compiled kernel takes the steps when numba is available (see
+        :class:`Stepper`); ``False``: always NumPy (the reference); ``True``: the kernel or
+        ``RuntimeError``. The results are the same, bit for bit.
 
     Returns
     -------
     RunResult
     """
-    stepper = Stepper(surface, optimizer, starts, steps, keep_path, tolerances, noise=noise)
+    stepper = Stepper(surface, optimizer, starts, steps, keep_path, tolerances, noise=noise,
+                      compiled=compiled)
     stepper.advance()
     return stepper.result()

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.landscape import expressions
+from engine.landscape import expressions, gradients
+from engine.landscape.gradients import PointGradient
 from engine.params import Param
 
 __all__ = [
@@ -60,7 +61,9 @@ class Surface:
     id, name, formula : str
         Catalog id, display name and the formula as readable text.
     value, grad : callable
-        ``xy (..., 2) -> (...)`` and ``xy (..., 2) -> (..., 2)``, float64.
+        ``xy (..., 2) -> (...)`` and ``xy (..., 2) -> (..., 2)``, float64. A catalog
+        surface's ``grad`` is a :class:`~engine.landscape.gradients.PointGradient`, whose point
+        function the compiled kernels run too.
     domain : tuple of float
         Default view ``(x_min, x_max, y_min, y_max)``.
     minima : tuple of Minimum
@@ -116,10 +119,6 @@ def _xy(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return points[..., 0], points[..., 1]
 
 
-def _stack(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
-    return np.stack([gx, gy], axis=-1)
-
-
 # ------------------------------------------------------------------------ classic functions
 
 
@@ -129,13 +128,9 @@ def _rosenbrock(b: float) -> Surface:
         d = y - x * x
         return (1.0 - x) ** 2 + b * d * d
 
-    def grad(xy):
-        x, y = _xy(xy)
-        bd2 = 2.0 * b * (y - x * x)
-        return _stack(2.0 * (x - 1.0) - 2.0 * x * bd2, bd2)
-
     return Surface(
-        "rosenbrock", "Rosenbrock", f"(1 − x)² + {b:g}·(y − x²)²", value, grad,
+        "rosenbrock", "Rosenbrock", f"(1 − x)² + {b:g}·(y − x²)²", value,
+        PointGradient(gradients.rosenbrock, (b,)),
         (-2.0, 2.0, -1.0, 3.0), (Minimum((1.0, 1.0), 0.0),), (-1.5, 2.0),
         "A long, curved, flat-bottomed valley: easy to find, hard to follow to the end.",
         True,
@@ -151,30 +146,11 @@ def _beale_value(xy):
     return t1 * t1 + t2 * t2 + t3 * t3
 
 
-def _beale_grad(xy):
-    x, y = _xy(xy)
-    y2 = y * y
-    y3 = y2 * y
-    t1 = 2.0 * (1.5 - x + x * y)
-    t2 = 2.0 * (2.25 - x + x * y2)
-    t3 = 2.0 * (2.625 - x + x * y3)
-    gx = t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y3 - 1.0)
-    gy = x * (t1 + 2.0 * y * t2 + 3.0 * y2 * t3)
-    return _stack(gx, gy)
-
-
 def _himmelblau_value(xy):
     x, y = _xy(xy)
     t1 = x * x + y - 11.0
     t2 = x + y * y - 7.0
     return t1 * t1 + t2 * t2
-
-
-def _himmelblau_grad(xy):
-    x, y = _xy(xy)
-    t1 = 2.0 * (x * x + y - 11.0)
-    t2 = 2.0 * (x + y * y - 7.0)
-    return _stack(2.0 * x * t1 + t2, t1 + 2.0 * y * t2)
 
 
 def _booth_value(xy):
@@ -184,21 +160,9 @@ def _booth_value(xy):
     return t1 * t1 + t2 * t2
 
 
-def _booth_grad(xy):
-    x, y = _xy(xy)
-    t1 = 2.0 * (x + 2.0 * y - 7.0)
-    t2 = 2.0 * (2.0 * x + y - 5.0)
-    return _stack(t1 + 2.0 * t2, 2.0 * t1 + t2)
-
-
 def _matyas_value(xy):
     x, y = _xy(xy)
     return 0.26 * (x * x + y * y) - 0.48 * x * y
-
-
-def _matyas_grad(xy):
-    x, y = _xy(xy)
-    return _stack(0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x)
 
 
 def _three_hump_value(xy):
@@ -207,23 +171,11 @@ def _three_hump_value(xy):
     return x2 * (2.0 + x2 * (-1.05 + x2 / 6.0)) + x * y + y * y
 
 
-def _three_hump_grad(xy):
-    x, y = _xy(xy)
-    x2 = x * x
-    return _stack(x * (4.0 + x2 * (-4.2 + x2)) + y, x + 2.0 * y)
-
-
 def _six_hump_value(xy):
     x, y = _xy(xy)
     x2 = x * x
     y2 = y * y
     return x2 * (4.0 + x2 * (-2.1 + x2 / 3.0)) + x * y + y2 * (4.0 * y2 - 4.0)
-
-
-def _six_hump_grad(xy):
-    x, y = _xy(xy)
-    x2 = x * x
-    return _stack(x * (8.0 + x2 * (-8.4 + 2.0 * x2)) + y, x + y * (16.0 * y * y - 8.0))
 
 
 def _goldstein_price_value(xy):
@@ -235,25 +187,6 @@ def _goldstein_price_value(xy):
     return (1.0 + s * s * a) * (30.0 + t * t * b)
 
 
-def _goldstein_price_grad(xy):
-    # f = P·Q with P = 1 + s²·a and Q = 30 + t²·b; a has equal partials in x and y.
-    x, y = _xy(xy)
-    s = x + y + 1.0
-    s2 = s * s
-    a = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
-    p = 1.0 + s2 * a
-    p_x = 2.0 * s * a + s2 * (6.0 * (x + y) - 14.0)  # == dP/dy
-    t = 2.0 * x - 3.0 * y
-    t2 = t * t
-    b = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
-    q = 30.0 + t2 * b
-    c = 24.0 * x - 36.0 * y  # db/dx = c − 32, db/dy = 48 − 1.5·c
-    q_x = 4.0 * t * b + t2 * (c - 32.0)
-    q_y = -6.0 * t * b + t2 * (48.0 - 1.5 * c)
-    p_x_q = p_x * q
-    return _stack(p_x_q + p * q_x, p_x_q + p * q_y)
-
-
 def _rastrigin(amplitude: float) -> Surface:
     a = amplitude
     tau = 2.0 * math.pi
@@ -262,22 +195,17 @@ def _rastrigin(amplitude: float) -> Surface:
         x, y = _xy(xy)
         return x * x + y * y + a * ((1.0 - np.cos(tau * x)) + (1.0 - np.cos(tau * y)))
 
-    def grad(xy):
-        x, y = _xy(xy)
-        k = a * tau
-        return _stack(2.0 * x + k * np.sin(tau * x), 2.0 * y + k * np.sin(tau * y))
-
     return Surface(
         "rastrigin", "Rastrigin",
-        f"{2 * a:g} + x² − {a:g}·cos(2πx) + y² − {a:g}·cos(2πy)", value, grad,
+        f"{2 * a:g} + x² − {a:g}·cos(2πx) + y² − {a:g}·cos(2πy)", value,
+        PointGradient(gradients.rastrigin, (a,)),
         (-5.12, 5.12, -5.12, 5.12), (Minimum((0.0, 0.0), 0.0),), (-4.3, 3.7),
         "A bowl covered in ripples: a grid of local minima traps plain gradient descent.",
         False,
     )
 
 
-_ACKLEY_A, _ACKLEY_B, _ACKLEY_C = 20.0, 0.2, 2.0 * math.pi
-_ACKLEY_K = _ACKLEY_B / math.sqrt(2.0)  # b·√(½(x² + y²)) == K·hypot(x, y)
+_ACKLEY_A, _ACKLEY_C, _ACKLEY_K = gradients.ACKLEY_A, gradients.ACKLEY_C, gradients.ACKLEY_K
 
 
 def _ackley_value(xy):
@@ -287,18 +215,6 @@ def _ackley_value(xy):
     return -_ACKLEY_A * radial - math.e * wave
 
 
-def _ackley_grad(xy):
-    x, y = _xy(xy)
-    r = np.hypot(x, y)
-    safe_r = np.where(r > 0.0, r, 1.0)  # at the origin the cone's gradient is defined as 0
-    radial = (_ACKLEY_A * _ACKLEY_K) * np.exp(-_ACKLEY_K * r)
-    cx = _ACKLEY_C * x
-    cy = _ACKLEY_C * y
-    wave = (0.5 * _ACKLEY_C) * np.exp(0.5 * (np.cos(cx) + np.cos(cy)))
-    return _stack(radial * (x / safe_r) + wave * np.sin(cx),
-                  radial * (y / safe_r) + wave * np.sin(cy))
-
-
 def _styblinski_tang_value(xy):
     x, y = _xy(xy)
     x2 = x * x
@@ -306,22 +222,10 @@ def _styblinski_tang_value(xy):
     return 0.5 * (x2 * (x2 - 16.0) + 5.0 * x + y2 * (y2 - 16.0) + 5.0 * y)
 
 
-def _styblinski_tang_grad(xy):
-    x, y = _xy(xy)
-    return _stack(x * (2.0 * x * x - 16.0) + 2.5, y * (2.0 * y * y - 16.0) + 2.5)
-
-
 def _mccormick_value(xy):
     x, y = _xy(xy)
     d = x - y
     return np.sin(x + y) + d * d - 1.5 * x + 2.5 * y + 1.0
-
-
-def _mccormick_grad(xy):
-    x, y = _xy(xy)
-    c = np.cos(x + y)
-    d2 = 2.0 * (x - y)
-    return _stack(c + d2 - 1.5, c - d2 + 2.5)
 
 
 def _levi_value(xy):
@@ -334,19 +238,6 @@ def _levi_value(xy):
     return s3x * s3x + dx * dx * (1.0 + s3y * s3y) + dy * dy * (1.0 + s2y * s2y)
 
 
-def _levi_grad(xy):
-    x, y = _xy(xy)
-    s3y = np.sin(3.0 * math.pi * y)
-    s2y = np.sin(2.0 * math.pi * y)
-    dx = x - 1.0
-    dy = y - 1.0
-    # d/dt sin²(kt) = k·sin(2kt)
-    gx = 3.0 * math.pi * np.sin(6.0 * math.pi * x) + 2.0 * dx * (1.0 + s3y * s3y)
-    gy = (3.0 * math.pi * dx * dx * np.sin(6.0 * math.pi * y) + 2.0 * dy * (1.0 + s2y * s2y)
-          + 2.0 * math.pi * dy * dy * np.sin(4.0 * math.pi * y))
-    return _stack(gx, gy)
-
-
 # ------------------------------------------------------------------ teaching surfaces
 
 
@@ -355,29 +246,14 @@ def _bowl_value(xy):
     return x * x + y * y
 
 
-def _bowl_grad(xy):
-    x, y = _xy(xy)
-    return _stack(2.0 * x, 2.0 * y)
-
-
 def _saddle_value(xy):
     x, y = _xy(xy)
     return x * x - y * y
 
 
-def _saddle_grad(xy):
-    x, y = _xy(xy)
-    return _stack(2.0 * x, -2.0 * y)
-
-
 def _monkey_saddle_value(xy):
     x, y = _xy(xy)
     return x * (x * x - 3.0 * y * y)
-
-
-def _monkey_saddle_grad(xy):
-    x, y = _xy(xy)
-    return _stack(3.0 * (x * x - y * y), -6.0 * x * y)
 
 
 def _ravine(condition_number: float, angle: float) -> Surface:
@@ -391,19 +267,14 @@ def _ravine(condition_number: float, angle: float) -> Surface:
         v = c * y - s * x
         return 0.5 * (u * u + k * v * v)
 
-    def grad(xy):
-        x, y = _xy(xy)
-        u = c * x + s * y
-        kv = k * (c * y - s * x)
-        return _stack(c * u - s * kv, s * u + c * kv)
-
     if angle == 0.0:
         formula = f"½·(x² + {k:g}·y²)"
     else:
         formula = (f"½·(u² + {k:g}·v²),  u = x·cos θ + y·sin θ,  v = y·cos θ − x·sin θ,  "
                    f"θ = {angle:g}°")
     return Surface(
-        "ravine", "Ravine", formula, value, grad, (-10.0, 10.0, -5.0, 5.0),
+        "ravine", "Ravine", formula, value,
+        PointGradient(gradients.ravine, (c, s, k)), (-10.0, 10.0, -5.0, 5.0),
         (Minimum((0.0, 0.0), 0.0),), (-9.0, 3.0),
         "An ill-conditioned bowl: SGD zig-zags across the steep walls, momentum runs along "
         "the floor.",
@@ -411,19 +282,13 @@ def _ravine(condition_number: float, angle: float) -> Surface:
     )
 
 
-_PLATEAU_TILT = 1e-3
+_PLATEAU_TILT = gradients.PLATEAU_TILT
 
 
 def _plateau_value(xy):
     x, y = _xy(xy)
     r2 = x * x + y * y
     return -np.expm1(-0.5 * r2) + _PLATEAU_TILT * r2
-
-
-def _plateau_grad(xy):
-    x, y = _xy(xy)
-    k = np.exp(-0.5 * (x * x + y * y)) + 2.0 * _PLATEAU_TILT
-    return _stack(k * x, k * y)
 
 
 # ----------------------------------------------------------------------------- catalog
@@ -473,7 +338,8 @@ _BUILDERS: dict[str, Callable[..., Surface]] = {
     "rosenbrock": _rosenbrock,
     "beale": _fixed(
         "beale", "Beale", "(1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",
-        _beale_value, _beale_grad, (-4.5, 4.5, -4.5, 4.5), (Minimum((3.0, 0.5), 0.0),),
+        _beale_value, PointGradient(gradients.beale), (-4.5, 4.5, -4.5, 4.5),
+        (Minimum((3.0, 0.5), 0.0),),
         (1.0, 1.5),
         "Steep walls and a narrow arm out to (3, 0.5): a step size that suits one region "
         "overshoots in another.",
@@ -481,24 +347,27 @@ _BUILDERS: dict[str, Callable[..., Surface]] = {
     ),
     "himmelblau": _fixed(
         "himmelblau", "Himmelblau", "(x² + y − 11)² + (x + y² − 7)²",
-        _himmelblau_value, _himmelblau_grad, (-5.0, 5.0, -5.0, 5.0), _HIMMELBLAU_MINIMA,
+        _himmelblau_value, PointGradient(gradients.himmelblau), (-5.0, 5.0, -5.0, 5.0),
+        _HIMMELBLAU_MINIMA,
         (0.0, 0.0),
         "Four equally deep minima: the start and the optimizer decide which one wins.",
         log_scale=True,
     ),
     "booth": _fixed(
-        "booth", "Booth", "(x + 2y − 7)² + (2x + y − 5)²", _booth_value, _booth_grad,
+        "booth", "Booth", "(x + 2y − 7)² + (2x + y − 5)²", _booth_value,
+        PointGradient(gradients.booth),
         (-10.0, 10.0, -10.0, 10.0), (Minimum((1.0, 3.0), 0.0),), (-8.0, 6.0),
         "A tilted elliptical bowl (condition number 9): the gradient points off to the side.",
     ),
     "matyas": _fixed(
-        "matyas", "Matyas", "0.26·(x² + y²) − 0.48·xy", _matyas_value, _matyas_grad,
+        "matyas", "Matyas", "0.26·(x² + y²) − 0.48·xy", _matyas_value,
+        PointGradient(gradients.matyas),
         (-10.0, 10.0, -10.0, 10.0), (Minimum((0.0, 0.0), 0.0),), (-8.0, -4.0),
         "A nearly flat diagonal valley: the gradient all but vanishes long before the minimum.",
     ),
     "three_hump_camel": _fixed(
         "three_hump_camel", "Three-hump camel", "2x² − 1.05x⁴ + x⁶/6 + xy + y²",
-        _three_hump_value, _three_hump_grad, (-2.0, 2.0, -2.0, 2.0),
+        _three_hump_value, PointGradient(gradients.three_hump_camel), (-2.0, 2.0, -2.0, 2.0),
         (Minimum((0.0, 0.0), 0.0),
          Minimum((_THREE_HUMP_X, -0.5 * _THREE_HUMP_X), 0.2986384422368598, "local"),
          Minimum((-_THREE_HUMP_X, 0.5 * _THREE_HUMP_X), 0.2986384422368598, "local")),
@@ -507,7 +376,8 @@ _BUILDERS: dict[str, Callable[..., Surface]] = {
     ),
     "six_hump_camel": _fixed(
         "six_hump_camel", "Six-hump camel", "(4 − 2.1x² + x⁴/3)·x² + xy + (4y² − 4)·y²",
-        _six_hump_value, _six_hump_grad, (-2.0, 2.0, -1.0, 1.0), _SIX_HUMP_MINIMA,
+        _six_hump_value, PointGradient(gradients.six_hump_camel), (-2.0, 2.0, -1.0, 1.0),
+        _SIX_HUMP_MINIMA,
         (-1.2, 0.0),
         "Two global minima, four local ones and saddles between them.",
     ),
@@ -515,7 +385,7 @@ _BUILDERS: dict[str, Callable[..., Surface]] = {
         "goldstein_price", "Goldstein–Price",
         "[1 + (x + y + 1)²·(19 − 14x + 3x² − 14y + 6xy + 3y²)]·"
         "[30 + (2x − 3y)²·(18 − 32x + 12x² + 48y − 36xy + 27y²)]",
-        _goldstein_price_value, _goldstein_price_grad, (-2.0, 2.0, -2.0, 2.0),
+        _goldstein_price_value, PointGradient(gradients.goldstein_price), (-2.0, 2.0, -2.0, 2.0),
         (Minimum((0.0, -1.0), 3.0), Minimum((-0.6, -0.4), 30.0, "local"),
          Minimum((1.8, 0.2), 84.0, "local"), Minimum((1.2, 0.8), 840.0, "local")),
         (0.0, 0.0),
@@ -526,50 +396,56 @@ _BUILDERS: dict[str, Callable[..., Surface]] = {
     "ackley": _fixed(
         "ackley", "Ackley",
         "−20·exp(−0.2·√(½(x² + y²))) − exp(½(cos 2πx + cos 2πy)) + 20 + e",
-        _ackley_value, _ackley_grad, (-5.0, 5.0, -5.0, 5.0), (Minimum((0.0, 0.0), 0.0),),
+        _ackley_value, PointGradient(gradients.ackley), (-5.0, 5.0, -5.0, 5.0),
+        (Minimum((0.0, 0.0), 0.0),),
         (-3.6, 4.3),
         "A bumpy, nearly flat plain around one deep, sharp funnel.",
     ),
     "styblinski_tang": _fixed(
         "styblinski_tang", "Styblinski–Tang", "½·(x⁴ − 16x² + 5x + y⁴ − 16y² + 5y)",
-        _styblinski_tang_value, _styblinski_tang_grad, (-5.0, 5.0, -5.0, 5.0),
+        _styblinski_tang_value, PointGradient(gradients.styblinski_tang), (-5.0, 5.0, -5.0, 5.0),
         _STYBLINSKI_TANG_MINIMA, (4.5, 0.5),
         "Four basins of different depths: the nearest one is rarely the deepest.",
     ),
     "mccormick": _fixed(
         "mccormick", "McCormick", "sin(x + y) + (x − y)² − 1.5x + 2.5y + 1",
-        _mccormick_value, _mccormick_grad, (-1.5, 4.0, -3.0, 4.0), _MCCORMICK_MINIMA,
+        _mccormick_value, PointGradient(gradients.mccormick), (-1.5, 4.0, -3.0, 4.0),
+        _MCCORMICK_MINIMA,
         (-1.0, 3.5),
         "A tilted valley with a sine wave along it: two basins, the deeper one lower left.",
     ),
     "saddle": _fixed(
-        "saddle", "Saddle", "x² − y²", _saddle_value, _saddle_grad, (-2.0, 2.0, -2.0, 2.0), (),
+        "saddle", "Saddle", "x² − y²", _saddle_value, PointGradient(gradients.saddle),
+        (-2.0, 2.0, -2.0, 2.0), (),
         (-1.5, 0.01),
         "A saddle point: the gradient vanishes at the origin, yet it is no minimum.",
         bounded_below=False,
     ),
     "monkey_saddle": _fixed(
         "monkey_saddle", "Monkey saddle", "x³ − 3xy²", _monkey_saddle_value,
-        _monkey_saddle_grad, (-2.0, 2.0, -2.0, 2.0), (), (1.5, 0.1),
+        PointGradient(gradients.monkey_saddle), (-2.0, 2.0, -2.0, 2.0), (), (1.5, 0.1),
         "A flat saddle with three valleys: the gradient fades quadratically near the centre.",
         bounded_below=False,
     ),
     "ravine": _ravine,
     "plateau": _fixed(
         "plateau", "Plateau", f"1 − exp(−(x² + y²)/2) + {_PLATEAU_TILT:g}·(x² + y²)",
-        _plateau_value, _plateau_grad, (-6.0, 6.0, -6.0, 6.0), (Minimum((0.0, 0.0), 0.0),),
+        _plateau_value, PointGradient(gradients.plateau), (-6.0, 6.0, -6.0, 6.0),
+        (Minimum((0.0, 0.0), 0.0),),
         (-4.5, 3.5),
         "A wide, almost flat plateau: SGD crawls where gradients vanish, Adam's normalised "
         "step keeps moving.",
     ),
     "bowl": _fixed(
-        "bowl", "Bowl", "x² + y²", _bowl_value, _bowl_grad, (-3.0, 3.0, -3.0, 3.0),
+        "bowl", "Bowl", "x² + y²", _bowl_value, PointGradient(gradients.bowl),
+        (-3.0, 3.0, -3.0, 3.0),
         (Minimum((0.0, 0.0), 0.0),), (-2.5, 2.0),
         "The easy case: a round bowl where every gradient points straight at the bottom.",
     ),
     "levi": _fixed(
         "levi", "Lévi N.13", "sin²(3πx) + (x − 1)²·(1 + sin²(3πy)) + (y − 1)²·(1 + sin²(2πy))",
-        _levi_value, _levi_grad, (-4.0, 4.0, -4.0, 4.0), (Minimum((1.0, 1.0), 0.0),),
+        _levi_value, PointGradient(gradients.levi), (-4.0, 4.0, -4.0, 4.0),
+        (Minimum((1.0, 1.0), 0.0),),
         (-3.0, -2.5),
         "Ripples along both axes over a smooth bowl: many small traps around (1, 1).",
     ),

@@ -4,7 +4,9 @@ and compiled NumPy evaluation.
 Trees are frozen dataclasses (:class:`Const`, :class:`Var`, :class:`Unary`, :class:`Binary`,
 :class:`Call`), built only by :mod:`engine.landscape.expressions` from checked user text.
 :func:`differentiate` applies the textbook rules with light simplification; :class:`Program`
-evaluates the value and gradient trees as one list of NumPy steps, computing shared parts once.
+evaluates trees as one list of NumPy steps, computing shared parts once, with the C
+library's elementary functions (:data:`FUNCTIONS`), which compiled kernels reproduce bit for
+bit (:mod:`engine.landscape.kernels.program`).
 """
 
 from __future__ import annotations
@@ -15,19 +17,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.landscape import libm
 
-def _sigmoid(u):
-    return np.exp(-np.logaddexp(0.0, -u))  # 1/(1 + exp(-u)) without overflow
-
-
+#: The functions a formula may call. Where NumPy's float64 loops differ from the C library
+#: (exp, log, tan, tanh, arctan, ... and ``**``), the C library's results are used
+#: (:mod:`engine.landscape.libm`), so a formula's value and gradient are the same numbers in
+#: NumPy and in a compiled kernel; sin, cos, sqrt, abs and sign are NumPy's (equal to C's).
 FUNCTIONS: dict[str, Callable] = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log,
-    "log10": np.log10, "log2": np.log2, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
-    "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh, "arctan": np.arctan,
-    "arcsin": np.arcsin, "arccos": np.arccos, "sigmoid": _sigmoid,
+    "sin": np.sin, "cos": np.cos, "tan": libm.tan, "exp": libm.exp, "log": libm.log,
+    "log10": libm.log10, "log2": libm.log2, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
+    "tanh": libm.tanh, "sinh": libm.sinh, "cosh": libm.cosh, "arctan": libm.arctan,
+    "arcsin": libm.arcsin, "arccos": libm.arccos, "sigmoid": libm.sigmoid,
 }
-#: NumPy ufunc for each binary operator.
-UFUNCS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}
+#: The function for each binary operator.
+UFUNCS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": libm.power}
 
 
 # ----------------------------------------------------------------------------- the tree
@@ -273,7 +276,12 @@ def _const_key(value: float) -> tuple:
 
 
 class Program:
-    """The value and gradient trees as one list of NumPy steps; shared parts are computed once."""
+    """Trees as one list of NumPy steps; shared parts are computed once.
+
+    ``steps[i]`` is ``(kind, payload, args)``: kind 0 a constant (payload its value), 1 ``x``,
+    2 ``y``, 3 an operation (payload the function, ``args`` earlier step indices).
+    ``outputs`` are the steps of ``roots``.
+    """
 
     def __init__(self, roots: tuple[Node, ...]):
         self.steps: list[tuple[int, object, tuple[int, ...]]] = []  # (kind, payload, args)

@@ -138,6 +138,9 @@ class Optimizer:
     spec: OptimizerSpec
     config: Mapping[str, Any]
     rule: update_rules.UpdateRule = field(repr=False)
+    #: The ``step -> learning rate`` callable the rule uses instead of the constant
+    #: ``config["learning_rate"]``, or None (compiled kernels precompute its values).
+    learning_rate_schedule: Any = field(default=None, repr=False)
 
     @property
     def id(self) -> str:
@@ -408,4 +411,4 @@ def get(optimizer_id: str, learning_rate_schedule: Any = None, **keras_kwargs: A
     if learning_rate_schedule is not None:
         rule_kwargs["learning_rate"] = learning_rate_schedule
     rule = entry.rule(**rule_kwargs, **{k: config[k] for k in _BASE_NAMES})
-    return Optimizer(entry, MappingProxyType(config), rule)
+    return Optimizer(entry, MappingProxyType(config), rule, learning_rate_schedule)

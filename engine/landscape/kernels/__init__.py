@@ -1,0 +1,110 @@
+"""Compiled, fused simulation kernels (numba), bit for bit equal to the NumPy rules.
+
+A :class:`engine.landscape.simulate.Stepper` with ``keep_path=False`` (maps, sweeps,
+summary runs) hands its steps to a :class:`~engine.landscape.kernels.runner.Backend`,
+which runs blocks of starts through all their steps inside one compiled call instead of a
+dozen NumPy passes per step. A kernel is compiled for one optimizer rule and set of options
+(:mod:`._kernel`), a surface pass for one surface (:mod:`._surfaces`; custom formulas share
+one that interprets their gradient program, :mod:`.program`); they meet through a function
+pointer, so their numbers add up instead of multiplying. Each is compiled the first time it
+is needed and cached on disk (:mod:`.cache`); numba is not even imported before that.
+:func:`warm_up` compiles the common ones ahead, e.g. in a background thread, and
+:func:`set_compile_policy` lets a GUI never wait for a compilation.
+
+Without numba (or with ``compiled=False``) the NumPy path runs; :func:`reason` says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.landscape.kernels import cache, registry
+from engine.landscape.kernels.plan import Unsupported
+from engine.landscape.kernels.runner import Backend, CompileFailed
+
+__all__ = ["Backend", "CompileFailed", "Unsupported", "available", "backend", "compile_log",
+           "libm_loop", "reason", "set_compile_policy", "set_threads", "wait_for_background",
+           "warm_up"]
+
+set_threads = registry.set_threads
+set_compile_policy = registry.set_policy
+compile_log = registry.log
+wait_for_background = registry.wait_for_background
+
+
+def available() -> bool:
+    """True when numba loads (imports it on the first call, about 0.3 s)."""
+    return cache.load() is not None
+
+
+def reason() -> str:
+    """Why kernels are not used ("" when they are available)."""
+    return cache.reason()
+
+
+def libm_loop() -> Any:
+    """The compiled loop behind :mod:`engine.landscape.libm`, or None without numba."""
+    numba = cache.load()
+    if numba is None:
+        return None
+    from engine.landscape.kernels import _libm
+
+    array = numba.types.float64[::1]
+    signature = (numba.types.int64, array, array, array)
+    return registry.compiled("libm", registry.dispatcher_build(_libm.apply, signature))
+
+
+def backend(stepper: Any, required: bool = False) -> Backend | None:
+    """A :class:`Backend` for ``stepper``, or None where the NumPy path runs it.
+
+    None when no kernel can (numba missing, an unsupported surface or optimizer), or while
+    its kernel is still being compiled under the ``"background"`` compile policy. A stepper
+    that keeps paths (a race, a trajectory: short runs that the GUI thread computes) uses a
+    kernel only once numba is loaded and the kernel compiled; meanwhile the kernel is
+    compiled in the background. With ``required`` the first reasons raise ``RuntimeError``
+    and the kernel is compiled there and then (``compiled=True``).
+    """
+    if stepper.keep_path and not required and not cache.loaded():
+        return None  # a race or a trajectory never waits for numba's import
+    try:
+        numba = cache.load()
+        if numba is None:
+            raise Unsupported(reason())
+        chosen = Backend(stepper, numba)
+    except Unsupported as error:
+        if required:
+            raise RuntimeError(f"compiled kernels cannot run this: {error}") from None
+        return None
+    if required or chosen.ready():
+        return chosen
+    if stepper.keep_path or registry.policy() == "background":
+        registry.later(chosen.names[0] + chosen.names[1], chosen.prepare)
+        return None  # NumPy this time; the kernel is compiled for the next run
+    return chosen
+
+
+def warm_up(surfaces: tuple[str, ...] = ("rosenbrock", "expr:x**2 + y**2"),
+            optimizers: tuple[str, ...] = ("adam", "sgd", "momentum", "rmsprop")
+            ) -> list[dict[str, Any]]:
+    """Compile (or load from the disk cache) the kernels for these optimizers and surface
+    passes (the custom-formula interpreter by default too); returns :func:`compile_log`.
+
+    Nothing runs. Safe to call from a background thread (the GIL is released only while
+    compiled code runs, so a GUI thread gets its turns); does nothing without numba.
+    """
+    if not available():
+        return []
+    from engine import optimizers as registry_of_optimizers
+    from engine.landscape import simulate
+    from engine.landscape import surfaces as catalog
+
+    starts = np.array([[0.5, 0.5]])
+    for surface_id in surfaces:
+        surface = catalog.get(surface_id)
+        for optimizer_id in optimizers:
+            stepper = simulate.Stepper(surface, registry_of_optimizers.get(optimizer_id), starts,
+                                       1, keep_path=False, compiled=True)
+            stepper._backend.prepare()
+    return compile_log()

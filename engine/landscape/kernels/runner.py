@@ -1,0 +1,232 @@
+"""The compiled path of a :class:`engine.landscape.simulate.Stepper` (``keep_path=False``).
+
+A :class:`Backend` takes over a stepper's steps after the stepper has set everything up the
+NumPy way (starting points, gradients, undefined and outside starts, the optimizer's first
+state): it copies that state into the kernel's (N,) arrays, runs the kernel for the steps
+asked, and writes back what the stepper records (statuses, steps, final points, the points
+still going), deciding "escaped" or "diverged" for a point that left the box by its loss,
+as the NumPy path does. No numba at import; the compiled pieces are fetched from
+:mod:`engine.landscape.kernels.registry` on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.landscape import status as _status
+from engine.landscape.kernels import codes as c
+from engine.landscape.kernels import registry
+from engine.landscape.kernels.plan import SLOT_FIELDS, Unsupported, optimizer_plan, surface_plan
+
+MAX_MINIMA = 8  #: known minima a kernel checks (as _parts.MAX_MINIMA)
+BLOCK = 256  #: starts per block on catalog surfaces (a block's state stays in the L1 cache)
+
+
+class CompileFailed(RuntimeError):
+    """A kernel could not be compiled; the stepper has not changed and NumPy can go on."""
+
+
+def slot_count(family: int, flags: int) -> int:
+    """The state slots a rule uses (as _parts.slot_count)."""
+    if family == c.SGD:
+        return 1 if flags & c.MOMENTUM else 0
+    if family in (c.RMSPROP, c.ADAM):
+        return 3 if flags & (c.CENTERED | c.AMSGRAD) else 2
+    return 1 if family in (c.ADAGRAD, c.LION) else 2
+
+
+class Backend:
+    """Advances one stepper's starts with a compiled kernel (see the module docstring)."""
+
+    def __init__(self, stepper: Any, numba: Any) -> None:
+        surface = surface_plan(stepper.surface)
+        if len(stepper._centres) > MAX_MINIMA:
+            raise Unsupported(f"more than {MAX_MINIMA} known minima")
+        n = len(stepper.status)
+        plan = optimizer_plan(stepper.optimizer, stepper.budget, n)
+        noise = stepper._noise
+        flags = plan.flags | (c.NOISE if noise is not None else 0)
+        flags |= c.RECORD if stepper.keep_path else 0
+        self.key = (plan.family, flags)
+        self.surface_key = (surface.code, len(stepper._centres))
+        active, state = stepper._active, stepper._state
+        rows = slice(None) if active.size == n else active
+        self.positions = np.zeros((2, n))
+        self.gradients = np.zeros((2, n))
+        fields = SLOT_FIELDS[plan.family][: slot_count(plan.family, flags)]
+        self.slots = np.zeros((2 * len(fields), n))
+        self.positions[:, rows] = stepper._x.T
+        self.gradients[:, rows] = stepper._g.T
+        for s, name in enumerate(fields):
+            values = getattr(state, name, None)  # zeros but Adagrad's accumulator
+            if isinstance(values, np.ndarray) and values.shape == (len(active), 2) and values.any():
+                self.slots[2 * s : 2 * s + 2, rows] = values.T
+        self.status = np.zeros(n, dtype=np.int8)
+        self.stop = np.zeros(n, dtype=np.int64)
+        self.since = stepper.within_since.astype(np.int64)
+        self.out = np.zeros((2, n))
+        program = surface.program
+        block = BLOCK if program is None else int(np.clip(32768 // program.registers, 16, BLOCK))
+        tol = stepper.tolerances
+        x_tol, grad_tol = float(tol.x_tol), float(tol.grad_tol)
+        centres = np.ascontiguousarray(stepper._centres)
+        # _surfaces.PARAMS values: surface constants, tolerances (and the halves under which
+        # hypot is certainly within them), the box, the known minima.
+        params = np.zeros(11 + 2 * MAX_MINIMA)
+        params[:3] = surface.constants
+        params[3:7] = (x_tol * 0.5 if x_tol >= 1e-300 else -1.0, x_tol,
+                       grad_tol * 0.5 if grad_tol >= 1e-300 else -1.0, grad_tol)
+        params[7:11] = stepper.box
+        params[11 : 11 + centres.size] = centres.reshape(-1)
+        self._data = [
+            plan.hp, plan.levels, plan.table, plan.rates,
+            noise.keys(stepper._starts) if noise is not None else np.zeros(1, dtype=np.uint64),
+            float(noise.scale) if noise is not None else 0.0, params,
+            program.code if program else np.zeros((0, 4), dtype=np.int64),
+            program.constant_registers if program else np.zeros(0, dtype=np.int64),
+            program.constants if program else np.zeros(0),
+            program.outputs if program else np.zeros(2, dtype=np.int64),
+            centres, np.array(stepper.box, dtype=np.float64)]
+        if stepper.keep_path:  # the rows the kernel writes (grads, velocities: the race's)
+            shape = stepper.paths.shape
+            vectors = stepper.keep_vectors
+            self._data += [stepper.paths, stepper.grads if vectors else np.zeros(shape),
+                           stepper.velocities if vectors else np.zeros(shape)]
+        else:
+            self._data += [np.zeros((1, 1, 2))] * 3
+        self.block = block
+        self.registers = program.registers if program else 1
+        self._numba = numba
+
+    def _scratch(self) -> list[np.ndarray]:
+        """One thread's work arrays: points/gradients, state slots, ints, flags, registers."""
+        b = self.block
+        return [np.empty((6, b)), np.empty((6, b)), np.empty((2, b), dtype=np.int64),
+                np.empty(b, dtype=np.uint8), np.empty((self.registers, b))]
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """The registry names of this backend's kernel and surface pass."""
+        family, flags = self.key
+        code, minima = self.surface_key
+        return (f"advance[family={family}, flags={flags}]",
+                f"surface_pass[surface={code}, minima={minima}]")
+
+    def ready(self) -> bool:
+        """True when both compiled pieces are here or in the disk cache (no compiling)."""
+        return all(registry.known(name) for name in self.names)
+
+    def _entry(self, args: list) -> Any:
+        """The compiled kernel for this rule and options (compiled, or loaded, once)."""
+        from engine.landscape.kernels import _kernel, _surfaces
+
+        numba = self._numba
+        signature = (*(numba.types.literal(v) for v in self.key), _surfaces.FUNCTION_TYPE,
+                     *(numba.typeof(a) for a in args))
+        return registry.compiled(self.names[0],
+                                 registry.dispatcher_build(_kernel.advance, signature))
+
+    def _pass(self) -> Any:
+        """The compiled surface pass (see engine.landscape.kernels._surfaces)."""
+        from engine.landscape.kernels import _surfaces
+
+        def build() -> tuple[Any, bool]:
+            piece = _surfaces.surface_pass(*self.surface_key)
+            return piece, bool(piece.cache_hits)
+        return registry.compiled(self.names[1], build)
+
+    def _arguments(self, active: np.ndarray, k0: int, target: int, threads: int) -> tuple:
+        state = [self.positions, self.gradients, self.slots, self.status, self.stop,
+                 self.since, self.out, active]
+        scratch = [self._scratch() for _ in range(threads)]
+        return state, scratch, [*self._data, k0, target]
+
+    def prepare(self) -> None:
+        """Compile (or load) both pieces without running anything."""
+        state, scratch, tail = self._arguments(np.zeros(1, dtype=np.int64), 0, 0, 1)
+        self._pass()
+        self._entry([*state, 0, 1, *scratch[0], *tail])
+
+    def advance(self, stepper: Any, target: int) -> None:
+        """Take ``stepper`` from its step to ``target`` and update its records."""
+        active = np.ascontiguousarray(stepper._active, dtype=np.int64)
+        k0 = stepper.step
+        if active.size and target > k0:
+            blocks = -(-active.size // self.block)
+            work = active.size * (target - k0)  # point-steps: small runs stay on one thread
+            threads = min(registry.threads(), blocks, max(1, work // 200_000))
+            state, scratch, tail = self._arguments(active, k0, target, threads)
+            try:  # compiled (or loaded) before anything changes
+                surface_pass = self._pass()
+                entry = self._entry([*state, 0, 1, *scratch[0], *tail])
+            except Exception as error:  # numba refused: the NumPy path takes over, unchanged
+                raise CompileFailed(f"{type(error).__name__}: {error}") from error
+            registry.run_threads(entry, [*self.key, surface_pass, *state], scratch, tail)
+        if stepper.keep_path:
+            self._complete_rows(stepper, active, k0, target)
+        self._collect(stepper, active, target)
+
+    def _complete_rows(self, stepper: Any, active: np.ndarray, k0: int, target: int) -> None:
+        """Rows k0+1..target as the NumPy path records them: losses and gradient norms of
+        the points the kernel wrote; a point whose loss is not finite diverged there (the
+        NumPy path's rule with paths); after a point stopped, its rows repeat its last point
+        (gradient too, velocity 0)."""
+        if target <= k0:
+            return
+        paths, grads, velocities = self._data[-3:]
+        rows = slice(k0 + 1, target + 1)
+        steps = np.arange(k0 + 1, target + 1)[:, None]
+        stopped = self.status[active] != c.RUNNING
+        last = np.where(stopped, self.stop[active] - 1, target)  # last row written
+        with np.errstate(all="ignore"):
+            loss = stepper.surface.value(paths[rows][:, active])
+        written = steps <= last[None, :]
+        bad = written & ~np.isfinite(loss)
+        for column in np.flatnonzero(bad.any(axis=0)):  # the NumPy path's loss rule
+            j, step = active[column], k0 + 1 + int(np.argmax(bad[:, column]))
+            self.status[j], self.stop[j] = c.DIVERGED, step
+            last[column] = step - 1
+            self.positions[:, j] = paths[step - 1, j]
+        written = steps <= last[None, :]
+        norms = np.abs(np.ascontiguousarray(grads[rows][:, active]).view(np.complex128)[..., 0])
+        stepper.losses[rows, active] = np.where(written, loss, 0.0)
+        stepper.grad_norms[rows, active] = np.where(written, norms, 0.0)
+        for column in np.flatnonzero(last < target):  # stopped in these steps
+            j, end = active[column], last[column]
+            for array in (paths, grads, stepper.losses, stepper.grad_norms):
+                array[end + 1 : target + 1, j] = array[end, j]
+            velocities[end + 1 : target + 1, j] = 0.0
+        others = np.setdiff1d(np.arange(len(self.status)), active, assume_unique=True)
+        if others.size:  # stopped before: their rows repeat
+            for array in (paths, grads, velocities, stepper.losses, stepper.grad_norms):
+                array[rows, others] = array[k0, others]
+
+    def _collect(self, stepper: Any, active: np.ndarray, target: int) -> None:
+        codes_now = self.status[active]
+        running = codes_now == c.RUNNING
+        stopped = active[~running]
+        going = active if not stopped.size else active[running]
+        if stopped.size:
+            left = stopped[self.status[stopped] == c.LEFT]
+            outcome = np.full(stopped.size, _status.DIVERGED, dtype=np.int8)
+            if left.size:  # left the box with a finite gradient: escaped if downhill
+                with np.errstate(all="ignore"):
+                    out_loss = stepper.surface.value(self.out[:, left].T)
+                escaped = out_loss < stepper._start_loss[left]
+                if stepper.keep_path:  # there the loss must be finite too
+                    escaped &= np.isfinite(out_loss)
+                outcome[self.status[stopped] == c.LEFT] = np.where(
+                    escaped, _status.ESCAPED, _status.DIVERGED)
+            stepper.status[stopped] = outcome
+            stepper.stop_step[stopped] = self.stop[stopped]
+            stepper.within_since[stopped] = -1
+            stepper.final[stopped] = self.positions[:, stopped].T
+        every = going.size == self.since.size
+        rows = slice(None) if every else going
+        stepper.within_since[rows] = self.since[rows]
+        stepper._active = going
+        stepper._x = self.positions[:, rows].T.copy()
+        stepper._g = self.gradients[:, rows].T.copy()
+        stepper.step = target

@@ -1,0 +1,145 @@
+"""Compiled kernels in operation: fallbacks, compile policy, cache, start-up, the CLI.
+
+Without numba, with a kernel that will not compile, or with a gradient no kernel knows, the
+NumPy path runs and says why; a race never waits for numba's import or a compiler; importing
+the app imports no numba; kernels are cached per user when the package is read-only or
+frozen, stamped by every source they contain; ``optiscope kernels --warm-up`` reports them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from engine import optimizers  # noqa: E402
+from engine.landscape import kernels, simulate, surfaces  # noqa: E402
+from engine.landscape.kernels import cache  # noqa: E402
+from tests.test_kernels import assert_same, starts_for  # noqa: E402
+
+
+def test_without_numba_the_numpy_path_runs_and_says_why(monkeypatch):
+    monkeypatch.setattr(cache, "_state", {"numba": None, "reason": "numba is not available "
+                                          "(ImportError: No module named 'numba')"})
+    surface, adam = surfaces.get("rosenbrock"), optimizers.get("adam")
+    stepper = simulate.Stepper(surface, adam, np.zeros((3, 2)), 10, keep_path=False)
+    assert not stepper.compiled
+    assert "numba is not available" in kernels.reason()
+    with pytest.raises(RuntimeError, match="numba is not available"):
+        simulate.run(surface, adam, np.zeros((3, 2)), 10, keep_path=False, compiled=True)
+
+
+def test_kernels_are_not_used_for_unknown_gradients():
+    surface = surfaces.get("rosenbrock")
+    adam = optimizers.get("adam")
+    from dataclasses import replace
+
+    odd = replace(surface, grad=lambda xy: 2 * np.asarray(xy))  # a gradient no kernel knows
+    assert not simulate.Stepper(odd, adam, np.zeros((1, 2)), 5, keep_path=False).compiled
+    with pytest.raises(RuntimeError, match="not one a kernel can compute"):
+        simulate.run(odd, adam, np.zeros((1, 2)), 5, compiled=True)
+
+
+def test_paths_never_wait_for_numba_or_a_compiler(monkeypatch):
+    """A race runs in the GUI thread: without numba loaded, or with its kernel not compiled
+    yet, it goes the NumPy way (and the kernel is compiled in the background)."""
+    from engine.landscape.kernels import registry
+
+    surface, adam = surfaces.get("booth"), optimizers.get("adam")
+    monkeypatch.setattr(cache, "loaded", lambda: False)
+    assert not simulate.Stepper(surface, adam, np.zeros((1, 2)), 5).compiled
+    monkeypatch.undo()
+    monkeypatch.setattr(registry, "known", lambda name: False)
+    assert not simulate.Stepper(surface, adam, np.zeros((1, 2)), 5).compiled
+    assert kernels.wait_for_background(300)
+
+
+def test_the_background_policy_runs_numpy_until_the_kernel_is_compiled(monkeypatch, tmp_path):
+    from engine.landscape.kernels import registry
+
+    surface, lion = surfaces.get("booth"), optimizers.get("lion", learning_rate=0.01)
+    stepper = simulate.Stepper(surface, lion, np.zeros((2, 2)), 5, keep_path=False,
+                               compiled=True)
+    names = stepper._backend.names
+    monkeypatch.setattr(registry, "known", lambda name: name not in names)  # "never compiled"
+    kernels.set_compile_policy("background")
+    try:
+        assert not simulate.Stepper(surface, lion, np.zeros((2, 2)), 5, keep_path=False).compiled
+        assert kernels.wait_for_background(120)
+    finally:
+        kernels.set_compile_policy("wait")
+    with pytest.raises(ValueError, match="policy"):
+        kernels.set_compile_policy("sometimes")
+
+
+def test_importing_the_app_compiles_nothing_and_imports_no_numba():
+    code = ("import sys, main, engine.landscape.maps, engine.cli.main, engine.landscape.race; "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cache_folder_is_per_user_when_frozen_or_read_only(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.cache_dir() == cache._PACKAGE / "__pycache__"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert cache.cache_dir() == tmp_path / "optiscope" / "kernels"
+    monkeypatch.delattr(sys, "frozen")
+    monkeypatch.setattr(cache, "_writable", lambda folder: False)
+    assert cache.cache_dir() == tmp_path / "optiscope" / "kernels"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache.cache_dir() == tmp_path / "mine" / "optiscope"
+
+
+def test_the_cache_stamp_covers_every_compiled_source(monkeypatch, tmp_path):
+    names = {p.name for p in cache.SOURCES}
+    assert {"gradients.py", "libm.py", "_kernel.py", "_parts.py", "_surfaces.py",
+            "_interpreter.py", "program.py", "codes.py"} <= names
+    source = tmp_path / "gradients.py"
+    source.write_text("a = 1\n")
+    monkeypatch.setattr(cache, "SOURCES", (source,))
+    monkeypatch.setattr(cache, "_state", {})
+    first = cache.source_stamp()
+    cache._state.clear()
+    source.write_text("a = 2\n")
+    assert cache.source_stamp() != first
+
+
+def test_the_kernels_command_reports_and_warms_up():
+    import io
+    import json
+
+    from engine.cli.main import build_parser, run_parsed
+    from engine.cli.maps import add_maps_commands
+
+    out = io.StringIO()
+    args = build_parser(extensions=(add_maps_commands,)).parse_args(["kernels", "--warm-up",
+                                                                     "--json"])
+    assert run_parsed(args, out) == 0
+    report = json.loads(out.getvalue())
+    assert report["available"] and report["reason"] == "" and report["cache"]
+    names = {entry["name"] for entry in report["compiled"]}
+    assert "surface_pass[surface=99, minima=0]" in names  # the formula interpreter
+
+
+def test_a_kernel_that_fails_to_compile_leaves_the_run_to_numpy(monkeypatch):
+    def refuse(self, args):
+        raise RuntimeError("no compiler today")
+
+    surface, adam = surfaces.get("beale"), optimizers.get("adam", learning_rate=0.01)
+    starts = starts_for(surface, np.random.default_rng(2))
+    reference = simulate.run(surface, adam, starts, 50, keep_path=False, compiled=False)
+    monkeypatch.setattr(kernels.Backend, "_entry", refuse)
+    stepper = simulate.Stepper(surface, adam, starts, 50, keep_path=False)
+    assert stepper.compiled
+    stepper.advance()
+    assert not stepper.compiled
+    assert_same(reference, stepper.result(), "after a refused compilation")
+    with pytest.raises(kernels.CompileFailed, match="no compiler today"):
+        simulate.run(surface, adam, starts, 50, keep_path=False, compiled=True)
