@@ -29,9 +29,6 @@ from engine.landscape.race import Race, Racer
 from engine.landscape.surfaces import Surface
 from gui.palette import RacerStyle, style_for
 
-#: Steps computed beyond the shown one, so playback never waits for the engine.
-LOOKAHEAD = 128
-
 
 class Event:
     """A change the model announces: views ``connect`` a callable, the model ``emit``\\ s.
@@ -110,9 +107,9 @@ class LandscapeModel:
         #: The open scenario's live measure (engine.landscape.measures spec).
         self.measure: dict | None = None
         self.events = _Events("surface", "start", "racers", "budget", "step", "scenario")
+        self._labels: dict[bool, dict[str, str]] = {}  # cached until the racers change
         for optimizer_id in optimizer_ids:
             self._add(Racer(self.race.new_key(optimizer_id), optimizer_id))
-        self.race.ensure(LOOKAHEAD)
 
     # --- reading -------------------------------------------------------------------------
     @property
@@ -140,7 +137,9 @@ class LandscapeModel:
 
     def labels(self, minimal: bool = False) -> dict[str, str]:
         """Each racer's short, unique label (:meth:`engine.landscape.race.Race.labels`)."""
-        return self.race.labels(minimal)
+        if minimal not in self._labels:
+            self._labels[minimal] = self.race.labels(minimal)
+        return dict(self._labels[minimal])
 
     def first_key(self, optimizer_id: str) -> str | None:
         """The first racer of ``optimizer_id``, or None."""
@@ -205,7 +204,6 @@ class LandscapeModel:
         if why is not None:
             raise StartRefused(f"Not started there: {why}.")
         self.race.set_start((x, y))
-        self.race.ensure(self.step + LOOKAHEAD)
         self.events.start.emit()
 
     # --- racers ------------------------------------------------------------------------------
@@ -253,9 +251,10 @@ class LandscapeModel:
         style = style_for(racer.optimizer_id, self.styles.values())
         self.race.set_racer(racer)  # validates before the style is taken
         self.styles[racer.key] = style
+        self._labels.clear()
 
     def _racers_changed(self, select: str | None) -> None:
-        self.race.ensure(self.step + LOOKAHEAD)
+        self._labels.clear()
         self.events.racers.emit(select)
 
     # --- steps ------------------------------------------------------------------------------
@@ -263,17 +262,16 @@ class LandscapeModel:
         """Race ``budget`` steps (every path restarts; the step stays within it)."""
         self.race.set_budget(int(budget))
         self.step = min(self.step, self.race.budget)
-        self.race.ensure(self.step + LOOKAHEAD)
         self.events.budget.emit()
 
     def seek(self, step: int) -> None:
-        """Show ``step`` (clamped to ``[0, budget]``), computed ahead of it."""
+        """Show ``step`` (clamped to ``[0, budget]``). Nothing is computed here: the views
+        compute the paths to it in bounded slices (``Race.ensure_within``)."""
         self._set_step(step)
         self.events.step.emit()
 
     def _set_step(self, step: int) -> None:
         self.step = max(0, min(int(step), self.race.budget))
-        self.race.ensure(self.step + LOOKAHEAD)
 
     def over_at(self) -> int:
         """The step where the race is over: every racer stopped, or the budget."""
@@ -297,8 +295,8 @@ class LandscapeModel:
             race.set_racer(Racer(key, racer.optimizer_id, dict(racer.settings), racer.start,
                                  racer.schedule, racer.noise))
             styles[key] = style_for(racer.optimizer_id, styles.values())
-        race.ensure(LOOKAHEAD)
         self.race, self.styles, self.step = race, styles, 0
+        self._labels.clear()
         self.measure = dict(measure) if measure else None
         self.events.scenario.emit()
 

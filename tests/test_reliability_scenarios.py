@@ -287,7 +287,9 @@ def test_save_refuses_what_open_would_refuse_and_writes_nothing(window, tmp_path
         tab.racer_panel.remove_button.click()
     assert len(tab.race.tracks) == 1 and not tab.racer_panel.remove_button.isEnabled()
     while tab.racer_panel.add_button.isEnabled():  # ... and at most MAX_RACERS
-        tab.racer_panel.add_button.click()
+        tab.racer_panel.add("sgd")  # as choosing SGD from the Add menu
+    assert len(tab.race.tracks) == limits.MAX_RACERS
+    tab.racer_panel.add("sgd")  # one more from the menu: refused
     assert len(tab.race.tracks) == limits.MAX_RACERS
     target = tmp_path / "lesson.json"
     window.scenarios.save_to(target)

@@ -12,7 +12,6 @@ from engine.landscape.race import Racer
 from engine.params import HyperParamError
 from gui.palette import RACER_COLORS, style_for
 from gui.session import (
-    LOOKAHEAD,
     Event,
     LandscapeModel,
     NothingToRace,
@@ -72,7 +71,7 @@ def test_racers_get_keys_and_the_styles_the_palette_gives(model):
         taken.append(style_for(model.racer(key).optimizer_id, taken))
         assert model.styles[key] == taken[-1]
     assert len({s.color for s in model.styles.values()}) == 3
-    assert computed(model) >= LOOKAHEAD
+    assert computed(model) == 0  # the model computes nothing: views do, in bounded slices
 
 
 def test_a_removed_racers_colour_is_free_for_the_next(model):
@@ -150,7 +149,6 @@ def test_seek_and_budget_keep_the_step_within_the_race(model):
     model.set_budget(100)
     assert model.step == 100 and model.budget == 100
     assert events.names() == ["step", "step", "step", "budget"]
-    assert computed(model) >= 100 or model.race.complete
 
 
 def test_replace_is_all_or_nothing(model):

@@ -17,7 +17,6 @@ from engine.files.scenario import DEFAULT_VIEW
 from engine.landscape import measures, surfaces
 from engine.landscape.race import Racer
 from gui.landscape.playback import SPEEDS
-from gui.palette import style_for
 
 
 def _view_on_screen(tab) -> dict[str, Any]:
@@ -41,20 +40,13 @@ def capture(tab) -> dict[str, Any]:
     the scenario had it (no view range when it had none; "3d" where this machine shows 2-D),
     so a scenario opened and saved again is the same scenario, value for value.
     """
-    race = tab.race
-    surface = race.surface
     view = _view_on_screen(tab)
     applied = getattr(tab, "_applied_view", None)
     if applied is not None:
         given, shown = applied
         view = {name: given[name] if view[name] == shown[name] else value
                 for name, value in view.items()}
-    return {
-        "surface_id": surface.id, "surface_params": dict(surface.params),
-        "start": tuple(race.start), "steps": race.budget,
-        "racers": tuple(track.racer for track in race.tracks.values()),
-        "view": view, "measure": tab.measure_spec,
-    }
+    return {**tab.model.capture(), "view": view}
 
 
 def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int,
@@ -62,24 +54,11 @@ def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int
           measure: Mapping[str, Any] | None, title: str = "", explanation: str = "") -> None:
     """Show this set-up in ``tab`` (every value already validated by the scenario loader)."""
     tab.set_playing(False)
+    # The model takes the whole set-up at once (built and checked before the old one goes);
+    # its event redraws every view.
+    tab.model.replace(surface, tuple(start), int(steps), racers, measure)
     tab._applied_view = None
     _show_surface_controls(tab, surface)
-    with QSignalBlocker(tab.playback.budget):
-        tab.playback.budget.setValue(int(steps))
-    tab.race.set_budget(int(steps))
-    tab.racer_panel.set_budget(int(steps))
-    for key in list(tab.race.tracks):
-        tab.race.remove(key)
-    tab.styles.clear()
-    tab._surface_changed_to(surface)
-    tab.race.set_start(tuple(start))
-    tab.maps.set_surface(surface, tab.race.start)
-    tab._show_start()
-    for racer in racers:
-        key = tab.race.new_key(racer.optimizer_id)
-        tab.styles[key] = style_for(racer.optimizer_id, tab.styles.values())
-        tab.race.set_racer(Racer(key, racer.optimizer_id, dict(racer.settings), racer.start,
-                                 racer.schedule, racer.noise))
     for box, name in ((tab.show_descent, "show_gradient"), (tab.show_update, "show_update"),
                       (tab.show_velocity, "show_velocity"), (tab.show_field, "show_field")):
         box.setChecked(bool(view.get(name, False)))
@@ -88,11 +67,7 @@ def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int
     tab.playback.speed.setCurrentIndex(nearest)
     tab.views.setCurrentWidget(tab.view3d if view.get("mode") == "3d" and tab.view3d.available
                                else tab.view)
-    tab.measure_spec = dict(measure) if measure else None
     tab.banner.set_content(title, explanation)
-    tab.step = 0
-    tab._step_float = 0.0
-    tab._racers_changed(select=next(iter(tab.race.tracks), None))
     if view.get("x_range") and view.get("y_range"):
         tab.view.getPlotItem().setRange(xRange=view["x_range"], yRange=view["y_range"],
                                         padding=0)

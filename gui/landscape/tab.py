@@ -1,5 +1,9 @@
 """The Landscape tab: optimizers racing on a 2-D loss surface, with live controls.
 
+The tab is a view of :class:`gui.session.LandscapeModel` (the race, each racer's look, the
+shown step): controls call the model's methods, the model's events redraw the views, and the
+tab keeps no copy of the state.
+
 The race is computed by :class:`engine.landscape.race.Race` in chunks ahead of playback; a ``QTimer``
 in the GUI thread advances the shown step and pulls what it needs (the pyqtgraph
 ``isocurve.py`` pattern). Changing a hyperparameter or the start recomputes the affected
@@ -8,11 +12,10 @@ paths from the start and playback goes on.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.files import scenario
-from engine.landscape import domain, limits, surfaces
+from engine.landscape import limits, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
 from engine.params import HyperParamError
@@ -44,7 +47,8 @@ from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
 from gui.landscape.trails import drawn
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
-from gui.palette import LIGHT, RacerStyle, Theme, style_for
+from gui.palette import LIGHT, RacerStyle, Theme
+from gui.session import LandscapeModel, NothingToRace, StartRefused
 from gui.widgets import ERROR_STYLE, controls_beside, error_label, group, scroll_panel
 from gui.widgets.banner import LessonBanner
 from gui.widgets.param_edit import ParamEdit
@@ -72,21 +76,15 @@ class LandscapeTab(QWidget):
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(parent)
         self.theme = theme
-        surface = surfaces.get(DEFAULT_SURFACE)
-        self.race = Race(surface, surface.start, DEFAULT_BUDGET)
-        #: Each racer's colour, marker and dash (kept while it races; see gui.palette).
-        self.styles: dict[str, RacerStyle] = {}
-        #: Each racer's short, unique label (engine.landscape.race.Race.labels).
-        self.labels: dict[str, str] = {}
-        self.step = 0
+        #: What this tab shows (the race, each racer's look, the step): see gui.session.
+        self.model = LandscapeModel(surfaces.get(DEFAULT_SURFACE), DEFAULT_BUDGET,
+                                    DEFAULT_RACERS)
         self._step_float = 0.0
         self.playing = False
         self._last_table = 0.0
-        #: The open scenario's live measure (engine.landscape.measures spec), shown in the banner.
-        self.measure_spec: dict | None = None
+        self._ticking = False  # the playback clock moves the step: a light redraw
+        self._panel_edit = False  # the racer panel made the change: its form stays as it is
         self._build()
-        for optimizer_id in DEFAULT_RACERS:
-            self._add_racer(optimizer_id, refresh=False)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._tick)
@@ -96,8 +94,41 @@ class LandscapeTab(QWidget):
         self.ahead.setInterval(0)
         self.ahead.timeout.connect(self._compute_ahead)
         self._clock = QElapsedTimer()
-        self._surface_changed_to(surface)
-        self._racers_changed()
+        events = self.model.events
+        events.surface.connect(self._surface_shown)
+        events.start.connect(self._start_shown)
+        events.racers.connect(self._racers_shown)
+        events.budget.connect(self._budget_shown)
+        events.step.connect(self._step_shown)
+        events.scenario.connect(self._scenario_shown)
+        self._surface_shown()
+        self._racers_shown(None)
+
+    # --- the model's state, read through (no copies) ----------------------------------------
+    @property
+    def race(self) -> Race:
+        """The race shown (:attr:`model`'s)."""
+        return self.model.race
+
+    @property
+    def styles(self) -> dict[str, RacerStyle]:
+        """Each racer's colour, marker and dash (see gui.palette)."""
+        return self.model.styles
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each racer's short, unique label (engine.landscape.race.Race.labels)."""
+        return self.model.labels()
+
+    @property
+    def step(self) -> int:
+        """The step shown."""
+        return self.model.step
+
+    @property
+    def measure_spec(self) -> dict | None:
+        """The open scenario's live measure (engine.landscape.measures spec), in the banner."""
+        return self.model.measure
 
     @property
     def colors(self) -> dict[str, str]:
@@ -171,7 +202,10 @@ class LandscapeTab(QWidget):
         self.banner.explanation_toggled.connect(self._show_explanation)
 
         self.splitter = controls_beside(self, scroll, middle, self.side, sizes=(820, 320))
+        # Compact until the first resize finds room for the side panel: a window opened on a
+        # 1024-px screen then never asks for more width than the screen has.
         self.compact = False
+        self._set_compact(True)
         self._layout_timer = QTimer(self)
         self._layout_timer.setSingleShot(True)
         self._layout_timer.timeout.connect(self._fit_layout)
@@ -318,29 +352,26 @@ class LandscapeTab(QWidget):
         """Race on ``surface``; False (the old surface stays) when f is defined nowhere on
         its map. A start where f is not defined moves to the nearest point where it is, and
         the start box says so."""
-        start = self.race.start if keep_start else surface.start
-        note = None
-        if not domain.defined(surface, *start):
-            moved = domain.nearest_defined(surface, *start)
-            if moved is None:
-                self._show_expression_error("f is not defined anywhere on the map "
-                                            f"{surface.domain}: nothing to race on")
-                return False
-            note = (f"{domain.why_undefined(surface, *start)}; the race starts at "
-                    f"({moved[0]:.3g}, {moved[1]:.3g}) instead.")
-            start = moved
-        self.race.set_surface(surface, start)
+        try:
+            note = self.model.set_surface(surface, keep_start)
+        except NothingToRace as error:
+            self._show_expression_error(str(error))
+            return False
+        self._show_start_note(note, error=False)
+        self.status_message.emit(f"{surface.name}: {surface.lesson}")
+        return True
+
+    def _surface_shown(self) -> None:
+        """The model's surface, in every view and control (at step 0, paused)."""
+        surface = self.model.surface
         self.view.set_surface(surface)
         self.view3d.set_surface(surface)
-        self.maps.set_surface(surface, self.race.start)
+        self.maps.set_surface(surface, self.model.start)
         self.lesson.show_surface(surface)
         self._condition_row.setVisible(surface.id == "ravine")
         self._show_formula(custom=surface.id.startswith("expr:"), text=surface.formula)
         self._show_start()
-        self._show_start_note(note, error=False)
         self.reset()
-        self.status_message.emit(f"{surface.name}: {surface.lesson}")
-        return True
 
     def _show_formula(self, custom: bool, text: str = "") -> None:
         """The formula box for a custom surface; a catalog surface shows its own formula
@@ -365,16 +396,16 @@ class LandscapeTab(QWidget):
     # --- start -----------------------------------------------------------------------------
     @Slot(float, float)
     def _start_requested(self, x: float, y: float) -> None:
-        if not (math.isfinite(x) and math.isfinite(y)):
-            return
-        why = domain.why_undefined(self.race.surface, x, y)
-        if why is not None:  # no race from there: the start stays where it was
-            self._show_start_note(f"Not started there: {why}.")
+        try:
+            self.model.set_start(x, y)
+        except StartRefused as error:  # no race from there: the start stays where it was
+            self._show_start_note(str(error))
             self._show_start()
             return
         self._show_start_note(None)
-        self.race.set_start((x, y))
-        self.maps.set_surface(self.race.surface, self.race.start)
+
+    def _start_shown(self) -> None:
+        self.maps.set_surface(self.model.surface, self.model.start)
         self._show_start()
         self._restart_playback()
 
@@ -403,51 +434,47 @@ class LandscapeTab(QWidget):
     @Slot(str, object)
     def _map_settings_chosen(self, optimizer_id: str, settings: dict) -> None:
         """A hyperparameter-map cell was clicked: race a racer with those settings."""
-        key = next((k for k, t in self.race.tracks.items()
-                    if t.racer.optimizer_id == optimizer_id), None)
-        if key is None:
-            self._add_racer(optimizer_id, refresh=False)
-            key = list(self.race.tracks)[-1]
-        self._racer_changed(Racer(key, optimizer_id, settings))
-        self._racers_changed(select=key)
+        key = self.model.first_key(optimizer_id) or self.model.add_racer(optimizer_id)
+        try:
+            self.model.set_racer(Racer(key, optimizer_id, settings))
+        except HyperParamError as error:
+            self.status_message.emit(str(error))
+            return
+        self._show_lesson(key)
         self.views.setCurrentWidget(self.view)
         self.reset()
         self.set_playing(True)
 
     @Slot(object)
     def _map_rates_chosen(self, rates: dict) -> None:
-        """Learning rates from the sweep (``{racer key: rate}``): race with them."""
-        changed = None
+        """Learning rates from the sweep (``{racer key: rate}``): race with them (all of
+        them, or none if one is refused)."""
+        racers = []
         for key, rate in rates.items():
-            track = self.race.tracks.get(key)
-            if track is None:
+            if key not in self.race.tracks:
                 continue
-            racer = track.racer
+            racer = self.model.racer(key)
             settings = {**racer.settings, "learning_rate": float(rate)}
-            try:
-                # The sweep's rates are constant ones: a schedule would override them.
-                self.race.set_racer(Racer(key, racer.optimizer_id, settings, racer.start,
-                                          None, racer.noise))
-            except HyperParamError as error:
-                self.status_message.emit(str(error))
-                continue
-            changed = key
-        if changed is None:
+            # The sweep's rates are constant ones: a schedule would override them.
+            racers.append(Racer(key, racer.optimizer_id, settings, racer.start, None,
+                                racer.noise))
+        if not racers:
             return
-        self._racers_changed(select=changed)
+        try:
+            self.model.set_racers(racers)
+        except HyperParamError as error:
+            self.status_message.emit(str(error))
+            return
         self.status_message.emit("Learning rates: " + ", ".join(
-            f"{self.race.tracks[k].racer.label()}" for k in rates if k in self.race.tracks))
+            self.model.racer(r.key).label() for r in racers))
         self.views.setCurrentWidget(self.view)
         self.reset()
         self.set_playing(True)
 
     # --- racers ----------------------------------------------------------------------------
-    def _add_racer(self, optimizer_id: str, refresh: bool = True) -> None:
-        key = self.race.new_key(optimizer_id)
-        self.styles[key] = style_for(optimizer_id, self.styles.values())
-        self.race.set_racer(Racer(key, optimizer_id))
-        if refresh:
-            self._racers_changed(select=key)
+    def _add_racer(self, optimizer_id: str) -> str:
+        """A racer of ``optimizer_id`` with Keras's defaults joins; its key."""
+        return self.model.add_racer(optimizer_id)
 
     @Slot(str)
     def _racer_added(self, optimizer_id: str) -> None:
@@ -455,18 +482,19 @@ class LandscapeTab(QWidget):
 
     @Slot(str)
     def _racer_removed(self, key: str) -> None:
-        self.race.remove(key)
-        self.styles.pop(key, None)
-        self._racers_changed()
+        self.model.remove_racer(key)
 
     @Slot(object)
     def _racer_changed(self, racer: Racer) -> None:
+        """The racer panel edited a racer: the model takes it (or refuses, and says why)."""
+        self._panel_edit = True
         try:
-            self.race.set_racer(racer)
+            self.model.set_racer(racer)
         except HyperParamError as error:
             self.status_message.emit(str(error))
             return
-        self._racers_changed(select=racer.key, rebuild_panel=False)
+        finally:
+            self._panel_edit = False
         self._show_lesson(racer.key)
 
     @Slot(str)
@@ -479,18 +507,31 @@ class LandscapeTab(QWidget):
         self.racer_panel.select(key)
         self._show_lesson(key)
 
-    def _racers_changed(self, select: str | None = None, rebuild_panel: bool = True) -> None:
-        labels = self.labels = self.race.labels()
+    def _racers_shown(self, select: str | None = None) -> None:
+        """The model's racers in the maps, the panel (unless it made the change), the views
+        and the table."""
+        labels = self.labels
         self.maps.set_racers([(t.racer, labels[k], self.styles[k])
                               for k, t in self.race.tracks.items()],
                              selected=select or self.racer_panel.current_key())
-        if rebuild_panel:
-            self.racer_panel.set_racers(self.race.racers(), self.styles, labels)
+        if not self._panel_edit:
+            self.racer_panel.set_racers(self.model.racers(), self.styles, labels)
             if select:
                 self.racer_panel.select(select)
         self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
         QTimer.singleShot(0, self._fit_table)
+
+    def _racers_changed(self, select: str | None = None) -> None:
+        """Redraw everything that shows the racers (as the model's ``racers`` event does)."""
+        self._racers_shown(select)
+
+    def _scenario_shown(self) -> None:
+        """A whole set-up arrived (:meth:`gui.session.LandscapeModel.replace`)."""
+        self._budget_controls()
+        self._show_start_note(None)
+        self._surface_shown()
+        self._racers_shown(next(iter(self.race.tracks), None))
 
     def _show_lesson(self, key: str | None) -> None:
         track = self.race.tracks.get(key) if key else None
@@ -504,9 +545,7 @@ class LandscapeTab(QWidget):
         if playing and not self.teaching.allows_play():  # issue 15: class mode predicts first
             self.playback.set_playing(False)
             return
-        over = min(self.race.finished_step(), self.race.budget) if self.race.complete \
-            else self.race.budget
-        if playing and self.step >= over:
+        if playing and self.step >= self.model.over_at():
             self.seek(0)  # a race that is over starts again
         was_playing, self.playing = self.playing, playing
         self.playback.set_playing(playing)
@@ -542,9 +581,13 @@ class LandscapeTab(QWidget):
 
     @Slot(int)
     def seek(self, step: int) -> None:
-        """Show ``step``: what is computed at once (at most :data:`SLICE_S` of work), the
-        rest in idle slices, the paths growing until they reach it."""
-        self.step = max(0, min(int(step), self.race.budget))
+        """Show ``step`` (the model's step; its event redraws)."""
+        self.model.seek(step)
+
+    def _step_shown(self) -> None:
+        if self._ticking:  # playback: a light redraw, the clock keeps its fraction
+            self._render()
+            return
         self._step_float = float(self.step)
         self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
@@ -555,10 +598,19 @@ class LandscapeTab(QWidget):
 
     @Slot(int)
     def _budget_changed(self, budget: int) -> None:
-        self.race.set_budget(budget)
+        self.model.set_budget(budget)
+
+    def _budget_controls(self) -> None:
+        """The budget box, the schedule plots and the maps follow the model's budget."""
+        budget = self.model.budget
+        with QSignalBlocker(self.playback.budget):
+            self.playback.budget.setValue(budget)
         self.racer_panel.set_budget(budget)
         self.maps.set_budget(budget)
-        self.seek(min(self.step, budget))
+
+    def _budget_shown(self) -> None:
+        self._budget_controls()
+        self._step_shown()
 
     @Slot()
     def _tick(self) -> None:
@@ -570,8 +622,11 @@ class LandscapeTab(QWidget):
             self._step_float = float(target)
         finished = self.race.finished_step()
         if target != self.step:
-            self.step = target
-            self._render()
+            self._ticking = True
+            try:
+                self.model.seek(target)
+            finally:
+                self._ticking = False
         if self.step >= min(finished, self.race.budget):
             self.set_playing(False, finished=True)
             self._render(full=True)
@@ -581,6 +636,7 @@ class LandscapeTab(QWidget):
         step = self.step
         trails, vectors, series, rows = [], [], [], []
         offset = min((m.value for m in self.race.surface.minima), default=None)
+        labels = self.labels
         for key, track in self.race.tracks.items():
             style = self.styles[key]
             color = style.color
@@ -594,10 +650,10 @@ class LandscapeTab(QWidget):
                 track.update(step) if self.show_update.isChecked() else None,
                 track.velocity(step) if self.show_velocity.isChecked() else None,
             ))
-            series.append(Series(key, self.labels.get(key, key), style, track.losses(step),
+            series.append(Series(key, labels.get(key, key), style, track.losses(step),
                                  track.grad_norms(step), self._distances(points), status,
                                  stop))
-            rows.append(self._result_row(key, track, step, status, stop))
+            rows.append(self._result_row(key, labels.get(key, key), track, step, status, stop))
         self.view.set_trails(trails)
         self.view.set_vectors(vectors)
         if self.views.currentWidget() is self.view3d:
@@ -635,15 +691,9 @@ class LandscapeTab(QWidget):
                 self._render(full=True)
 
     def _distances(self, points: np.ndarray) -> np.ndarray | None:
-        minima = self.race.surface.minima
-        if not minima:
-            return None
-        centres = np.array([m.point for m in minima])
-        d = np.hypot(points[:, None, 0] - centres[None, :, 0],
-                     points[:, None, 1] - centres[None, :, 1])
-        return d.min(axis=1)
+        return self.model.distances(points)
 
-    def _result_row(self, key, track, step, status, stop) -> ResultRow:
+    def _result_row(self, key, label, track, step, status, stop) -> ResultRow:
         optimizer = track.stepper.optimizer
         defaults = optimizer.spec.defaults()
         settings = ", ".join(f"{h.name}={optimizer.config[h.name]:g}"
@@ -653,14 +703,8 @@ class LandscapeTab(QWidget):
                              if not h.advanced or optimizer.config[h.name] != defaults[h.name])
         point = track.points(step)[-1]
         loss = float(track.losses(step)[-1])
-        minimum = None
-        distances = self._distances(point[None, :])
-        if distances is not None and distances[0] <= self.race.tolerances.x_tol:
-            index = int(np.argmin(np.hypot(*(np.array([m.point for m in self.race.surface.minima])
-                                             - point).T)))
-            m = self.race.surface.minima[index]
-            minimum = f"{m.kind} ({m.point[0]:.4g}, {m.point[1]:.4g})"
-        return ResultRow(key, self.labels.get(key, key), self.styles[key], settings, status,
+        minimum = self.model.minimum_at(point)
+        return ResultRow(key, label, self.styles[key], settings, status,
                          stop,
                          stop if status == "converged" else None, loss,
                          (float(point[0]), float(point[1])), minimum, self.race.budget)
@@ -681,7 +725,9 @@ class LandscapeTab(QWidget):
         explanation become a page beside 2-D, 3-D and Maps, so the race keeps the width;
         above it they sit beside the race."""
         room = self.width() - (self.controls.width() if self.controls.isVisible() else 0)
-        compact = room < (COMPACT_WIDTH - 320) * self.logicalDpiX() / 96
+        self._set_compact(room < (COMPACT_WIDTH - 320) * self.logicalDpiX() / 96)
+
+    def _set_compact(self, compact: bool) -> None:
         if compact == self.compact:
             return
         self.compact = compact
