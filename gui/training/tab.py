@@ -155,7 +155,7 @@ class TrainingTab(QWidget):
         self.dataset.activated.connect(self._dataset_picked)
         for label, widget in (("epochs", self.epochs), ("batch size", self.batch_size),
                               ("validation split", self.validation_split), ("seed", self.seed),
-                              ("samples", self.limit), ("data", self.dataset)):
+                              ("samples (limit)", self.limit), ("data", self.dataset)):
             form.addRow(label, widget)
         for edit in (self.epochs, self.batch_size, self.validation_split, self.seed, self.limit):
             edit.value_edited.connect(self._setting_edited)
