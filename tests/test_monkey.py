@@ -58,6 +58,7 @@ class Watchdog:
         self.longest = 0.0
         self.doing = ""  # the action under way
         self.longest_during = ""
+        self.long_gaps: list = []  # (seconds, during, when) of every gap over 2 s
         self.hangs = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -69,6 +70,8 @@ class Watchdog:
         now = time.monotonic()
         if now - self.last > self.longest:
             self.longest, self.longest_during = now - self.last, self.doing
+        if now - self.last > 2.0:
+            self.long_gaps.append((round(now - self.last, 1), self.doing, round(now, 1)))
         self.last = now
 
     def _watch(self) -> None:
@@ -230,11 +233,11 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
             return "map"
         if window.training.is_running():
             window.training.stop()
-        else:
-            window.training.limit.setValue(200)
-            window.training.epochs.setValue(1)
-            window.training.start()
-        return "training"
+            return "training: stop"
+        window.training.limit.setValue(200)
+        window.training.epochs.setValue(1)
+        window.training.start()
+        return f"training: start at {time.monotonic():.1f}"
 
     try:
         with Watchdog() as watchdog:
@@ -263,7 +266,7 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
     print(f"\nmonkey: {sum(done.values())} actions {dict(done)}; exceptions: {len(errors)}; "
           f"hangs: {watchdog.hangs}; longest GUI-thread gap: {watchdog.longest * 1000:.0f} ms "
           f"({watchdog.longest_during}); slowest action itself: {slowest[0] * 1000:.0f} ms "
-          f"({slowest[1]})")
+          f"({slowest[1]}); gaps over 2 s: {watchdog.long_gaps}")
     assert errors == [], errors[:10]
     assert watchdog.hangs == 0
     assert {p: p.read_bytes() for p in presets.preset_paths()} == shipped  # never overwritten

@@ -18,16 +18,8 @@ import numpy as np
 
 from engine.optimizers import rules as update_rules
 from engine.optimizers import tensorflow_loader
-from engine.params import (
-    HyperParamError,
-    Param,
-    ParamError,
-    base_options,
-    decay_rate,
-    epsilon,
-    flag,
-    learning_rate,
-)
+from engine.optimizers.hyperparams import base_options, decay_rate, epsilon, flag, learning_rate
+from engine.params import HyperParamError, Param, ParamError
 
 __all__ = [
     "CLIPS",

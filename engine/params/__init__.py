@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["KINDS", "REQUIRED", "HyperParamError", "Param", "ParamError", "base_options",
-           "decay_rate", "describe_value", "epsilon", "flag", "format_number", "learning_rate"]
+__all__ = ["KINDS", "REQUIRED", "HyperParamError", "Param", "ParamError", "describe_value",
+           "format_number"]
 
 #: The kinds a value can have. ``point`` is two finite numbers; ``floats``/``ints`` are lists
 #: whose every entry is checked against the range.
@@ -384,48 +383,3 @@ class Param:
 def _is_int(text: str) -> bool:
     body = text[1:] if text[:1] in "+-" else text
     return body.isdigit() and body.isascii()
-
-
-def params_by_name(params: Sequence[Param]) -> dict[str, Param]:
-    """``{name: param}`` in order."""
-    return {p.name: p for p in params}
-
-
-# ------------------------------------------------------------------ the optimizers' shapes
-
-
-def learning_rate(default: float) -> Param:
-    """The step size every optimizer has."""
-    return Param("learning_rate", "float", default, 0.0, 100.0, low_open=True, scale="log",
-                 doc="Step size (Keras: a float or a schedule).")
-
-
-def epsilon(default: float = 1e-7) -> Param:
-    """The small constant added for numerical stability."""
-    return Param("epsilon", "float", default, 0.0, 1.0, low_open=True, scale="log",
-                 doc="Small constant for numerical stability (Keras's 'epsilon hat').")
-
-
-def decay_rate(name: str, default: float, doc: str, *, high_open: bool = True) -> Param:
-    """An exponential moving-average rate in [0, 1) (``rho``, ``beta_1``, ``beta_2``)."""
-    return Param(name, "float", default, 0.0, 1.0, high_open=high_open, doc=doc)
-
-
-def flag(name: str, default: bool, doc: str) -> Param:
-    """A boolean option (``nesterov``, ``centered``, ``amsgrad``)."""
-    return Param(name, "bool", default, doc=doc)
-
-
-def base_options(weight_decay: float | None = None) -> tuple[Param, ...]:
-    """Keras's base-optimizer options: decoupled weight decay and gradient clipping."""
-    clip = {"kind": "float", "default": None, "low": 0.0, "high": 1e6, "low_open": True,
-            "optional": True, "scale": "log", "advanced": True}
-    return (
-        Param("weight_decay", "float", weight_decay, 0.0, 1.0, optional=weight_decay is None,
-              doc="Decoupled weight decay: w -= w * weight_decay * learning_rate before each step.",
-              advanced=weight_decay is None),
-        Param("clipnorm", doc="Clip each gradient to this L2 norm.", **clip),
-        Param("clipvalue", doc="Clip each gradient component to [-clipvalue, clipvalue].", **clip),
-        Param("global_clipnorm", doc="Clip the gradient of all weights to this global L2 norm.",
-              **clip),
-    )

@@ -43,6 +43,8 @@ class ParamEdit(QAbstractSpinBox):
         self.setKeyboardTracking(False)
         self.setAccelerated(True)
         self.setToolTip(f"{param.doc}\nValid: {param.range_text()}")
+        if param.kind not in ("float", "int"):  # lists: typed, never stepped
+            self.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
         self.editingFinished.connect(self._commit)
         self._show()
 
