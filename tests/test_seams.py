@@ -151,3 +151,17 @@ def test_an_edit_of_one_field_changes_exactly_that_field(tab, case):
         editor.editingFinished.emit()
     after = dict(tab.race.tracks[key].racer.settings)
     assert after == {**before, name: new}
+
+
+def test_keras_defaults_shows_the_defaults_in_the_boxes_at_once(tab):
+    # Before: the racer went back to Keras's defaults but its boxes kept the old values, so
+    # the next edit of another field sent the old value back.
+    key = _racer_with(tab, "adam", {"learning_rate": 0.25, "beta_1": 0.5})
+    tab.racer_panel.defaults_button.click()
+    assert dict(tab.race.tracks[key].racer.settings) == {}
+    assert tab.racer_panel._editors["learning_rate"].value() == 0.001
+    assert tab.racer_panel._editors["beta_1"].value() == 0.9
+    editor = tab.racer_panel._editors["beta_2"]
+    editor.lineEdit().setText("0.99")
+    editor.editingFinished.emit()
+    assert dict(tab.race.tracks[key].racer.settings) == {"beta_2": 0.99}

@@ -119,3 +119,17 @@ def test_closing_the_window_during_training_exits_cleanly():
     assert "thread running: False" in done.stdout
     for bad in ("Destroyed while thread", "Traceback", "none_dealloc", "Segmentation"):
         assert bad not in done.stderr
+
+
+def test_a_removed_optimizer_frees_its_colour_and_keys_stay_unique(tab):
+    # Before: keys were "<id>-<number of styles + 1>" and a removed optimizer kept its style,
+    # so its colour stayed taken for the rest of the session.
+    first = list(tab.racers)
+    freed = tab.styles[first[1]].color
+    tab.racer_panel.select(first[1])
+    tab.racer_panel.remove_button.click()
+    assert first[1] not in tab.styles and first[1] not in tab.racers
+    tab.racer_panel.add("adam")  # Adam's own colour is taken: the first free one, the freed
+    keys = list(tab.racers)
+    assert len(keys) == len(set(keys)) == 3 and set(tab.styles) == set(keys)
+    assert tab.styles[keys[-1]].color == freed

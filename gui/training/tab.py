@@ -35,7 +35,8 @@ from engine.landscape.race import Racer
 from engine.mnist import settings as fields
 from engine.params import ParamError
 from gui import threads
-from gui.palette import LIGHT, RacerStyle, Theme, style_for
+from gui.palette import LIGHT, RacerStyle, Theme
+from gui.session import TrainingModel
 from gui.training.network_map import PathStyle
 from gui.training.network_view import NetworkView
 from gui.training.plots import TrainingPlots
@@ -61,9 +62,9 @@ class TrainingTab(QWidget):
         self.theme = theme
         self.worker: TrainingWorker | None = None
         self.thread = None
-        self.racers: dict[str, Racer] = {}
-        #: Each optimizer's colour, marker and dash (gui.palette), as in the race.
-        self.styles: dict[str, RacerStyle] = {}
+        #: The optimizers this tab trains, with their keys and looks (gui.session).
+        self.model = TrainingModel(DEFAULT_OPTIMIZERS)
+        self._panel_edit = False  # the racer panel made the change: its form stays
         self.rows: dict[str, TrainingRow] = {}
         self.results: list = []
         self.dataset_path: str | None = None
@@ -72,13 +73,26 @@ class TrainingTab(QWidget):
         self._lockstep = True  # how the running session trains
         self._started_at = 0.0
         self._n_train: int | None = None  # known once a dataset has loaded
-        #: The open scenario's training measure (engine.landscape.measures spec), shown in the banner.
-        self.measure_spec: dict | None = None
         self._build()
-        for optimizer_id in DEFAULT_OPTIMIZERS:
-            self._add_racer(optimizer_id)
+        self.model.events.racers.connect(self._racers_shown)
         self._schedule_steps_changed()
-        self._refresh_racers()
+        self._racers_shown(None)
+
+    # --- the model's state, read through (no copies) ----------------------------------------
+    @property
+    def racers(self) -> dict[str, Racer]:
+        """The optimizers to train by key, in order (:attr:`model`'s)."""
+        return {key: self.model.racer(key) for key in self.model.keys()}
+
+    @property
+    def styles(self) -> dict[str, RacerStyle]:
+        """Each optimizer's colour, marker and dash (gui.palette), as in the race."""
+        return self.model.styles
+
+    @property
+    def measure_spec(self) -> dict | None:
+        """The open scenario's training measure (engine.landscape.measures spec)."""
+        return self.model.measure
 
     # --- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -187,7 +201,7 @@ class TrainingTab(QWidget):
                                  "curves grow side by side (off: one after another)")
         for label, widget in (("epochs", self.epochs), ("batch size", self.batch_size),
                               ("validation split", self.validation_split), ("seed", self.seed),
-                              ("samples", self.limit), ("data", self.dataset),
+                              ("samples (limit)", self.limit), ("data", self.dataset),
                               ("race", self.lockstep)):
             form.addRow(label, widget)
         for edit in (self.epochs, self.batch_size, self.validation_split, self.seed, self.limit):
@@ -229,29 +243,35 @@ class TrainingTab(QWidget):
 
     # --- optimizers ----------------------------------------------------------------------
     def _add_racer(self, optimizer_id: str) -> str:
-        key = f"{optimizer_id}-{len(self.styles) + 1}"
-        self.racers[key] = Racer(key, optimizer_id)
-        self.styles[key] = style_for(optimizer_id, self.styles.values())
-        return key
+        """An optimizer with Keras's defaults joins; its key."""
+        return self.model.add_racer(optimizer_id)
 
-    def _refresh_racers(self, select: str | None = None) -> None:
-        labels = {k: r.label() for k, r in self.racers.items()}
-        self.racer_panel.set_racers(list(self.racers.values()), self.styles, labels)
+    def _racers_shown(self, select: str | None = None) -> None:
+        """The model's optimizers in the panel (unless the panel made the change)."""
+        if self._panel_edit:
+            return
+        self.racer_panel.set_racers(self.model.racers(), self.styles, self.model.labels())
         if select:
             self.racer_panel.select(select)
 
+    def _refresh_racers(self, select: str | None = None) -> None:
+        self._racers_shown(select)
+
     @Slot(str)
     def _racer_added(self, optimizer_id: str) -> None:
-        self._refresh_racers(select=self._add_racer(optimizer_id))
+        self._add_racer(optimizer_id)
 
     @Slot(str)
     def _racer_removed(self, key: str) -> None:
-        self.racers.pop(key, None)
-        self._refresh_racers()
+        self.model.remove_racer(key)
 
     @Slot(object)
     def _racer_changed(self, racer: Racer) -> None:
-        self.racers[racer.key] = racer
+        self._panel_edit = True
+        try:
+            self.model.set_racer(racer)
+        finally:
+            self._panel_edit = False
 
     @Slot(int)
     def _dataset_picked(self, _index: int) -> None:
@@ -432,12 +452,9 @@ class TrainingTab(QWidget):
         """Show a scenario's :class:`engine.mnist.training.TrainConfig` (already validated)."""
         if self.is_running():
             self.stop()
-        self.racers.clear()
-        self.styles.clear()
-        for entry in config.optimizers:
-            key = self._add_racer(entry.optimizer_id)
-            self.racers[key] = Racer(key, entry.optimizer_id, entry.keras_settings(),
-                                     schedule=entry.schedule)
+        self.model.replace([Racer(entry.optimizer_id, entry.optimizer_id, entry.keras_settings(),
+                                  schedule=entry.schedule) for entry in config.optimizers],
+                           measure)
         for edit, value in ((self.epochs, config.epochs), (self.batch_size, config.batch_size),
                             (self.validation_split, config.validation_split),
                             (self.seed, config.seed), (self.limit, config.limit)):
@@ -449,10 +466,8 @@ class TrainingTab(QWidget):
             self.dataset_path = config.dataset
             self.dataset.setItemText(2, f"File: {Path(config.dataset).name}")
             self.dataset.setCurrentIndex(2)
-        self.measure_spec = dict(measure) if measure else None
         self.banner.set_content(title if measure or title else "", explanation)
         self.error.hide()
-        self._refresh_racers(select=next(iter(self.racers), None))
         self._schedule_steps_changed()
 
     @Slot(str)

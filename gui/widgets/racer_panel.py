@@ -186,7 +186,10 @@ class RacerPanel(QWidget):
         key = self.current_key()
         if key is not None:
             racer = self._racers[key]
-            self.racer_changed.emit(Racer(key, racer.optimizer_id, {}, racer.start))
+            new = Racer(key, racer.optimizer_id, {}, racer.start)
+            self._racers[key] = new
+            self._build_form(new)  # the boxes show Keras's defaults at once
+            self.racer_changed.emit(new)
 
     def set_theme(self, theme) -> None:
         """Plot colours for ``theme`` (the schedule's mini-plot)."""
