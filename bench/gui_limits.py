@@ -49,7 +49,7 @@ def actions(window):
 
     def add_racer():
         land.set_playing(False)
-        panel.add_button.click()
+        panel.add("adam")  # as choosing Adam from the Add menu
 
     def edit_far_along():
         land.seek(limits.STEPS.high)

@@ -25,6 +25,11 @@ def run_app(self_test: bool = False, scenario=None) -> int:
     :class:`engine.files.scenario.Scenario`, if given) and run the event loop; return the exit
     status. ``self_test`` runs :mod:`gui.self_test` in the loop and exits with its status."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    # A map never waits for a kernel to compile: NumPy draws it meanwhile (same numbers),
+    # and the kernel, once compiled (or loaded from the disk cache), draws the next ones.
+    from engine.landscape import kernels
+
+    kernels.set_compile_policy("background")
     app.setApplicationName("Optiscope")
     app.setOrganizationName("Optiscope")
     if icon_path().is_file():

@@ -35,6 +35,7 @@ from engine.landscape.surfaces import Surface
 from gui import threads
 from gui.maps.colouring import COLOURINGS, colour, hatch_overlay
 from gui.maps.legend import CategoryLegend
+from gui.maps.live import FixedSettings, field_for, slider_range
 from gui.maps.sweep import SweepLine, SweepPlot
 from gui.maps.theory_overlay import TheoryOverlay
 from gui.maps.worker import MapWorker
@@ -46,6 +47,9 @@ GRID_SIZES = (32, 64, 128, 256)
 DEFAULT_GRID = 64  #: the map computed on arrival: quick, and fine enough to read
 SWEEP_RATES = (1e-4, 10.0, 41)  #: the sweep's log grid of learning rates: low, high, count
 RECOMPUTE_DELAY_MS = 300  #: after the last change of a control, when computing on its own
+SETTLE_MS = 200  #: a dragged slider resting this long gets its full map (coarse before)
+COARSE_DIVISOR = 2  #: while a slider is dragged the map has grid / 2 cells a side
+MIN_COARSE_GRID = 16
 
 
 class MapsView(QWidget):
@@ -80,6 +84,13 @@ class MapsView(QWidget):
         self._pending.setSingleShot(True)
         self._pending.setInterval(RECOMPUTE_DELAY_MS)
         self._pending.timeout.connect(self._auto)
+        # Live maps: a slider moved while a map computes waits here (the latest move wins).
+        self._live_wanted: bool | None = None  # None: nothing waiting; True: coarse; False: full
+        self._running_coarse = False
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(lambda: self._live(False))
         self._build()
         self._optimizer_changed()
         self._mode_changed()
@@ -135,6 +146,9 @@ class MapsView(QWidget):
             third.addWidget(widget, stretch)
         third.addStretch(1)
         layout.addLayout(third)
+        self.fixed = FixedSettings()
+        self.fixed.changed.connect(self._live)
+        layout.addWidget(self.fixed)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("choose a map and press Compute")
@@ -185,8 +199,9 @@ class MapsView(QWidget):
         self.mode.currentIndexChanged.connect(self._mode_changed)
         self.optimizer.currentIndexChanged.connect(self._optimizer_changed)
         self.colour_by.currentIndexChanged.connect(lambda _: self._draw())
-        for combo in (self.x_param, self.y_param, self.grid):
-            combo.currentIndexChanged.connect(self._controls_changed)
+        for combo in (self.x_param, self.y_param):
+            combo.currentIndexChanged.connect(self._axes_changed)
+        self.grid.currentIndexChanged.connect(self._controls_changed)
         self.steps.valueChanged.connect(self._controls_changed)
 
     def _fill_optimizers(self, selected: str | None = None) -> None:
@@ -211,9 +226,19 @@ class MapsView(QWidget):
         """The surface and the fixed start (for hyperparameter maps) of the race."""
         if surface is self.surface and tuple(start) == tuple(self.start):
             return
+        start_only = surface is self.surface
         self.surface = surface
         self.start = tuple(start)
+        mode = self.mode.currentData()
+        if start_only and mode == "starts":
+            return  # a start map covers every start: the race's start changes nothing
+        if start_only and mode == "hyper" and self.result is not None:
+            self.fixed.set_value("start x", start[0])  # dragged on the race: the map follows
+            self.fixed.set_value("start y", start[1])
+            self._live(True)
+            return
         self._fill_colourings()
+        self._show_fixed()
         self._controls_changed()
 
     def set_racers(self, racers: list[tuple[Racer, str, RacerStyle]],
@@ -254,6 +279,7 @@ class MapsView(QWidget):
                 combo.addItem(h.name, h.name)
             combo.setCurrentIndex(min(preferred, combo.count() - 1))
             combo.blockSignals(False)
+        self._show_fixed()
         self._controls_changed()
 
     def _fill_colourings(self) -> None:
@@ -279,6 +305,7 @@ class MapsView(QWidget):
             widget.setEnabled(mode != "sweep")
         self._fill_colourings()
         self.stack.setCurrentWidget(self.sweep_plot if mode == "sweep" else self.map_page)
+        self._show_fixed()
         self.readout.setText(
             "Click a point to race that optimizer at that rate; ★ marks each tuned rate, "
             "○ the current one." if mode == "sweep"
@@ -326,33 +353,85 @@ class MapsView(QWidget):
 
     def _axis(self, name: str, count: int) -> maps.Axis:
         h = optimizers.spec(self._optimizer_id()).param(name)
-        low = h.low if h.low is not None else 0.0
-        high = h.high if h.high is not None else 1.0
-        if h.log:
-            low, high = max(low, 1e-5), min(high, 10.0)
-        elif h.high_open:
-            high = high - 0.01 * (high - low)
-        if h.low_open and not h.log:
-            low = low + 0.01 * (high - low)
+        low, high = slider_range(h)  # the span a slider for it takes too
         return maps.Axis(name, low, high, count, h.log)
+
+    # --- what the map holds fixed, and live maps ---------------------------------------------
+    @Slot()
+    def _axes_changed(self, *_args) -> None:
+        self._show_fixed()
+        self._controls_changed()
+
+    def _show_fixed(self) -> None:
+        """Sliders for what the map holds fixed: every numeric setting not on an axis (at the
+        racer's values, or Keras's defaults), and a hyperparameter map's start."""
+        mode = self.mode.currentData()
+        if mode == "sweep" or self.surface is None:
+            self.fixed.set_fields([])
+            return
+        spec = optimizers.spec(self._optimizer_id())
+        racer = self._racer()
+        config = spec.validate(**(racer.settings if racer is not None else {}))
+        axes = (self.x_param.currentData(), self.y_param.currentData()) if mode == "hyper" else ()
+        fields = [field_for(h, config[h.name]) for h in spec.hyperparams
+                  if h.kind == "float" and not h.advanced and h.name not in axes
+                  and config[h.name] is not None
+                  and not (h.name == "learning_rate" and racer is not None
+                           and racer.schedule is not None)]
+        if mode == "hyper":
+            x0, x1, y0, y1 = self.surface.domain
+            fields += [field_for(_coordinate("start x", x0, x1), self.start[0]),
+                       field_for(_coordinate("start y", y0, y1), self.start[1])]
+        self.fixed.set_fields(fields)
+
+    def _fixed_settings(self) -> dict[str, float]:
+        return {k: v for k, v in self.fixed.values().items() if not k.startswith("start ")}
+
+    def _fixed_start(self) -> tuple[float, float]:
+        values = self.fixed.values()
+        return (values.get("start x", self.start[0]), values.get("start y", self.start[1]))
+
+    @Slot(bool)
+    def _live(self, coarse: bool) -> None:
+        """A fixed value moved: a coarse map at once while dragging (then the full one when
+        the slider rests), the full map when let go. A map still computing is left to
+        finish if coarse, else cancelled; the latest request runs next."""
+        if coarse:
+            self._settle.start()
+        else:
+            self._settle.stop()
+        if self.thread is not None:
+            self._live_wanted = coarse if self._live_wanted is None else (
+                coarse and self._live_wanted)
+            if not self._running_coarse:
+                self.cancel()  # a full map of old values: not worth finishing
+            return
+        if self.isVisible() or not coarse:
+            self.compute(live=True, coarse=coarse)
 
     # --- computing --------------------------------------------------------------------------
     @Slot()
-    def compute(self) -> None:
+    def compute(self, live: bool = False, coarse: bool = False) -> None:
+        """Compute the map the controls describe (in a worker thread). ``live``: keep the
+        map on screen until the new one arrives; ``coarse``: half the cells a side."""
         if self.surface is None or self.thread is not None:
             return
         self._pending.stop()
         surface, steps = self.surface, self.steps.value()
         size, racer = self.grid.currentData(), self._racer()
+        if coarse:
+            size = max(MIN_COARSE_GRID, size // COARSE_DIVISOR)
         optimizer_id = self._optimizer_id()
-        settings = dict(racer.settings) if racer is not None else {}
+        settings = {**(dict(racer.settings) if racer is not None else {}),
+                    **self._fixed_settings()}
         if self.mode.currentData() == "sweep":
             if not self.racers:
                 self._show_error("Add an optimizer to the race to sweep its learning rate.")
                 return
             job = self._sweep_job(surface, self.start, steps)
         elif self.mode.currentData() == "starts":
-            optimizer = racer.optimizer() if racer is not None else optimizers.get(optimizer_id)
+            schedule = racer.schedule if racer is not None else None
+            optimizer = optimizers.get(optimizer_id, learning_rate_schedule=schedule, **settings)
             noise = racer.noise if racer is not None else None
 
             def job(cancel, progress):
@@ -363,7 +442,7 @@ class MapsView(QWidget):
             if x_name == y_name:
                 self._show_error("Choose two different hyperparameters for x and y.")
                 return
-            x, y, start = self._axis(x_name, size), self._axis(y_name, size), self.start
+            x, y, start = self._axis(x_name, size), self._axis(y_name, size), self._fixed_start()
             # The racer's schedule stays, unless the map varies the learning rate itself.
             schedule = (racer.schedule if racer is not None
                         and "learning_rate" not in (x_name, y_name) else None)
@@ -375,7 +454,9 @@ class MapsView(QWidget):
                                       base_settings=settings, cancel=cancel,
                                       progress=progress, learning_rate_schedule=schedule)
         self.error.hide()
-        self.clear()
+        if not live:
+            self.clear()
+        self._running_coarse = coarse
         self.worker = MapWorker(job)
         self.worker.progressed.connect(self._progressed)
         self.worker.computed.connect(self._computed)
@@ -384,8 +465,9 @@ class MapsView(QWidget):
         self.thread = threads.start_worker(self.worker)
         self.compute_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
-        self.progress.setFormat("computing… %p%")
+        if not live:
+            self.progress.setValue(0)
+            self.progress.setFormat("computing… %p%")
 
     def _sweep_job(self, surface: Surface, start: tuple[float, float], steps: int):
         """A job sweeping each racer's learning rate, its other settings kept."""
@@ -436,6 +518,9 @@ class MapsView(QWidget):
         self.thread = None
         self.compute_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        if self._live_wanted is not None:  # a slider moved meanwhile: its map next
+            coarse, self._live_wanted = self._live_wanted, None
+            self.compute(live=True, coarse=coarse)
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
@@ -611,8 +696,17 @@ class MapsView(QWidget):
         if isinstance(r, maps.HyperMap):
             settings = {**r.base_config, r.x.name: float(r.xs[col]), r.y.name: float(r.ys[row])}
             self.settings_chosen.emit(r.optimizer_id, settings)
-        else:
-            self.start_chosen.emit(float(r.xs[col]), float(r.ys[row]))
+            if tuple(r.start) != tuple(self.start):  # its start slider was moved: race there
+                self.start_chosen.emit(*map(float, r.start))
+            return
+        racer = self._racer()
+        given = dict(racer.settings) if racer is not None else {}
+        held = optimizers.spec(r.optimizer_id).validate(**given)
+        fixed = self._fixed_settings()
+        if any(held.get(name) != value for name, value in fixed.items()):
+            # The map held other values than the racer's (sliders moved): race with them.
+            self.settings_chosen.emit(r.optimizer_id, {**given, **fixed})
+        self.start_chosen.emit(float(r.xs[col]), float(r.ys[row]))
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -624,3 +718,10 @@ class MapsView(QWidget):
             axis.setTextPen(theme.foreground)
         self.colorbar.axis.setPen(theme.foreground)
         self.colorbar.axis.setTextPen(theme.foreground)
+
+
+def _coordinate(name: str, low: float, high: float):
+    """A start coordinate as a parameter, for its slider (within the surface's map)."""
+    from engine.params import Param
+
+    return Param(name, "float", (low + high) / 2, low, high)
