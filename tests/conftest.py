@@ -61,6 +61,16 @@ def _calling_place() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _garbage_collected_in_the_main_thread():
+    """Once a test has started a worker thread, automatic garbage collection is off for the
+    session (gui/threads.py); between tests, what is due is collected here, in this thread."""
+    yield
+    from gui import threads
+
+    threads.collect_due()
+
+
+@pytest.fixture(autouse=True)
 def _no_leaked_qthreads_or_qtimers(request, monkeypatch):
     """Fail a Qt test that leaves a QThread running or a QTimer of an open window ticking,
     naming where each was started."""
