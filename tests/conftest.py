@@ -60,10 +60,21 @@ def _calling_place() -> str:
     return "(outside this project)"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _gui_thread_collects_garbage(qapp):
+    """As in the app (gui/app.py): automatic garbage collection off, the GUI thread collects,
+    from the first test on. Collected in another thread (a worker, a kernel compiling in the
+    background), a widget's wrapper would be destroyed there: deadlocks and crashes."""
+    from gui import threads
+
+    threads.collect_garbage_in_gui_thread()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _garbage_collected_in_the_main_thread():
-    """Once a test has started a worker thread, automatic garbage collection is off for the
-    session (gui/threads.py); between tests, what is due is collected here, in this thread."""
+    """Between tests, what is due is collected here, in the main thread (a test that runs no
+    event loop never lets the collecting timer tick)."""
     yield
     from gui import threads
 
