@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from engine import resources
+from gui import threads
 from gui.main_window import MainWindow
 
 SELF_TEST_MS = 500
@@ -25,6 +26,7 @@ def run_app(self_test: bool = False, scenario=None) -> int:
     :class:`engine.files.scenario.Scenario`, if given) and run the event loop; return the exit
     status. ``self_test`` runs :mod:`gui.self_test` in the loop and exits with its status."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    threads.collect_garbage_in_gui_thread()  # before any thread starts (see gui/threads.py)
     # A map never waits for a kernel to compile: NumPy draws it meanwhile (same numbers),
     # and the kernel, once compiled (or loaded from the disk cache), draws the next ones.
     from engine.landscape import kernels

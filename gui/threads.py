@@ -11,13 +11,53 @@ Two crashes this module prevents:
   still used it (segfaults, bus errors and aborts under start/stop stress). So the worker
   is held here as well, until its thread has finished: by then Qt has run the deferred
   delete in the worker thread.
+
+And a deadlock it prevents: Python's cyclic garbage collector runs in whichever thread happens
+to allocate when a threshold is crossed, often the training thread (TensorFlow allocates a
+lot). Collected there, a widget's wrapper has its C++ object destroyed in that thread, which
+takes Qt's connection lock and then waits for the GIL, while the GUI thread holds the GIL and
+waits for the same lock: both wait for ever (seen in CI, and reproduced here with the start/stop
+stress test). So while the app runs worker threads, automatic collection is off and the GUI
+thread collects on a timer, with the thresholds Python itself uses (pyqtgraph does the same,
+``pyqtgraph.util.garbage_collector``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread
+import gc
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 _RUNNING: list[tuple[QThread, QObject]] = []
+COLLECT_EVERY_MS = 500  #: how often the GUI thread checks whether a collection is due
+_collector: QTimer | None = None
+
+
+def collect_garbage_in_gui_thread() -> None:
+    """Turn Python's automatic garbage collection off and collect in the GUI thread instead,
+    every ``COLLECT_EVERY_MS`` (once per process; needs a QCoreApplication)."""
+    global _collector
+    app = QCoreApplication.instance()
+    if _collector is not None or app is None:
+        return
+    _collector = QTimer(app)
+    _collector.setInterval(COLLECT_EVERY_MS)
+    _collector.timeout.connect(collect_due)
+    gc.disable()
+    _collector.start()
+
+
+_THRESHOLDS = gc.get_threshold()
+
+
+def collect_due() -> None:
+    """Collect the oldest generation whose count passed Python's own threshold, if any (call
+    from the GUI thread)."""
+    counts = gc.get_count()
+    for generation in (2, 1, 0):
+        if counts[generation] > _THRESHOLDS[generation]:
+            gc.collect(generation)
+            return
 
 
 def _alive(thread: QThread) -> bool:
@@ -33,6 +73,7 @@ def start_worker(worker: QObject) -> QThread:
     ``worker`` needs a ``run`` slot and a ``finished`` signal emitted last (also on errors).
     Both objects are deleted later, each in its own thread, once the work is done.
     """
+    collect_garbage_in_gui_thread()
     _RUNNING[:] = [(t, w) for t, w in _RUNNING if _alive(t)]
     thread = QThread()
     worker.moveToThread(thread)

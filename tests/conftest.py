@@ -60,6 +60,27 @@ def _calling_place() -> str:
     return "(outside this project)"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _gui_thread_collects_garbage(qapp):
+    """As in the app (gui/app.py): automatic garbage collection off, the GUI thread collects,
+    from the first test on. Collected in another thread (a worker, a kernel compiling in the
+    background), a widget's wrapper would be destroyed there: deadlocks and crashes."""
+    from gui import threads
+
+    threads.collect_garbage_in_gui_thread()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_in_the_main_thread():
+    """Between tests, what is due is collected here, in the main thread (a test that runs no
+    event loop never lets the collecting timer tick)."""
+    yield
+    from gui import threads
+
+    threads.collect_due()
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_qthreads_or_qtimers(request, monkeypatch):
     """Fail a Qt test that leaves a QThread running or a QTimer of an open window ticking,

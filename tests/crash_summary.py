@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKERS = ("+ Timeout +", "Fatal Python error", "Destroyed while thread")
+MARKERS = ("+ Timeout +", "Fatal Python error", "Destroyed while thread", "Timeout (0:")
 FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:, in (\S+)| in (\S+))')
 
 

@@ -115,3 +115,38 @@ def test_the_real_exit_path_is_clean_run_after_run(run):
     assert done.stdout.rstrip().endswith("self-test: passed")
     for bad in BAD_OUTPUT:
         assert bad not in done.stderr, done.stderr[-2000:]
+
+
+def test_garbage_is_collected_in_the_gui_thread_never_in_a_worker(qtbot):
+    # Collected in a worker thread, a widget's wrapper is destroyed there and deadlocks with
+    # the GUI thread (Qt's connection lock against the GIL): CI hung in the test above.
+    import gc
+    import threading
+
+    from PySide6.QtCore import QObject, Signal, Slot
+
+    threads.collect_garbage_in_gui_thread()
+    assert not gc.isenabled()
+    in_main: list[bool] = []
+
+    class Cycle:
+        def __del__(self):
+            in_main.append(threading.current_thread() is threading.main_thread())
+
+    class Allocator(QObject):
+        finished = Signal()
+
+        @Slot()
+        def run(self):
+            self.junk = [[] for _ in range(200_000)]  # far past the collection threshold
+            self.finished.emit()
+
+    gc.collect()
+    cycle = Cycle()
+    cycle.me = cycle
+    del cycle
+    allocator = Allocator()
+    threads.start_worker(allocator)
+    qtbot.waitUntil(lambda: bool(in_main), timeout=10_000)
+    assert in_main == [True]
+    assert threads.wait_all(10_000)

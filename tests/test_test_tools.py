@@ -87,6 +87,25 @@ def test_the_summary_names_the_hung_test_and_the_line(tmp_path):
     assert not any("_pytest" in line or "pluggy" in line or "<" in line for line in lines)
 
 
+def test_a_hang_that_holds_the_gil_still_ends_with_every_stack(tmp_path):
+    # pytest-timeout's thread cannot wake while the GIL is held (a deadlock in C++ seen in CI);
+    # faulthandler's watchdog is a C thread: it dumps the stacks and ends the run.
+    log = _pytest_log(tmp_path, """
+        import ctypes
+
+        def hold_the_gil():
+            ctypes.PyDLL(None).sleep(600)
+
+        def test_hangs():
+            hold_the_gil()
+        """, "--timeout", "1", "--timeout-method", "thread",
+        "-o", "faulthandler_timeout=3", "-o", "faulthandler_exit_on_timeout=true")
+    lines = crash_summary.summary(log, root=tmp_path)
+    assert lines[0] == "a test hung and was stopped after the timeout"
+    assert "  test_it.py:8 in test_hangs" in lines
+    assert "  test_it.py:5 in hold_the_gil" in lines
+
+
 def test_the_summary_names_a_fatal_error_and_nothing_for_a_plain_failure(tmp_path):
     log = _pytest_log(tmp_path, """
         import os
