@@ -60,6 +60,19 @@ def test_a_field_maps_positions_onto_its_scale_and_back():
     assert not beta.log and beta.low == 0.0 and beta.high < 1.0  # [0, 1): 1% inside
     assert slider_range(optimizers.spec("adam").param("beta_1")) == (beta.low, beta.high)
     assert math.isclose(beta.from_position(TICKS // 2), beta.high / 2)
+    # A value outside the usual span widens the slider: the map holds it exactly.
+    epsilon = field_for(optimizers.spec("adam").param("epsilon"), 1e-7)
+    assert epsilon.value == 1e-7 and epsilon.low == 1e-7 and epsilon.to_position(1e-7) == 0
+
+
+def test_the_map_holds_the_racers_own_settings_until_a_slider_moves(view, qtbot):
+    # Adam's epsilon is 1e-7, below a log slider's usual 1e-5: never clipped to 1e-5.
+    view.mode.setCurrentIndex(view.mode.findData("hyper"))
+    view.compute()
+    qtbot.waitUntil(lambda: _done(view), timeout=60_000)
+    assert view.fixed.values()["epsilon"] == 1e-7
+    assert view.result.base_config["epsilon"] == 1e-7
+    assert view.result.base_config["beta_2"] == 0.99
 
 
 def test_dragging_says_so_and_letting_go_asks_for_the_full_map(qtbot):

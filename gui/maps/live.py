@@ -65,10 +65,12 @@ def slider_range(param: Param) -> tuple[float, float]:
 
 
 def field_for(param: Param, value: float) -> Field:
-    """A slider for ``param`` starting at ``value`` (kept inside the slider's range)."""
+    """A slider for ``param`` starting at exactly ``value``: the range widens to hold a value
+    outside the usual span (Adam's epsilon of 1e-7 below a log slider's 1e-5), so the map
+    holds the racer's own setting until the slider is moved, never a clipped one."""
     low, high = slider_range(param)
-    value = min(max(float(value), low), high)
-    return Field(param.name, low, high, param.log, value)
+    value = float(value)
+    return Field(param.name, min(low, value), max(high, value), param.log, value)
 
 
 class FixedSettings(QWidget):
