@@ -590,6 +590,7 @@ class MapsView(QWidget):
             plot.setLabel("left", "start y")
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.theory.update(result, self.surface)  # issue 15
+        self.legend.set_notes(self.theory.texts())
 
     def _bar_labels(self, values, _scale, _spacing) -> list[str]:
         """10ⁿ labels on the colour bar; within one decade every tick is labelled (70 80 90
