@@ -36,6 +36,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="drag time per slider")
     parser.add_argument("--cold", action="store_true",
                         help="do not compile the kernels first (background policy)")
+    parser.add_argument("--why", action="store_true",
+                        help="print the GUI thread's stack during each block over 50 ms")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QElapsedTimer, QTimer
@@ -82,10 +84,31 @@ def main(argv=None) -> int:
     ticker = QTimer()
     ticker.setInterval(5)
 
+    last_tick = [time.perf_counter()]
+
     def tick():
         gaps.append(clock.restart())
+        last_tick[0] = time.perf_counter()
 
     ticker.timeout.connect(tick)
+    if args.why:
+        import threading
+        import traceback
+
+        main_id = threading.get_ident()
+
+        def sample():  # while the GUI thread is blocked > 50 ms, show where (once per block)
+            reported = 0.0
+            while True:
+                time.sleep(0.01)
+                now = time.perf_counter()
+                if ticker.isActive() and now - last_tick[0] > 0.05 and last_tick[0] != reported:
+                    reported = last_tick[0]
+                    frame = sys._current_frames().get(main_id)
+                    print("--- GUI thread blocked; it is in:")
+                    print("".join(traceback.format_stack(frame)[-8:]))
+
+        threading.Thread(target=sample, daemon=True).start()
 
     def run_until(condition, limit=120.0):
         deadline = time.perf_counter() + limit
