@@ -47,6 +47,7 @@ def run_app(self_test: bool = False, scenario=None) -> int:
     elif not self_test:  # the self-test checks the defaults, not the user's last set-up
         window.scenarios.reopen_last()
     window.show()
+    threads.freeze_long_lived()
     outcome = {"status": 0}
     if self_test:
         from gui import self_test as checks

@@ -25,6 +25,7 @@ thread collects on a timer, with the thresholds Python itself uses (pyqtgraph do
 from __future__ import annotations
 
 import gc
+import time
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
@@ -50,14 +51,38 @@ def collect_garbage_in_gui_thread() -> None:
 _THRESHOLDS = gc.get_threshold()
 
 
+FULL_SHARE = 0.01  #: full collections take at most this share of the GUI thread's time
+FULL_GAP_S = 5.0  #: and come at least this far apart
+_next_full = [0.0]
+
+
 def collect_due() -> None:
     """Collect the oldest generation whose count passed Python's own threshold, if any (call
-    from the GUI thread)."""
+    from the GUI thread).
+
+    A full collection walks every object (about 0.1 s with TensorFlow or numba loaded), and
+    the GUI thread waits meanwhile: Python itself runs one only when the objects that survived
+    since the last grew by a quarter, which it does not tell. Here the next one waits at least
+    100 times as long as the last one took (and 5 s at least), so they never take more than
+    1% of the time.
+    """
     counts = gc.get_count()
-    for generation in (2, 1, 0):
+    if counts[2] > _THRESHOLDS[2] and time.monotonic() >= _next_full[0]:
+        started = time.monotonic()
+        gc.collect(2)
+        took = time.monotonic() - started
+        _next_full[0] = time.monotonic() + max(FULL_GAP_S, took / FULL_SHARE)
+        return
+    for generation in (1, 0):
         if counts[generation] > _THRESHOLDS[generation]:
             gc.collect(generation)
             return
+
+
+def freeze_long_lived() -> None:
+    """Leave every object alive now out of all later collections (the window, its widgets,
+    imported modules): they live as long as the app, and full collections get cheaper."""
+    gc.freeze()
 
 
 def _alive(thread: QThread) -> bool:

@@ -150,3 +150,19 @@ def test_garbage_is_collected_in_the_gui_thread_never_in_a_worker(qtbot):
     qtbot.waitUntil(lambda: bool(in_main), timeout=10_000)
     assert in_main == [True]
     assert threads.wait_all(10_000)
+
+
+def test_full_collections_take_at_most_a_small_share_of_the_gui_thread(monkeypatch):
+    # Python runs a full collection only when long-lived objects grew by a quarter; counting
+    # to its threshold of 10 alone would walk every object every few seconds in the GUI thread.
+    import gc
+
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: calls.append(generation) or 0)
+    monkeypatch.setattr(gc, "get_count", lambda: (800, 20, 50))
+    monkeypatch.setattr(threads, "_next_full", [0.0])
+    threads.collect_due()
+    assert calls == [2]
+    threads.collect_due()  # a full one just ran: the next waits; the younger ones go on
+    assert calls == [2, 1]
+    assert threads._next_full[0] > 0
