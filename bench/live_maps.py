@@ -52,9 +52,8 @@ def main(argv=None) -> int:
         kernels.warm_up(surfaces=("rosenbrock",), optimizers=("adam",))
         print(f"kernels ready in {time.perf_counter() - started:.2f} s "
               f"({'compiled' if kernels.available() else 'no numba: NumPy'})")
-    from gui.landscape.tab import LandscapeTab
-
     from gui import threads
+    from gui.landscape.tab import LandscapeTab
 
     threads.collect_garbage_in_gui_thread()  # as run_app does
     tab = LandscapeTab()

@@ -95,6 +95,28 @@ def main() -> None:
     while maps.thread is not None:
         app.processEvents()
     shot("maps-lr-sweep")
+    # 5b'. Live maps: sliders for what a map holds fixed; heavy-ball theory on the ravine.
+    maps.mode.setCurrentIndex(maps.mode.findData("hyper"))
+    maps.optimizer.setCurrentIndex(maps.optimizer.findData("momentum"))
+    maps.grid.setCurrentIndex(maps.grid.findData(64))
+    maps.x_param.setCurrentIndex(maps.x_param.findData("learning_rate"))
+    maps.y_param.setCurrentIndex(maps.y_param.findData("momentum"))
+    maps.steps.setValue(2000)
+    maps.compute()
+    while maps.thread is not None:
+        app.processEvents()
+    shot("maps-live-sliders")
+    maps.optimizer.setCurrentIndex(maps.optimizer.findData("adam"))
+    maps.x_param.setCurrentIndex(maps.x_param.findData("learning_rate"))
+    maps.y_param.setCurrentIndex(maps.y_param.findData("beta_1"))
+    maps.compute()
+    while maps.thread is not None:
+        app.processEvents()
+    maps.fixed.set_value("beta_2", 0.95)  # as if dragged: the map follows
+    maps.compute(live=True)
+    while maps.thread is not None:
+        app.processEvents()
+    shot("maps-live-adam")
     # 5c. SGD with an exponentially decaying rate and gradient noise: the effective rate.
     tab.views.setCurrentWidget(tab.view)
     panel = tab.racer_panel

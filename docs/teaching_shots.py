@@ -39,8 +39,13 @@ def take(app, window, out: Path = OUT) -> list[Path]:
         print("wrote", path)
 
     def select(optimizer_id: str) -> None:
-        tab.racer_panel.select(next(k for k, t in tab.race.tracks.items()
-                                    if t.racer.optimizer_id == optimizer_id))
+        keys = [k for k, t in tab.race.tracks.items() if t.racer.optimizer_id == optimizer_id]
+        if not keys:  # the last preset shown races others: add one, as the Add menu does
+            tab.racer_panel.add(optimizer_id)
+            settle()
+            keys = [k for k, t in tab.race.tracks.items()
+                    if t.racer.optimizer_id == optimizer_id]
+        tab.racer_panel.select(keys[0])
 
     def reveal(name: str) -> None:
         teaching.next_term(-99)
