@@ -597,7 +597,7 @@ class MapsView(QWidget):
         100), since a tall bar has room and a narrow range needs the numbers."""
         low, high = self.colorbar.axis.range
         if high - low < 1.0:
-            return [f"{10**v:.3g}" for v in values]
+            return [f"{10**v:.4g}" for v in values]  # 1000, never 1e+03
         return [log_tick_label(v) for v in values]
 
     def _mark_minima(self, minima) -> None:
