@@ -71,29 +71,29 @@ def main() -> None:
     # 5. Maps: which minimum Momentum reaches from every start, and where learning rate ×
     # momentum converge.
     maps = tab.maps
+
+    def computed(**kwargs) -> None:
+        maps.compute(**kwargs)
+        while maps.thread is not None:
+            app.processEvents()
+
     tab.views.setCurrentWidget(maps)
     maps.optimizer.setCurrentIndex(maps.optimizer.findData("momentum"))
     maps.grid.setCurrentIndex(maps.grid.findData(128))
     maps.colour_by.setCurrentIndex(maps.colour_by.findData("minimum"))
-    maps.compute()
-    while maps.thread is not None:
-        app.processEvents()
+    computed()
     shot("maps-minimum-reached")
     maps.colour_by.setCurrentIndex(maps.colour_by.findData("steps"))
     maps.mode.setCurrentIndex(maps.mode.findData("hyper"))
     maps.x_param.setCurrentIndex(maps.x_param.findData("learning_rate"))
     maps.y_param.setCurrentIndex(maps.y_param.findData("momentum"))
-    maps.compute()
-    while maps.thread is not None:
-        app.processEvents()
+    computed()
     shot("maps-learning-rate-momentum")
     # 5b. The learning-rate sweep of the race's four optimizers on the ravine.
     tab.surface_combo.setCurrentIndex(tab.surface_combo.findData("ravine"))
     maps.mode.setCurrentIndex(maps.mode.findData("sweep"))
     maps.steps.setValue(300)
-    maps.compute()
-    while maps.thread is not None:
-        app.processEvents()
+    computed()
     shot("maps-lr-sweep")
     # 5b'. Live maps: sliders for what a map holds fixed; heavy-ball theory on the ravine.
     maps.mode.setCurrentIndex(maps.mode.findData("hyper"))
@@ -102,20 +102,14 @@ def main() -> None:
     maps.x_param.setCurrentIndex(maps.x_param.findData("learning_rate"))
     maps.y_param.setCurrentIndex(maps.y_param.findData("momentum"))
     maps.steps.setValue(2000)
-    maps.compute()
-    while maps.thread is not None:
-        app.processEvents()
+    computed()
     shot("maps-live-sliders")
     maps.optimizer.setCurrentIndex(maps.optimizer.findData("adam"))
     maps.x_param.setCurrentIndex(maps.x_param.findData("learning_rate"))
     maps.y_param.setCurrentIndex(maps.y_param.findData("beta_1"))
-    maps.compute()
-    while maps.thread is not None:
-        app.processEvents()
+    computed()
     maps.fixed.set_value("beta_2", 0.95)  # as if dragged: the map follows
-    maps.compute(live=True)
-    while maps.thread is not None:
-        app.processEvents()
+    computed(live=True)
     shot("maps-live-adam")
     # 5c. SGD with an exponentially decaying rate and gradient noise: the effective rate.
     tab.views.setCurrentWidget(tab.view)
