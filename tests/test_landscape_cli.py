@@ -24,7 +24,7 @@ def _main(*argv, timeout=300):
 _CASES = [
     (["--optimizers", "sgd,foo"], "--optimizers: unknown optimizer 'foo'"),
     (["--optimizers", "sgd", "--set", "sgd.momentum=2"], "--set sgd.momentum: must be in"),
-    (["--optimizers", "sgd", "--epochs", "0"], "--epochs: must be between 1 and 1000"),
+    (["--optimizers", "sgd", "--epochs", "0"], "--epochs: must be in [1, 1000], got 0"),
     (["--optimizers", "sgd", "--grid", "5"], "--grid: must be between 11 and 201, got 5"),
     (["--optimizers", "sgd", "--samples", "3"], "--samples: must be at least 10, got 3"),
     (["--optimizers", "sgd", "--plane", "sphere"], "--plane: invalid choice: 'sphere'"),
