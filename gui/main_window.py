@@ -59,6 +59,9 @@ def apply_palette(theme: Theme) -> None:
         (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Highlight, QColor("#4363d8")),
         (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
         (QPalette.ColorRole.PlaceholderText, QColor("#9a9a9a")),
+        # Links in the lesson panel: Qt's default dark blue is unreadable on a dark base.
+        (QPalette.ColorRole.Link, QColor("#8ab4f8")),
+        (QPalette.ColorRole.LinkVisited, QColor("#c58af9")),
     ):
         palette.setColor(role, color)
     # Disabled controls must look disabled (Fusion's dark defaults left them as bright as

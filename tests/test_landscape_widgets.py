@@ -440,3 +440,12 @@ def test_the_heat_map_centres_each_sample_on_its_point(qtbot):
     assert rect.right() == pytest.approx(x1 + cell_x / 2)
     assert rect.top() == pytest.approx(y0 - cell_y / 2)
     assert rect.bottom() == pytest.approx(y1 + cell_y / 2)
+
+
+def test_the_step_axis_comes_back_to_the_race_when_something_else_moved_it(side):
+    # Seen in the README's screenshots: after presentation mode the axis read -150..150.
+    side.set_series([_series("a", "#ff0000")], last_step=2000)
+    side.plots["loss"].setXRange(-150, 150, padding=0)
+    side.set_series([_series("a", "#ff0000")], last_step=2000)
+    low, high = side.plots["loss"].getViewBox().viewRange()[0]
+    assert low <= 0 and high >= 2000 and low > -100

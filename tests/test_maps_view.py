@@ -124,3 +124,11 @@ def test_closing_a_view_mid_computation_does_not_destroy_its_running_thread():
     assert done.returncode == 0, done.stderr[-2000:]
     assert "clean" in done.stdout
     assert "Destroyed while thread" not in done.stderr
+
+
+def test_colour_bar_numbers_within_a_decade_read_as_numbers(view):
+    import math
+
+    view.colorbar.axis.range = [math.log10(650), math.log10(1100)]
+    assert view._bar_labels([math.log10(700), math.log10(900), 3.0], None, None) == [
+        "700", "900", "1000"]  # never "1e+03"

@@ -122,11 +122,14 @@ def test_the_lr_momentum_map_carries_the_theory_lines(qtbot, window):
     view.steps.setValue(200)
     view.compute()
     qtbot.waitUntil(lambda: view.thread is None, timeout=30000)
-    assert view.theory.shown and len(view.theory._items) >= 6
-    texts = [i.textItem.toPlainText() for i in view.theory._items if hasattr(i, "textItem")]
-    assert any("optimum α* = 0.0614" in t for t in texts)
-    assert any("GD optimum α = 2/(λmin+λmax)\n= 0.0392" in t for t in texts)
-    assert any("κ = 50" in t for t in texts)
+    assert view.theory.shown and len(view.theory._items) >= 4
+    on_map = [i.textItem.toPlainText() for i in view.theory._items if hasattr(i, "textItem")]
+    assert on_map == ["stable ← α·λmax = 2(1+β)"]  # the marks' words are in the legend row
+    texts = view.legend.notes
+    assert texts == tuple(view.theory.texts()) and len(texts) == 3
+    assert texts[0] == "heavy ball: κ = 50 (λ 1 to 50)"
+    assert texts[1] == "○ optimum α* = 0.0614, β* = 0.566: rate 0.752/step"
+    assert texts[2].startswith("◇ GD optimum α = 0.0392: rate 0.96")
     line = view.theory._items[1]
     xs, ys = line.getData()
     q, _ = theory.quadratic(tab.race.surface)
@@ -137,7 +140,7 @@ def test_the_lr_momentum_map_carries_the_theory_lines(qtbot, window):
     view.y_param.setCurrentIndex(view.y_param.findData("beta_1"))
     view.compute()
     qtbot.waitUntil(lambda: view.thread is None, timeout=30000)
-    assert not view.theory.shown and view.theory._items == []
+    assert not view.theory.shown and view.theory._items == [] and view.legend.notes == ()
 
 
 def test_class_mode_waits_for_the_prediction_then_reveals_and_keeps_a_tally(qtbot, window):

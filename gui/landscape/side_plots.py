@@ -197,7 +197,10 @@ class SidePlots(QWidget):
                 for item in curves.values():
                     item.setDownsampling(auto=downsample)
         span = max(last_step if last_step is not None else longest - 1, 1)
-        if span != self._longest:  # not autorange: downsampling drops a curve's last bin
+        # Not autorange: downsampling drops a curve's last bin. Set again when anything else
+        # moved the range (a layout change in presentation mode left it at -150..150).
+        low, high = self.plots["loss"].getViewBox().viewRange()[0]
+        if span != self._longest or not (low <= 0 <= high and high >= span):
             self._longest = span
             self.plots["loss"].setXRange(0, span, padding=0.02)
         no_minimum = bool(series) and not any_distance

@@ -31,6 +31,7 @@ class CategoryLegend(QWidget):
         super().__init__(parent)
         self._flow = FlowLayout(self)
         self.entries: tuple[LegendEntry, ...] = ()
+        self.notes: tuple[str, ...] = ()
 
     def set_entries(self, entries: tuple[LegendEntry, ...]) -> None:
         self.entries = tuple(entries)
@@ -51,7 +52,18 @@ class CategoryLegend(QWidget):
             row.addWidget(icon)
             row.addWidget(text)
             self._flow.addWidget(widget)
+        self.notes = ()
         self.setVisible(bool(self.entries))
+        self.updateGeometry()
+
+    def set_notes(self, notes) -> None:
+        """Words after the entries (what a map's marks mean), each flowing as a whole; the
+        next :meth:`set_entries` removes them."""
+        self.notes = tuple(notes)
+        for text in self.notes:
+            label = QLabel(text)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            self._flow.addWidget(label)
         self.updateGeometry()
 
     def texts(self) -> list[str]:

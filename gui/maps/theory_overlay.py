@@ -2,8 +2,9 @@
 
 Over the map's cells: the stability boundary α·λmax = 2(1 + β) (Nesterov: 2(1 + β)/(1 + 2β))
 as a white-outlined line, Polyak's optimum (α*, β*) as a ring (heavy ball only) and gradient
-descent's optimum α = 2/(λmin + λmax) at β = 0 as a diamond, each labelled, with the
-curvatures in a corner. The Maps view calls :meth:`TheoryOverlay.update` after drawing a
+descent's optimum α = 2/(λmin + λmax) at β = 0 as a diamond; the boundary carries its formula.
+The marks' numbers and the curvatures go in the legend row under the map (:meth:`texts`), so
+no label lands on another, on a mark or on the map's edge, whatever the map's size. The Maps view calls :meth:`TheoryOverlay.update` after drawing a
 map; nothing is drawn for other maps or surfaces. Values from :mod:`engine.landscape.theory`.
 """
 
@@ -45,6 +46,7 @@ class TheoryOverlay:
     def __init__(self, plot_item) -> None:
         self.plot = plot_item
         self._items: list = []
+        self._texts: list[str] = []
         self.shown = False
         self._result = self._surface = None  # the map shown and the surface it was computed on
 
@@ -86,34 +88,31 @@ class TheoryOverlay:
         self._label(f"stable ← {formula}", float(x[len(x) // 2]),
                     float(y[len(y) // 2]), anchor=(1.03, 0.5))
         best = theory.optima(q)
+        low, high = q.curvatures  # short words: the legend row must not eat the map's height
+        self._texts = [f"{name}: κ = {high / low:.3g} (λ {low:.3g} to {high:.3g})"]
         if not nesterov:
-            px, py = place(best.learning_rate, best.momentum)
-            self._marker(px, py, "o", f"optimum α* = {best.learning_rate:.3g}, "
-                         f"β* = {best.momentum:.3g}\nrate {best.rate:.3g} per step")
-        gx, gy = place(best.gd_learning_rate, max(0.0, momentum_axis.low))
-        self._marker(gx, gy, "d", f"GD optimum α = 2/(λmin+λmax)\n= {best.gd_learning_rate:.3g}, "
-                     f"rate {best.gd_rate:.3g} per step")
-        low, high = q.curvatures
-        corner_x = float(np.log10(result.xs[0]) if result.x.log else result.xs[0])
-        corner_y = float(np.log10(result.ys[0]) if result.y.log else result.ys[0])
-        self._label(f"{name}: λmin = {low:.3g}, λmax = {high:.3g}, κ = {high / low:.3g}",
-                    corner_x, corner_y, anchor=(0, 1))  # bottom left: slow, rarely anything
+            self._marker(*place(best.learning_rate, best.momentum), "o")
+            self._texts.append(f"○ optimum α* = {best.learning_rate:.3g}, "
+                               f"β* = {best.momentum:.3g}: rate {best.rate:.3g}/step")
+        self._marker(*place(best.gd_learning_rate, max(0.0, momentum_axis.low)), "d")
+        self._texts.append(f"◇ GD optimum α = {best.gd_learning_rate:.3g}: "
+                           f"rate {best.gd_rate:.3g}/step")
         self.shown = True
+
+    def texts(self) -> list[str]:
+        """What the marks mean, with their numbers, for the legend row (empty when nothing
+        is drawn)."""
+        return list(self._texts) if self.shown else []
 
     def _add(self, item) -> None:
         item.setZValue(Z)
         self.plot.addItem(item, ignoreBounds=True)
         self._items.append(item)
 
-    def _marker(self, x, y, symbol: str, text: str) -> None:
-        scatter = pg.ScatterPlotItem([float(x)], [float(y)], symbol=symbol, size=18,
-                                    pen=pg.mkPen("#000000", width=2.5),
-                                    brush=pg.mkBrush(OPTIMUM))
-        self._add(scatter)
-        # The label on the side of the marker with more room, so it stays on the map.
-        (left, right), _ = self.plot.getViewBox().viewRange()
-        right_half = float(x) > (left + right) / 2
-        self._label(text, float(x), float(y), anchor=(1.06, 1.1) if right_half else (-0.06, 1.1))
+    def _marker(self, x, y, symbol: str) -> None:
+        self._add(pg.ScatterPlotItem([float(x)], [float(y)], symbol=symbol, size=18,
+                                     pen=pg.mkPen("#000000", width=2.5),
+                                     brush=pg.mkBrush(OPTIMUM)))
 
     def _label(self, text: str, x: float, y: float, anchor=(0, 1)) -> None:
         label = pg.TextItem(text, color="#000000", anchor=anchor,

@@ -506,13 +506,14 @@ class MapsView(QWidget):
             plot.setLabel("left", "start y")
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.theory.update(result, self.surface)  # issue 15
+        self.legend.set_notes(self.theory.texts())
 
     def _bar_labels(self, values, _scale, _spacing) -> list[str]:
         """10ⁿ labels on the colour bar; within one decade every tick is labelled (70 80 90
         100), since a tall bar has room and a narrow range needs the numbers."""
         low, high = self.colorbar.axis.range
         if high - low < 1.0:
-            return [f"{10**v:.3g}" for v in values]
+            return [f"{10**v:.4g}" for v in values]  # 1000, never 1e+03
         return [log_tick_label(v) for v in values]
 
     def _mark_minima(self, minima) -> None:
