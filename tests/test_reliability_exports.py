@@ -22,6 +22,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from engine.files import atomic, scenario
+from engine.mnist.training import RunResult
 from gui import exports
 
 pytestmark = pytest.mark.gui
@@ -41,6 +42,9 @@ def window(qtbot, tmp_path, monkeypatch):
     main.resize(1280, 720)
     main.show()
     main.landscape.seek(40)
+    # A finished run to export: an empty result is refused before any file is touched
+    # ("Nothing to export yet"), which would hide the write failures tested here.
+    main.training.results = [RunResult("sgd", {}, history={"accuracy": [0.5]})]
     yield main
     main.landscape.shutdown()
     main.training.shutdown()
@@ -154,7 +158,8 @@ def test_mnist_export_buttons_report_inline_instead_of_raising(window, tmp_path)
     assert training.export_csv(str(tmp_path / "missing" / "r.csv")) is False
     assert not training.error.isHidden() and "r.csv" in training.error.text()
     assert training.export_json(str(tmp_path / "ok.json")) is True
-    assert json.loads((tmp_path / "ok.json").read_text()) == {"runs": []}
+    runs = json.loads((tmp_path / "ok.json").read_text())["runs"]
+    assert [(r["optimizer"], r["status"]) for r in runs] == [("sgd", "completed")]
 
 
 def test_a_short_write_is_caught_before_the_rename(tmp_path, monkeypatch):

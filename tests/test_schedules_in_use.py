@@ -16,7 +16,12 @@ from engine import optimizers
 from engine.files import scenario
 from engine.landscape import maps, simulate, surfaces
 from engine.landscape.race import Race, Racer
-from engine.optimizers.schedules import CosineDecayRestarts, PolynomialDecay, values
+from engine.optimizers.schedules import (
+    CosineDecayRestarts,
+    ExponentialDecay,
+    PolynomialDecay,
+    values,
+)
 from engine.params import HyperParamError
 
 NEW = [PolynomialDecay(0.02, 40, 0.001, 2.0, cycle=True), CosineDecayRestarts(0.03, 25, 1.5, 0.8)]
@@ -50,7 +55,8 @@ def test_every_start_map_cell_is_the_single_run_with_the_schedule(schedule):
         assert result.status[row, col] == single.status[0]
 
 
-@pytest.mark.parametrize("schedule", NEW, ids=repr)
+# Every kind: a compiled map once dropped the schedule of any hyperparameter map.
+@pytest.mark.parametrize("schedule", [*NEW, ExponentialDecay(0.02, 10, 0.9)], ids=repr)
 def test_every_hyper_map_cell_is_the_single_run_with_the_schedule(schedule):
     surface = surfaces.get("ravine")
     x = maps.Axis("momentum", 0.5, 0.9, 3)

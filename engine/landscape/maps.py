@@ -203,7 +203,9 @@ def batched_optimizer(optimizer_id: str, per_start: Mapping[str, Any],
     config.update({name: column.copy() for name, column in zip(names, values, strict=True)})
     optimizers.one_clip(config)  # a per-start column counts as set
     rule = _per_start_rule(spec.rule, scalars, names, columns)
-    return optimizers.Optimizer(spec, MappingProxyType(config), rule)
+    # The schedule travels with the optimizer: a kernel reads it there (without it, a
+    # compiled map ran the constant rate and ignored the schedule).
+    return optimizers.Optimizer(spec, MappingProxyType(config), rule, learning_rate_schedule)
 
 
 def _whole(name: str, value: Any, low: int, high: int | None = None) -> int:
