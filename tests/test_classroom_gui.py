@@ -174,7 +174,7 @@ def test_theme_and_geometry_are_remembered(qtbot, settings):
     first = MainWindow(settings=settings)
     qtbot.addWidget(first)
     first.set_theme(DARK)
-    first.resize(700, 560)  # within the offscreen screen (800×600)
+    first.resize(700, 590)  # within the offscreen screen (800×600), above the window's minimum
     first.show()
     size = first.size()
     first.close()
@@ -182,7 +182,7 @@ def test_theme_and_geometry_are_remembered(qtbot, settings):
     qtbot.addWidget(second)
     assert second.theme is DARK
     # The offscreen screen is 800 px wide: Qt clamps a restored width to it, not a height.
-    assert second.size().height() == size.height() == 560
+    assert second.size().height() == size.height() == 590
     second.close()
 
 

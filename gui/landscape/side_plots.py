@@ -101,7 +101,7 @@ class SidePlots(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.legend)
         layout.addWidget(self.graphics, 1)
-        self.setMinimumSize(220, 300)
+        self.setMinimumSize(220, 240)
         self.plots: dict[str, pg.PlotItem] = {}
         self.cursors: dict[str, pg.InfiniteLine] = {}
         #: Per plot, each curve's marker at its last point (a ✕ where it diverged).

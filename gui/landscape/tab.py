@@ -212,7 +212,7 @@ class LandscapeTab(QWidget):
         # issue 15: Anatomy, Theory and Class panels beside the lesson (gui/landscape/teaching.py)
         self.teaching = teaching.attach(self)
         side.setSizes([3000, 2000])  # in proportion: the plots keep most of the column
-        self.side_plots.setMinimumHeight(280)
+        self.side_plots.setMinimumHeight(240)  # the window still fits an 800×600 screen
 
     def _surface_box(self) -> QGroupBox:
         box = QGroupBox("Surface")
