@@ -672,3 +672,13 @@ def _parse_model(text: str):
         return ("call", node.func.id, convert(node.args[0]))
 
     return convert(ast.parse(text, mode="eval").body)
+
+
+def test_a_quotient_of_tiny_constants_keeps_its_gradient():
+    # Found by the fuzzing above on CI: (u'v - uv')/v² squared 1e-170 to 0 and gave a zero
+    # gradient where f = 1/x; the quotient rule now divides before it multiplies.
+    from engine.landscape import surfaces
+
+    surface = surfaces.get("expr:2.851303039652404e-170/(x*2.851303039652404e-170)")
+    point = np.array([[0.5478467492858172, -0.9208531449445188]])
+    assert surface.grad(point)[0, 0] == pytest.approx(-1 / point[0, 0] ** 2, rel=1e-12)

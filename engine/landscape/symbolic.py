@@ -259,7 +259,9 @@ def differentiate(node: Node, var: str) -> Node:
     if op == "/":
         if _is(dv, 0):
             return _div(du, v)
-        return _div(_sub(_mul(du, v), _mul(u, dv)), _pow(v, TWO))
+        # (u' - (u/v)·v') / v, not (u'v - uv') / v²: no v² or u·v' to under- or overflow
+        # where u/v itself is an ordinary number (c/(x·c) with c = 1e-170: the gradient was 0).
+        return _div(_sub(du, _mul(node, dv)), v)
     power_rule = ZERO if _is(du, 0) else _mul(_mul(v, _pow(u, _sub(v, ONE))), du)
     if _is(dv, 0):
         return power_rule
