@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
             if self._normal_font is not None:
                 app.setFont(self._normal_font)
             self.showNormal()
-        self.landscape.set_presentation(on)
+        self.landscape.set_presentation(on, self._normal_font)
         self.presentation_action.setChecked(on)
         self.fullscreen_action.setChecked(self.isFullScreen())
 

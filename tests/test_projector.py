@@ -47,12 +47,26 @@ window.scenarios.open_preset(presets.preset_paths()[0])
 window.set_presentation(True)
 pump(60)
 report["presenting"], *report["presenting_view"] = areas(window)
+report["timeline"] = window.landscape.playback.slider.width()
 window.landscape.banner.set_explanation_visible(True)
 pump(60)
 report["explaining"], *report["explaining_view"] = areas(window)
 report["drawer_shown"] = window.landscape.banner.drawer.isVisible()
+window.landscape.banner.set_explanation_visible(False)
+tab = window.landscape
+table_before = tab.table.height()
+tab.views.setCurrentWidget(tab.maps)
+pump(60)
+report["maps"] = {"plot": tab.maps.plot.height(), "table": tab.table.height(),
+                  "page": tab.maps.height()}
+tab.views.setCurrentWidget(tab.view)
+pump(60)
+report["table_back"] = [table_before, tab.table.height()]
 window.set_presentation(False)
 window.close()
+from gui import threads
+while threads.live_threads():  # the map computing on arrival winds down (as in the app)
+    pump(5)
 pump()
 print(json.dumps(report))
 """
@@ -72,9 +86,16 @@ def test_the_window_fits_a_projector_and_the_race_is_the_largest_thing(screen):
     for state in ("presenting", "explaining"):
         parts = report[state]
         assert parts["race"] == max(parts.values()), (state, parts)
+    # A timeline to drag (it once shrank to its handle at 1024 px in presentation mode).
+    assert report["timeline"] >= 120, report["timeline"]
     # The explanation opens beside the race, which keeps its size.
     assert report["drawer_shown"]
     assert report["explaining_view"] == report["presenting_view"]
+    # The Maps page takes the table's room in presentation mode: the map is the largest
+    # thing on its page; the race gets its table back.
+    maps = report["maps"]
+    assert maps["table"] == 0 and maps["plot"] >= maps["page"] // 2, maps
+    assert report["table_back"][1] == report["table_back"][0] > 0, report["table_back"]
 
 
 @pytest.fixture

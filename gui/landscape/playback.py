@@ -86,6 +86,7 @@ class PlaybackBar(QWidget):
         for widget in (self.reset_button, self.back_button, self.play_button, self.forward_button):
             widget.setMaximumWidth(36)
             layout.addWidget(widget)
+        self.slider.setMinimumWidth(120)  # a timeline to drag on the narrowest screen
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.step_label)
         layout.addWidget(self.speed)
@@ -98,9 +99,12 @@ class PlaybackBar(QWidget):
 
     def _fit_step_label(self, budget: int) -> None:
         """As wide as the widest step of this budget: the slider never jumps as digits grow."""
-        # Room for "· computing 99%" too, so the label keeps its width when that shows.
-        width = self.step_label.fontMetrics().horizontalAdvance(
-            f"{budget} / {budget} · computing 99%") + 8
+        # Room for "computing 99%" too (shown instead of the step while paths are computed:
+        # the slider's handle still shows the step), so the label keeps its width; no wider,
+        # so a 1024-px projector in presentation mode keeps a timeline to drag.
+        metrics = self.step_label.fontMetrics()
+        width = max(metrics.horizontalAdvance(f"{budget} / {budget}"),
+                    metrics.horizontalAdvance("computing 99%")) + 8
         if self.step_label.minimumWidth() != width:
             self.step_label.setFixedWidth(width)
 
@@ -121,7 +125,7 @@ class PlaybackBar(QWidget):
         self.slider.blockSignals(False)
         text = f"{step} / {budget}"
         if computing is not None:  # a seek far ahead: the paths are still being computed
-            text += f" · computing {min(99, 100 * computing // max(step, 1))}%"
+            text = f"computing {min(99, 100 * computing // max(step, 1))}%"
         self.step_label.setText(text)
         self._fit_step_label(budget)
 

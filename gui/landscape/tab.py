@@ -167,6 +167,8 @@ class LandscapeTab(QWidget):
         self.maps.rates_chosen.connect(self._map_rates_chosen)
         self.views.addTab(self.maps, "Maps")
         self.views.currentChanged.connect(lambda _: self._render(full=True))
+        self.views.currentChanged.connect(lambda _: self._fit_table())
+        self.presenting = False
         self.playback = PlaybackBar(self.race.budget)
         self.playback.play_toggled.connect(self.set_playing)
         self.playback.step_requested.connect(self.step_by)
@@ -760,10 +762,11 @@ class LandscapeTab(QWidget):
         """Show a scenario's set-up (:func:`gui.landscape.setup.apply`)."""
         setup.apply(self, **kwargs)
 
-    def set_presentation(self, on: bool) -> None:
+    def set_presentation(self, on: bool, desk_font=None) -> None:
         """Thicker lines, bigger axis text, a large banner and the race given the room of
         the control panel and the lesson panel (the keyboard drives playback; E opens the
         explanation beside the race), for a projector."""
+        self.presenting = on
         self.controls.setVisible(not on)
         # The lesson's prose is for reading at a desk: its panel folds away on a projector,
         # unless the teacher is showing the anatomy, the theory or the class mode there.
@@ -773,13 +776,19 @@ class LandscapeTab(QWidget):
         self.view.set_line_scale(2.0 if on else 1.0, 16 if on else None)
         self.side_plots.set_line_scale(2.0 if on else 1.0, 13 if on else None)
         self.banner.set_large(on)
+        self.maps.set_presentation(on, desk_font)  # its controls keep ``desk_font``
         self._render(full=True)
         QTimer.singleShot(0, self._fit_table)
 
     @Slot()
     def _fit_table(self) -> None:
         """The results table exactly as tall as its rows (2 to 8 of them): every row shows,
-        and the race gets the rest. Set with the racers, never while the race plays."""
+        and the race gets the rest. Set with the racers, never while the race plays. In
+        presentation mode the Maps page takes the table's room too (the table describes the
+        race, which that page does not show); the other views get it back."""
+        if self.presenting and self.views.currentWidget() is self.maps:
+            self.middle.setSizes([sum(self.middle.sizes()), 0])
+            return
         rows = max(2, min(self.table.rowCount(), 8))
         height = (self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
                   + rows * self.table.verticalHeader().defaultSectionSize() + 2)

@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -134,21 +135,27 @@ class MapsView(QWidget):
             combo.setMinimumContentsLength(6)
         row.addWidget(self.mode, 2)
         row.addWidget(self.optimizer, 3)
-        layout.addLayout(row)
+        # The controls in one block: in presentation mode they keep the desk's font size
+        # (they are for the teacher), so the map, its axes and legend get the projector's room.
+        self.controls = QWidget()
+        controls = QVBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addLayout(row)
         second = QHBoxLayout()
         for widget, stretch in ((QLabel("x"), 0), (self.x_param, 2), (QLabel("y"), 0),
                                 (self.y_param, 2), (self.grid, 1), (self.steps, 1)):
             second.addWidget(widget, stretch)
-        layout.addLayout(second)
+        controls.addLayout(second)
         third = QHBoxLayout()
         for widget, stretch in ((QLabel("colour"), 0), (self.colour_by, 2),
                                 (self.compute_button, 0), (self.cancel_button, 0)):
             third.addWidget(widget, stretch)
         third.addStretch(1)
-        layout.addLayout(third)
+        controls.addLayout(third)
         self.fixed = FixedSettings()
         self.fixed.changed.connect(self._live)
-        layout.addWidget(self.fixed)
+        controls.addWidget(self.fixed)
+        layout.addWidget(self.controls)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("choose a map and press Compute")
@@ -708,6 +715,11 @@ class MapsView(QWidget):
             # The map held other values than the racer's (sliders moved): race with them.
             self.settings_chosen.emit(r.optimizer_id, {**given, **fixed})
         self.start_chosen.emit(float(r.xs[col]), float(r.ys[row]))
+
+    def set_presentation(self, on: bool, desk_font: QFont | None = None) -> None:
+        """In presentation mode the controls keep ``desk_font`` (the size before the app's
+        font grew), so the map keeps the projector's room; off: they follow the app again."""
+        self.controls.setFont(desk_font if on and desk_font is not None else QFont())
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
