@@ -127,3 +127,36 @@ def _no_leaked_qthreads_or_qtimers(request, monkeypatch):
             continue
     if leaks:
         pytest.fail("left running after the test:\n" + "\n".join(leaks), pytrace=False)
+
+
+@pytest.fixture
+def tab(qtbot):
+    """The Landscape tab on screen, shut down after the test."""
+    from gui.landscape.tab import LandscapeTab
+
+    widget = LandscapeTab()
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    widget.shutdown()
+
+
+@pytest.fixture
+def quiet_window(qtbot, tmp_path, monkeypatch):
+    """The main window at 1280×720 with its own settings file; warning boxes are recorded in
+    ``window.shown`` instead of waiting for a click."""
+    from PySide6.QtCore import QSettings
+
+    from gui.main_window import MainWindow
+    from gui.widgets import messages
+
+    shown: list[str] = []
+    monkeypatch.setattr(messages, "warn", lambda _parent, _title, text: shown.append(text))
+    main = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    main.shown = shown
+    qtbot.addWidget(main)
+    main.resize(1280, 720)
+    main.show()
+    yield main
+    main.landscape.shutdown()
+    main.training.shutdown()

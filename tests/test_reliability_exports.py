@@ -19,7 +19,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from engine.files import atomic, scenario
 from engine.mnist.training import RunResult
@@ -30,24 +29,12 @@ OLD = b"the previous file, intact\n"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    from gui.main_window import MainWindow
-    from gui.widgets import messages
-
-    shown: list[str] = []
-    monkeypatch.setattr(messages, "warn", lambda _parent, _title, text: shown.append(text))
-    main = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    main.shown = shown
-    qtbot.addWidget(main)
-    main.resize(1280, 720)
-    main.show()
-    main.landscape.seek(40)
+def window(quiet_window):
+    quiet_window.landscape.seek(40)
     # A finished run to export: an empty result is refused before any file is touched
     # ("Nothing to export yet"), which would hide the write failures tested here.
-    main.training.results = [RunResult("sgd", {}, history={"accuracy": [0.5]})]
-    yield main
-    main.landscape.shutdown()
-    main.training.shutdown()
+    quiet_window.training.results = [RunResult("sgd", {}, history={"accuracy": [0.5]})]
+    return quiet_window
 
 
 @contextlib.contextmanager

@@ -18,16 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_TEXT = ("nan", "NaN", "inf", "-inf", "1e999", "1e-999", "", "abc", "--1", "1..2")
 
 
-@pytest.fixture
-def tab(qtbot):
-    from gui.landscape.tab import LandscapeTab
-
-    widget = LandscapeTab()
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    widget.shutdown()
-
 
 def _valid(racer):
     """The racer's settings pass the registry, with finite numbers only."""

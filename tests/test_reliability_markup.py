@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel
 
@@ -55,20 +55,8 @@ def _labels_showing(root, text: str) -> list[QLabel]:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    from gui.main_window import MainWindow
-    from gui.widgets import messages
-
-    shown: list[str] = []
-    monkeypatch.setattr(messages, "warn", lambda _parent, _title, text: shown.append(text))
-    main = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    main.shown = shown
-    qtbot.addWidget(main)
-    main.resize(1280, 720)
-    main.show()
-    yield main
-    main.landscape.shutdown()
-    main.training.shutdown()
+def window(quiet_window):
+    return quiet_window
 
 
 @pytest.mark.parametrize("tab", ["landscape", "training"])

@@ -19,16 +19,6 @@ from gui.landscape import trails
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def tab(qtbot):
-    from gui.landscape.tab import LandscapeTab
-
-    widget = LandscapeTab()
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    widget.shutdown()
-
 
 def test_seeking_far_computes_in_slices_and_the_paths_grow_to_the_step(qtbot, tab):
     budget = 6000

@@ -34,21 +34,8 @@ COUNTS = {"accepted": 0, "refused": 0}
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    from gui.main_window import MainWindow
-    from gui.widgets import messages
-
-    warnings: list[str] = []
-    monkeypatch.setattr(messages, "warn", lambda _parent, _title, text: warnings.append(text))
-    main = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"),
-                                         QSettings.Format.IniFormat))
-    main.warnings = warnings
-    qtbot.addWidget(main)
-    main.resize(1280, 720)
-    main.show()
-    yield main
-    main.landscape.shutdown()
-    main.training.shutdown()
+def window(quiet_window):
+    return quiet_window
 
 
 # --------------------------------------------------------------------------- documents
@@ -250,7 +237,7 @@ def test_a_failed_apply_leaves_the_window_as_it_was_and_later_opens_work(window,
     assert window.windowTitle() == title and window.landscape.step == 120
     # Every later open works, shipped presets included.
     for path in presets.preset_paths():
-        assert window.scenarios.open_preset(path), window.warnings
+        assert window.scenarios.open_preset(path), window.shown
 
 
 def test_a_refused_open_names_the_problem_and_changes_nothing(window, tmp_path):
@@ -258,7 +245,7 @@ def test_a_refused_open_names_the_problem_and_changes_nothing(window, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"schema_version": 1, "training": {"seed": 2**32}}))
     assert not window.scenarios.open_path(bad)
-    assert "training.seed" in window.warnings[-1]
+    assert "training.seed" in window.shown[-1]
     assert "training.seed" in window.statusBar().currentMessage()
     assert scenario.to_dict(window.scenarios.current()) == before
 

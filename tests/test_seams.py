@@ -22,16 +22,6 @@ from engine.params import Param
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def tab(qtbot):
-    from gui.landscape.tab import LandscapeTab
-
-    widget = LandscapeTab()
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    widget.shutdown()
-
 
 def _racer_with(tab, optimizer_id: str, settings: dict) -> str:
     key = next(iter(tab.race.tracks))
