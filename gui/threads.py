@@ -5,14 +5,20 @@ Two crashes this module prevents:
 - A running ``QThread`` must never be destroyed: Qt aborts the process ("QThread: Destroyed
   while thread is still running"). Threads are created without a Qt parent (a closing widget
   cannot delete them) and held here until they have finished.
-- A worker ``QObject`` created in Python and moved to a thread is deleted there by
-  ``deleteLater`` when its work ends. If the GUI dropped the last Python reference first,
-  shiboken would delete the same object again from the GUI thread while the worker thread
-  still used it (segfaults, bus errors and aborts under start/stop stress). So the worker
-  is held here as well, until its thread has finished: by then Qt has run the deferred
-  delete in the worker thread.
+- A worker ``QObject`` created in Python and moved to a thread must not be deleted while that
+  thread still uses it: if the GUI dropped the last Python reference early, shiboken deleted it
+  from the GUI thread mid-work (segfaults, bus errors and aborts under start/stop stress). So
+  the worker is held here until its thread has finished.
 
-And a deadlock it prevents: Python's cyclic garbage collector runs in whichever thread happens
+And two deadlocks it prevents. The first: a worker deleted *in its own thread* (``deleteLater``
+there, as Qt's examples do) runs ``~QObject`` there, which holds one of Qt's connection locks
+(a pool of mutexes shared by address) while it asks shiboken for a Python override of
+``disconnectNotify``, which waits for the GIL. The GUI thread, holding the GIL, connecting or
+disconnecting any object whose lock is the same one from the pool, then waits for ever (CI hung
+so in ``set_landscape``; ``py-spy dump --native`` showed both stacks). So a worker is never
+deleted in its thread: once the thread has finished, the GUI thread drops it here.
+
+The second: Python's cyclic garbage collector runs in whichever thread happens
 to allocate when a threshold is crossed, often the training thread (TensorFlow allocates a
 lot). Collected there, a widget's wrapper has its C++ object destroyed in that thread, which
 takes Qt's connection lock and then waits for the GIL, while the GUI thread holds the GIL and
@@ -92,19 +98,41 @@ def _alive(thread: QThread) -> bool:
         return False
 
 
+RELEASE_RETRY_MS = 20  #: how soon to look again at a thread that said finished but still ends
+
+
+def release_finished() -> None:
+    """Drop the workers (and threads) whose thread has finished: their last reference goes in
+    the GUI thread, so they are deleted there, never in their worker thread (call from the GUI
+    thread)."""
+    _RUNNING[:] = [(t, w) for t, w in _RUNNING if _alive(t)]
+
+
+def _release_once_ended(thread: QThread):
+    """The slot for ``thread.finished`` (queued to the GUI thread, where the thread object
+    lives): ``finished`` comes a moment before the thread has ended, so look until it has."""
+    def check() -> None:
+        if _alive(thread):
+            QTimer.singleShot(RELEASE_RETRY_MS, check)
+        else:
+            release_finished()
+    return check
+
+
 def start_worker(worker: QObject) -> QThread:
     """Run ``worker.run()`` in a new thread; ``worker.finished`` ends the thread.
 
     ``worker`` needs a ``run`` slot and a ``finished`` signal emitted last (also on errors).
-    Both objects are deleted later, each in its own thread, once the work is done.
+    Once the thread has finished, the thread object is deleted later and the worker dropped,
+    both in the GUI thread.
     """
     collect_garbage_in_gui_thread()
-    _RUNNING[:] = [(t, w) for t, w in _RUNNING if _alive(t)]
+    release_finished()
     thread = QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     worker.finished.connect(thread.quit)
-    worker.finished.connect(worker.deleteLater)
+    thread.finished.connect(_release_once_ended(thread))
     thread.finished.connect(thread.deleteLater)
     _RUNNING.append((thread, worker))
     thread.start()

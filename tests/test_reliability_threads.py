@@ -152,6 +152,38 @@ def test_garbage_is_collected_in_the_gui_thread_never_in_a_worker(qtbot):
     assert threads.wait_all(10_000)
 
 
+def test_a_worker_is_deleted_in_the_gui_thread_after_its_thread_ends_never_in_its_thread(qtbot):
+    # Deleted in its own thread (deleteLater there), a worker's ~QObject holds one of Qt's
+    # pooled connection locks while it waits for the GIL to look up a Python override; the GUI
+    # thread, holding the GIL, waits for the same lock to connect anything: CI hung so.
+    import threading
+
+    from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+    deleted_in: list[str] = []
+    ran_in: list[str] = []
+
+    class Worker(QObject):
+        finished = Signal()
+
+        @Slot()
+        def run(self):
+            ran_in.append(threading.current_thread().name)
+            self.finished.emit()
+
+    worker = Worker()
+    worker.destroyed.connect(lambda: deleted_in.append(threading.current_thread().name),
+                             Qt.ConnectionType.DirectConnection)
+    thread = threads.start_worker(worker)
+    del worker  # the GUI lets go at once: the worker still runs, held by gui/threads.py
+    qtbot.waitUntil(lambda: bool(deleted_in), timeout=10_000)
+    main = threading.main_thread().name
+    assert ran_in and ran_in != [main]
+    assert deleted_in == [main]
+    assert not threads.live_threads() and not threads._RUNNING
+    del thread
+
+
 def test_full_collections_take_at_most_a_small_share_of_the_gui_thread(monkeypatch):
     # Python runs a full collection only when long-lived objects grew by a quarter; counting
     # to its threshold of 10 alone would walk every object every few seconds in the GUI thread.

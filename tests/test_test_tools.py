@@ -111,6 +111,32 @@ def test_a_hang_that_holds_the_gil_still_ends_with_every_stack(tmp_path):
     assert "  test_it.py:5 in hold_the_gil" in lines
 
 
+def test_the_summary_names_the_library_frame_a_thread_is_stuck_in(tmp_path):
+    # A deadlock sits in library code the project called (CI hung in pyqtgraph's
+    # AxisItem._updateLabel, called from gui/training/network_map.py): name that frame too.
+    log = _pytest_log(tmp_path, """
+        import queue
+
+        def wait_for_ever():
+            queue.Queue().get()
+
+        def test_hangs():
+            wait_for_ever()
+        """, "--timeout", "2", "--timeout-method", "thread")
+    lines = crash_summary.summary(log, root=tmp_path)
+    at = lines.index("  test_it.py:5 in wait_for_ever")
+    assert lines[at - 1] == "  test_it.py:8 in test_hangs"
+    assert lines[at + 1].startswith("  innermost: threading.py:") and "in wait" in lines[at + 1]
+    # faulthandler's dump lists the newest frame first.
+    dump = ("Timeout (0:05:30)!\nThread 0x01 (most recent call first):\n"
+            '  File "/v/lib/python3.11/site-packages/pyqtgraph/AxisItem.py", line 531 in label\n'
+            f'  File "{tmp_path}/gui/map.py", line 190 in set_landscape\n'
+            '  File "/v/lib/python3.11/site-packages/_pytest/main.py", line 9 in main\n')
+    assert crash_summary.summary(dump, root=tmp_path) == [
+        "a test hung and was stopped after the timeout", "Thread 0x01 (most recent call first):",
+        "  innermost: pyqtgraph/AxisItem.py:531 in label", "  gui/map.py:190 in set_landscape"]
+
+
 def test_the_summary_names_a_fatal_error_and_nothing_for_a_plain_failure(tmp_path):
     log = _pytest_log(tmp_path, """
         import os
