@@ -12,6 +12,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsItem
 
+from gui.widgets.contours import contour_lines
+
 #: How far past the map a trail is still drawn (in map widths): further points are clamped,
 #: so a path that blew up to 10¹⁰ never builds a path Qt struggles to stroke.
 DRAW_MARGIN = 2.0
@@ -37,14 +39,10 @@ class ContoursItem(pg.GraphicsObject):
         x0, x1, y0, y1 = domain
         sx = (x1 - x0) / (data.shape[0] - 1)
         sy = (y1 - y0) / (data.shape[1] - 1)
-        lines = [np.asarray(line, dtype=float) for level in levels
-                 for line in pg.functions.isocurve(data, float(level), connected=True,
-                                                   extendToEdge=True) if len(line) > 1]
+        lines = contour_lines(data, levels)
         path = QPainterPath()
         if lines:
-            # pyqtgraph puts sample k at k + 0.5 (pixel centres) and its edge extension can
-            # reach one cell further: back to sample indices, within the grid.
-            points = np.clip(np.concatenate(lines) - 0.5, 0, np.subtract(data.shape, 1))
+            points = np.concatenate(lines)
             connect = np.ones(len(points), dtype=bool)  # joins point k to k + 1
             connect[np.cumsum([len(line) for line in lines]) - 1] = False
             path = pg.arrayToQPath(x0 + points[:, 0] * sx, y0 + points[:, 1] * sy,

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gui.palette import LIGHT, Theme
 from gui.widgets import markers
+from gui.widgets.contours import contour_lines
 from gui.widgets.log_axis import log_tick_label
 
 CONTOUR_LEVELS = 12
@@ -61,22 +62,14 @@ class PathStyle:
         return pg.mkPen(self.color, width=width, style=DASHES[self.dash % len(DASHES)])
 
 
-def contour_lines(alpha: np.ndarray, beta: np.ndarray, values: np.ndarray,
-                  levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x, y of every contour segment of ``values[i, j]`` (at ``alpha[i], beta[j]``), joined
-    with NaN between lines (``connect="finite"``). pyqtgraph's tracer puts sample k at
-    k + ½; here each point lands on the plane coordinates of its samples."""
+def contour_xy(alpha: np.ndarray, beta: np.ndarray, values: np.ndarray,
+               levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of every contour line of ``values[i, j]`` (at ``alpha[i], beta[j]``), joined
+    with NaN between lines (``connect="finite"``), on the plane's coordinates."""
     xs, ys = [], []
-    for level in levels:
-        for line in pg.functions.isocurve(values, float(level), connected=True,
-                                          extendToEdge=True):
-            points = np.asarray(line, dtype=float) - 0.5
-            points[:, 0] = np.clip(points[:, 0], 0, len(alpha) - 1)
-            points[:, 1] = np.clip(points[:, 1], 0, len(beta) - 1)
-            xs.append(np.interp(points[:, 0], np.arange(len(alpha)), alpha))
-            ys.append(np.interp(points[:, 1], np.arange(len(beta)), beta))
-            xs.append([np.nan])
-            ys.append([np.nan])
+    for line in contour_lines(values, levels):
+        xs += [np.interp(line[:, 0], np.arange(len(alpha)), alpha), [np.nan]]
+        ys += [np.interp(line[:, 1], np.arange(len(beta)), beta), [np.nan]]
     if not xs:
         return np.empty(0), np.empty(0)
     return np.concatenate(xs), np.concatenate(ys)
@@ -173,7 +166,7 @@ class NetworkMap(pg.PlotWidget):
         self.colorbar.setLevels((low, high))
         self.colorbar.axis.setTicks([loss_ticks(low, high)])
         self._colorbar_label()
-        x, y = contour_lines(alpha, beta, shown, np.linspace(low, high, CONTOUR_LEVELS + 2)[1:-1])
+        x, y = contour_xy(alpha, beta, shown, np.linspace(low, high, CONTOUR_LEVELS + 2)[1:-1])
         self.contours.setData(x, y)
         for _ in landscape.paths:
             outline = pg.PlotDataItem(antialias=True)
