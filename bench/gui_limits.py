@@ -9,13 +9,17 @@ presentation mode, every preset. A 5 ms ``QTimer`` in the GUI thread ticks throu
 longest gap between ticks during an action and the idle time after it is how long the GUI
 thread was blocked. Target: under 100 ms for every action.
 
-Run: ``.venv/bin/python bench/gui_limits.py [--idle 1.5]``.
+Run: ``.venv/bin/python bench/gui_limits.py [--idle 1.5] [--why [N]]``; ``--why`` profiles the
+GUI thread and prints, for each action over the target, the N functions that took longest.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import sys
 import time
 from pathlib import Path
@@ -135,6 +139,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle", type=float, default=1.5,
                         help="seconds of idle event loop after each action")
+    parser.add_argument("--why", type=int, nargs="?", const=12, default=0, metavar="N",
+                        help="profile the GUI thread; print the N costliest calls per slow action")
+    parser.add_argument("--only", default="",
+                        help="run only the actions whose name contains one of these comma-separated texts")
     args = parser.parse_args()
 
     from PySide6.QtCore import QSettings, QTimer
@@ -154,8 +162,10 @@ def main() -> None:
     probe.setInterval(5)
     probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
     probe.start()
-    steps = actions(window)
+    wanted = args.only.split(",")
+    steps = [(n, a) for n, a in actions(window) if any(w in n for w in wanted)]
     results: list[tuple[str, float, float]] = []
+    profiles: list = []
 
     def block_since(start: float) -> float:
         stamps = [start] + [t for t in ticks if t >= start] + [time.perf_counter()]
@@ -165,12 +175,17 @@ def main() -> None:
         if index > 0:
             name, began, took = results[-1]
             results[-1] = (name, took, block_since(began))
+            if args.why:
+                profiles[-1].disable()
         if index == len(steps):
             probe.stop()
             window.close()
             app.quit()
             return
         name, action = steps[index]
+        if args.why:
+            profiles.append(cProfile.Profile())
+            profiles[-1].enable()
         began = time.perf_counter()
         action()
         results.append((name, began, (time.perf_counter() - began) * 1000))
@@ -186,6 +201,14 @@ def main() -> None:
         flag = "" if block < TARGET_MS else "   over the target"
         print(f"{name:<{width}}  {took:9.1f}  {block:9.1f}{flag}")
     over = sum(block >= TARGET_MS for _, _, block in results)
+    for (name, _, block), profile in zip(results, profiles, strict=False):
+        if block >= TARGET_MS:
+            print(f"\n--- {name}: {block:.0f} ms; the costliest calls (cumulative, profiled) ---")
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.why * 4)
+            rows = [r for r in out.getvalue().splitlines() if r.strip()[:1].isdigit()
+                    and "{built-in method builtins.exec}" not in r and "<lambda>" not in r]
+            print("\n".join(rows[:args.why]))
     print(f"longest block: {worst:.0f} ms (target < {TARGET_MS:.0f} ms); {over} of "
           f"{len(results)} actions over the target")
 

@@ -6,12 +6,15 @@ a handful of paths, not one item per racer and level).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainterPath
+from PySide6.QtGui import QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from gui.landscape.trail_thinning import Thinned, runs, share, to_draw
 from gui.widgets.contours import contour_lines
 
 #: How far past the map a trail is still drawn (in map widths): further points are clamped,
@@ -63,11 +66,25 @@ class ContoursItem(pg.GraphicsObject):
         painter.drawPath(self._path)
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A trail too long to draw whole: drawn from step ``first`` of its ``steps``."""
+
+    index: int  #: which of the trails given to :meth:`TrailsItem.set_paths`
+    first: int
+    steps: int
+
+
 class TrailsItem(pg.GraphicsObject):
     """Every racer's trail in one item: a dark outline under a coloured, dashed line.
 
     A dashed line over its solid outline reads as colour alternating with dark, so racers of
     one colour (or to a viewer who cannot tell two colours apart) still differ.
+
+    What is stroked stays bounded whatever the step budget (``trail_thinning``): ground a
+    trail already covered is not stroked again, and all trails together get a budget of screen
+    length; a trail still too long is drawn from a later step, and :attr:`cuts` says which.
+    The choice is remade when the view zooms, pans or resizes.
     """
 
     def __init__(self, outline: str) -> None:
@@ -76,26 +93,81 @@ class TrailsItem(pg.GraphicsObject):
         self._outline_color = outline
         self._outline = pg.mkPen(outline, width=5)
         self._pens: dict[tuple[str, int], object] = {}
+        self._trails: list[tuple[np.ndarray, str, int]] = []
+        self._thinned: list[Thinned] = []
+        self._cache: dict[tuple, QPainterPath] = {}  #: runs' paths, kept while a trail grows
         self._paths: list[tuple[object, object]] = []
         self._bounds = QRectF()
+        self.cuts: list[Cut] = []
+        self.on_cuts = None  #: called with :attr:`cuts` whenever they change
 
     def set_paths(self, trails: list[tuple[np.ndarray, str, int]]) -> None:
         """``trails``: (points (k, 2), hex colour, Qt pen style) per racer, in drawing order."""
+        self._trails = [(np.asarray(points, dtype=float), color, dash)
+                        for points, color, dash in trails]
+        self._build()
+
+    def _device(self):
+        """(scale, offset) from data to device pixels, or None before the item is shown."""
+        view = self.getViewWidget()
+        if view is None:
+            return None
+        transform = self.deviceTransform(view.viewportTransform())
+        if transform.determinant() == 0:  # not laid out yet
+            return None
+        return (np.array([transform.m11(), transform.m22()]),
+                np.array([transform.m31(), transform.m32()]))
+
+    def _build(self) -> None:
         self.prepareGeometryChange()
         self._paths = []
         bounds = QRectF()
-        for points, color, dash in trails:
+        cuts = []
+        device = self._device()
+        while len(self._thinned) < len(self._trails):
+            self._thinned.append(Thinned())
+        del self._thinned[len(self._trails):]
+        if device is not None:
+            for thinned, (points, _, _) in zip(self._thinned, self._trails, strict=True):
+                thinned.update(points, *device)
+            most = share([t.drawn_length() for t in self._thinned])
+        cache, self._cache = self._cache, {}
+        for n, (points, color, dash) in enumerate(self._trails):
             if len(points) < 2:
                 continue
-            path = pg.arrayToQPath(points[:, 0], points[:, 1])
             pen = self._pens.get((color, dash))
             if pen is None:
                 pen = self._pens[(color, dash)] = pg.mkPen(color, width=2.5 * self._scale,
                                                            style=Qt.PenStyle(dash))
-            self._paths.append((path, pen))
-            bounds = bounds.united(path.boundingRect())
+            if device is None:
+                path = pg.arrayToQPath(points[:, 0], points[:, 1])
+                self._paths.append((path, pen, 0.0))
+                bounds = bounds.united(path.boundingRect())
+                continue
+            thinned = self._thinned[n]
+            index, connect, first = to_draw(thinned.drawn, thinned.lengths, most)
+            if first:
+                cuts.append(Cut(n, first, len(points) - 1))
+            for a, b, along in zip(*runs(index, connect, thinned.lengths), strict=True):
+                key = (thinned.generation, int(index[a]), int(index[b]))
+                path = cache.get(key)
+                if path is None:
+                    chosen = index[a:b + 1]
+                    path = pg.arrayToQPath(points[chosen, 0], points[chosen, 1],
+                                           connect=connect[a:b + 1])
+                self._cache[key] = path
+                self._paths.append((path, pen, float(along)))
+                bounds = bounds.united(path.boundingRect())
         self._bounds = bounds
+        if cuts != self.cuts:
+            self.cuts = cuts
+            if self.on_cuts is not None:
+                self.on_cuts(cuts)
         self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph hook
+        if self._trails:
+            self._build()
 
     def set_outline(self, color: str) -> None:
         self._outline_color = color
@@ -107,6 +179,8 @@ class TrailsItem(pg.GraphicsObject):
         self._scale = float(scale)
         self._pens = {}
         self.set_outline(self._outline_color)
+        if self._trails:
+            self._build()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         if self._bounds.isNull():
@@ -118,10 +192,13 @@ class TrailsItem(pg.GraphicsObject):
 
     def paint(self, painter, *_args) -> None:
         painter.setRenderHint(painter.RenderHint.Antialiasing, True)
-        for path, _ in self._paths:
-            painter.setPen(self._outline)
+        painter.setPen(self._outline)
+        for path, _, _ in self._paths:
             painter.drawPath(path)
-        for path, pen in self._paths:
+        for path, pen, along in self._paths:
+            if along and pen.style() != Qt.PenStyle.SolidLine:
+                pen = QPen(pen)
+                pen.setDashOffset(along / pen.widthF())  # in pen widths: the dashes go on
             painter.setPen(pen)
             painter.drawPath(path)
 

@@ -152,6 +152,14 @@ class SurfaceView(pg.PlotWidget):
         self.undefined_label.setZValue(45)
         self.undefined_label.hide()
         plot.addItem(self.undefined_label)
+        # A trail too long to stroke whole is drawn from a later step: said here, in words.
+        self.cut_label = pg.TextItem("", color="#202020", fill=pg.mkBrush(255, 255, 255, 220),
+                                     anchor=(0, 1))
+        self.cut_label.setZValue(45)
+        self.cut_label.hide()
+        plot.addItem(self.cut_label)
+        self._drawn_styles: list[RacerStyle] = []
+        self.trails.on_cuts = self._cuts_changed
         self._arrows: dict[str, pg.PlotDataItem] = {}
         self._field_visible = False
         self.line_scale = 1.0
@@ -173,6 +181,7 @@ class SurfaceView(pg.PlotWidget):
             axis.setTickFont(font)
             axis.label.setFont(font)
         self.undefined_label.setFont(font)
+        self.cut_label.setFont(font)
 
     # --- surface -------------------------------------------------------------------------
     def set_surface(self, surface: Surface, resolution: int = GRID) -> None:
@@ -192,6 +201,7 @@ class SurfaceView(pg.PlotWidget):
         self.undefined.setVisible(not defined.all())
         self.undefined_label.setVisible(not defined.all())
         self.undefined_label.setPos(x0, y1)
+        self.cut_label.setPos(x0, y0)
         finite = shown[np.isfinite(shown)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if high <= low:
@@ -250,7 +260,7 @@ class SurfaceView(pg.PlotWidget):
         where it left, marked ✕ if it diverged and with an arrow otherwise (escaped
         downhill, or out for a while); a path that blew up inside the map ends in a ✕.
         """
-        drawn, heads, badges, exits = [], [], [], []
+        drawn, heads, badges, exits, styles = [], [], [], [], []
         scale = self.line_scale
         domain = self.surface.domain if self.surface is not None else None
         for trail in trails:
@@ -265,6 +275,7 @@ class SurfaceView(pg.PlotWidget):
             elif domain is not None:
                 pts = drawable(pts, domain)
             drawn.append((pts, style.color, style.dash))
+            styles.append(style)
             if left is None:
                 heads.append(self._head(pts[-1], style))
                 if trail.status == "converged":
@@ -277,10 +288,20 @@ class SurfaceView(pg.PlotWidget):
                 badges.append(self._cross(point))
             else:
                 exits.append((point, direction, style.color))
+        self._drawn_styles = styles
         self.trails.set_paths(drawn)
         self.heads.setData(heads)
         self.badges.setData(badges)
         self._set_exit_arrows(exits)
+
+    def _cuts_changed(self, cuts) -> None:
+        """Name the trails drawn from a later step (``TrailsItem.cuts``), or hide the line."""
+        named = [f"{self._drawn_styles[c.index].describe()}, from step {c.first:,}"
+                 for c in cuts[:2] if c.index < len(self._drawn_styles)]
+        more = f" and {len(cuts) - 2} more" if len(cuts) > 2 else ""
+        self.cut_label.setText(f"Too long to draw whole: {'; '.join(named)}{more}"
+                               if named else "")
+        self.cut_label.setVisible(bool(named))
 
     def _head(self, point: np.ndarray, style: RacerStyle) -> dict:
         return {"pos": point, "symbol": markers.symbol(style.marker),
