@@ -148,6 +148,7 @@ def main() -> None:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from gui import threads
     from gui.main_window import MainWindow
     from gui.widgets import messages
 
@@ -179,8 +180,8 @@ def main() -> None:
                 profiles[-1].disable()
         if index == len(steps):
             probe.stop()
-            window.close()
-            app.quit()
+            window.close()  # deferred while a thread still winds down (a cancelled map)
+            quit_when_closed()
             return
         name, action = steps[index]
         if args.why:
@@ -190,6 +191,13 @@ def main() -> None:
         action()
         results.append((name, began, (time.perf_counter() - began) * 1000))
         QTimer.singleShot(int(args.idle * 1000), lambda: run(index + 1))
+
+    def quit_when_closed() -> None:
+        if threads.live_threads() or window.isVisible():
+            window.close()
+            QTimer.singleShot(50, quit_when_closed)
+        else:
+            app.quit()
 
     QTimer.singleShot(500, lambda: run(0))
     app.exec()
