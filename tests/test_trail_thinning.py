@@ -139,5 +139,12 @@ def test_the_map_names_a_trail_drawn_from_a_later_step(qtbot):
     text = view.cut_label.textItem.toPlainText()
     assert view.cut_label.isVisible() and "star" in text
     assert f"from step {view.trails.cuts[0].first:,}" in text
+    # The tab draws a selection of a long path's steps: the label names real step numbers.
+    every_third = TrailData("b", wild.points, wild.style, "running",
+                            steps=np.arange(0, 300_000, 3))
+    view.set_trails([calm, every_third])
+    (cut,) = view.trails.cuts
+    assert cut.steps == 299_997 and cut.first % 3 == 0 and cut.first > 3 * 90_000
+    assert f"from step {cut.first:,}" in view.cut_label.textItem.toPlainText()
     view.set_trails([calm])
     assert not view.trails.cuts and not view.cut_label.isVisible()

@@ -68,7 +68,7 @@ class ContoursItem(pg.GraphicsObject):
 
 @dataclass(frozen=True)
 class Cut:
-    """A trail too long to draw whole: drawn from step ``first`` of its ``steps``."""
+    """A trail too long to draw whole: drawn from step ``first``; its last is ``steps``."""
 
     index: int  #: which of the trails given to :meth:`TrailsItem.set_paths`
     first: int
@@ -94,6 +94,7 @@ class TrailsItem(pg.GraphicsObject):
         self._outline = pg.mkPen(outline, width=5)
         self._pens: dict[tuple[str, int], object] = {}
         self._trails: list[tuple[np.ndarray, str, int]] = []
+        self._steps: list[np.ndarray] = []
         self._thinned: list[Thinned] = []
         self._cache: dict[tuple, QPainterPath] = {}  #: runs' paths, kept while a trail grows
         self._paths: list[tuple[object, object]] = []
@@ -101,10 +102,13 @@ class TrailsItem(pg.GraphicsObject):
         self.cuts: list[Cut] = []
         self.on_cuts = None  #: called with :attr:`cuts` whenever they change
 
-    def set_paths(self, trails: list[tuple[np.ndarray, str, int]]) -> None:
-        """``trails``: (points (k, 2), hex colour, Qt pen style) per racer, in drawing order."""
+    def set_paths(self, trails: list[tuple]) -> None:
+        """``trails``: (points (k, 2), hex colour, Qt pen style[, step of each point]) per
+        racer, in drawing order; without steps, point k is step k."""
         self._trails = [(np.asarray(points, dtype=float), color, dash)
-                        for points, color, dash in trails]
+                        for points, color, dash, *_ in trails]
+        self._steps = [rest[0] if rest else np.arange(len(points))
+                       for points, _, _, *rest in trails]
         self._build()
 
     def _device(self):
@@ -147,7 +151,8 @@ class TrailsItem(pg.GraphicsObject):
             thinned = self._thinned[n]
             index, connect, first = to_draw(thinned.drawn, thinned.lengths, most)
             if first:
-                cuts.append(Cut(n, first, len(points) - 1))
+                steps = self._steps[n]
+                cuts.append(Cut(n, int(steps[first]), int(steps[-1])))
             for a, b, along in zip(*runs(index, connect, thinned.lengths), strict=True):
                 key = (thinned.generation, int(index[a]), int(index[b]))
                 path = cache.get(key)

@@ -37,6 +37,9 @@ class TrailData:
     points: np.ndarray  # (k+1, 2), finite
     style: RacerStyle
     status: str  # an id of engine.landscape.status
+    #: the step number of each of ``points`` when they are a selection of the path's steps
+    #: (``gui.landscape.trails``); None when point k is step k
+    steps: np.ndarray | None = None
 
     @property
     def color(self) -> str:
@@ -267,14 +270,16 @@ class SurfaceView(pg.PlotWidget):
             style, pts = trail.style, trail.points
             if len(pts) == 0:
                 continue
+            steps = trail.steps if trail.steps is not None else np.arange(len(pts))
             left = exit_point(pts, domain) if domain is not None else None
             if left is not None:
                 point, direction = left
-                on_map = np.flatnonzero(inside(pts, domain))
-                pts = np.vstack([pts[: on_map[-1] + 1], point[None, :]])
+                last = np.flatnonzero(inside(pts, domain))[-1]
+                pts = np.vstack([pts[: last + 1], point[None, :]])
+                steps = np.append(steps[: last + 1], steps[last + 1])  # on its way to it
             elif domain is not None:
                 pts = drawable(pts, domain)
-            drawn.append((pts, style.color, style.dash))
+            drawn.append((pts, style.color, style.dash, steps))
             styles.append(style)
             if left is None:
                 heads.append(self._head(pts[-1], style))

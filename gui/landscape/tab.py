@@ -44,7 +44,7 @@ from gui.landscape.playback import PlaybackBar
 from gui.landscape.results_table import ResultRow, ResultsTable
 from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
-from gui.landscape.trails import drawn
+from gui.landscape.trails import drawn_index
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
 from gui.palette import LIGHT, RacerStyle, Theme
@@ -645,7 +645,8 @@ class LandscapeTab(QWidget):
             status, stop = track.status_at(step)
             points = track.points(step)
             # Drawn: a bounded number of points however long the path (gui.landscape.trails).
-            trails.append(TrailData(key, drawn(points, self.race.surface.domain), style, status))
+            shown = drawn_index(points, self.race.surface.domain)
+            trails.append(TrailData(key, points[shown], style, status, steps=shown))
             vectors.append(VectorData(
                 key, points[-1], color,
                 -track.gradient(step) if self.show_descent.isChecked() else None,

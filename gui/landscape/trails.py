@@ -19,21 +19,26 @@ MOST = 8192  #: the most points drawn per trail
 TAIL = 1024  #: the last points, always drawn exactly
 
 
-def drawn(points: np.ndarray, domain: tuple[float, float, float, float]) -> np.ndarray:
-    """The points of ``points`` (k, 2) to draw over the view ``domain``; unchanged if short."""
+def drawn_index(points: np.ndarray, domain: tuple[float, float, float, float]) -> np.ndarray:
+    """Which of ``points`` (k, 2) to draw over the view ``domain``, as their step numbers
+    (indices into ``points``); all of them if short."""
     n = len(points)
     if n <= MOST:
-        return points
+        return np.arange(n)
     x0, x1, y0, y1 = domain
     cell = max(x1 - x0, y1 - y0) / CELLS
-    head, tail = points[:-TAIL], points[-TAIL:]
     with np.errstate(all="ignore"):
-        grid = np.floor(head / cell)
-    keep = np.empty(len(head), dtype=bool)
+        grid = np.floor(points[:n - TAIL] / cell)
+    keep = np.empty(n - TAIL, dtype=bool)
     keep[0] = True
     keep[1:] = np.any(grid[1:] != grid[:-1], axis=1)
-    kept = head[keep]
+    kept = np.flatnonzero(keep)
     room = MOST - TAIL
     if len(kept) > room:
         kept = kept[:: math.ceil(len(kept) / room)]
-    return np.concatenate([kept, tail])
+    return np.concatenate([kept, np.arange(n - TAIL, n)])
+
+
+def drawn(points: np.ndarray, domain: tuple[float, float, float, float]) -> np.ndarray:
+    """The points of ``points`` (k, 2) to draw over the view ``domain``; unchanged if short."""
+    return points if len(points) <= MOST else points[drawn_index(points, domain)]
