@@ -87,3 +87,39 @@ def test_long_trails_are_drawn_with_a_bounded_number_of_points():
     assert len(trails.drawn(settled, (-3.0, 3.0, -3.0, 3.0))) == trails.TAIL + 1
     short = wander[:100]
     assert trails.drawn(short, (-3.0, 3.0, -3.0, 3.0)) is short
+
+
+def test_a_preset_or_a_racer_edit_redraws_the_race_once(quiet_window, monkeypatch):
+    # A set-up arriving asked for a full redraw two to four times (the surface, the racers,
+    # the view's check boxes), each with its own slice of steps: about 0.1 s more of the GUI
+    # thread per preset with 20 racers (bench/gui_limits.py).
+    from engine.files import presets, scenario
+    from engine.landscape.race import Race
+    from gui.landscape.tab import LandscapeTab
+
+    tab = quiet_window.landscape
+    calls = {"render": 0, "slice": 0}
+    render, ensure = LandscapeTab._render, Race.ensure_within
+
+    def counted_render(self, full=False):
+        calls["render"] += full
+        return render(self, full)
+
+    def counted_slice(self, step, seconds):
+        calls["slice"] += 1
+        return ensure(self, step, seconds)
+
+    monkeypatch.setattr(LandscapeTab, "_render", counted_render)
+    monkeypatch.setattr(Race, "ensure_within", counted_slice)
+    for path in presets.preset_paths()[:7]:
+        loaded = scenario.load(path)
+        if loaded.tab != "landscape":
+            continue
+        calls.update(render=0, slice=0)
+        quiet_window.scenarios.show(loaded)
+        assert calls == {"render": 1, "slice": 1}, path.name
+        assert tab.table.rowCount() == len(loaded.racers)  # and it did redraw
+    calls.update(render=0, slice=0)
+    editor = tab.racer_panel._editors["learning_rate"]
+    editor.setValue(editor.value() * 2)
+    assert calls == {"render": 1, "slice": 1}

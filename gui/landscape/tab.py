@@ -13,6 +13,7 @@ paths from the start and playback goes on.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer, Signal, Slot
@@ -84,6 +85,7 @@ class LandscapeTab(QWidget):
         self._last_table = 0.0
         self._ticking = False  # the playback clock moves the step: a light redraw
         self._panel_edit = False  # the racer panel made the change: its form stays as it is
+        self._redraw_batch: bool | None = None  # inside _one_redraw: whether one was asked
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -287,7 +289,7 @@ class LandscapeTab(QWidget):
         self.show_velocity = QCheckBox("velocity / momentum (dotted)")
         self.show_field = QCheckBox("gradient field")
         for box_ in (self.show_descent, self.show_update, self.show_velocity):
-            box_.toggled.connect(lambda _: self._render(full=True))
+            box_.toggled.connect(lambda _: self._full_redraw())
             column.addWidget(box_)
         self.show_field.toggled.connect(self.view.set_gradient_field)
         column.addWidget(self.show_field)
@@ -491,7 +493,8 @@ class LandscapeTab(QWidget):
         """The racer panel edited a racer: the model takes it (or refuses, and says why)."""
         self._panel_edit = True
         try:
-            self.model.set_racer(racer)
+            with self._one_redraw():
+                self.model.set_racer(racer)
         except HyperParamError as error:
             self.status_message.emit(str(error))
             return
@@ -520,8 +523,7 @@ class LandscapeTab(QWidget):
             self.racer_panel.set_racers(self.model.racers(), self.styles, labels)
             if select:
                 self.racer_panel.select(select)
-        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
-        self._render(full=True)
+        self._full_redraw()
         QTimer.singleShot(0, self._fit_table)
 
     def _racers_changed(self, select: str | None = None) -> None:
@@ -530,10 +532,11 @@ class LandscapeTab(QWidget):
 
     def _scenario_shown(self) -> None:
         """A whole set-up arrived (:meth:`gui.session.LandscapeModel.replace`)."""
-        self._budget_controls()
-        self._show_start_note(None)
-        self._surface_shown()
-        self._racers_shown(next(iter(self.race.tracks), None))
+        with self._one_redraw():
+            self._budget_controls()
+            self._show_start_note(None)
+            self._surface_shown()
+            self._racers_shown(next(iter(self.race.tracks), None))
 
     def _show_lesson(self, key: str | None) -> None:
         track = self.race.tracks.get(key) if key else None
@@ -591,12 +594,35 @@ class LandscapeTab(QWidget):
             self._render()
             return
         self._step_float = float(self.step)
+        self._full_redraw()
+
+    def _restart_playback(self) -> None:
+        self._full_redraw()
+
+    def _full_redraw(self) -> None:
+        """Compute a slice ahead of the shown step and redraw everything; inside
+        :meth:`_one_redraw`, once at its end."""
+        if self._redraw_batch is not None:
+            self._redraw_batch = True
+            return
         self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
         self._render(full=True)
 
-    def _restart_playback(self) -> None:
-        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
-        self._render(full=True)
+    @contextmanager
+    def _one_redraw(self):
+        """Full redraws asked for inside happen once, at the end: a set-up arriving or a
+        racer edited asked for two to four, each with its slice of steps (a preset took
+        about 0.1 s more of the GUI thread)."""
+        if self._redraw_batch is not None:  # nested: the outer one redraws
+            yield
+            return
+        self._redraw_batch = False
+        try:
+            yield
+        finally:
+            asked, self._redraw_batch = self._redraw_batch, None
+            if asked:
+                self._full_redraw()
 
     @Slot(int)
     def _budget_changed(self, budget: int) -> None:
@@ -760,8 +786,9 @@ class LandscapeTab(QWidget):
         return setup.capture(self)
 
     def apply_setup(self, **kwargs) -> None:
-        """Show a scenario's set-up (:func:`gui.landscape.setup.apply`)."""
-        setup.apply(self, **kwargs)
+        """Show a scenario's set-up (:func:`gui.landscape.setup.apply`), redrawn once."""
+        with self._one_redraw():
+            setup.apply(self, **kwargs)
 
     def set_presentation(self, on: bool, desk_font=None) -> None:
         """Thicker lines, bigger axis text, a large banner and the race given the room of
