@@ -449,3 +449,33 @@ def test_the_step_axis_comes_back_to_the_race_when_something_else_moved_it(side)
     side.set_series([_series("a", "#ff0000")], last_step=2000)
     low, high = side.plots["loss"].getViewBox().viewRange()[0]
     assert low <= 0 and high >= 2000 and low > -100
+
+
+def test_side_plots_set_only_the_curves_whose_values_changed(qtbot):
+    # A racer edited, or a paused race redrawn, left most of 20 racers' 60 curves as they
+    # were; setting each again cost about half a millisecond per 100,000 points.
+    from gui.landscape.side_plots import Series, SidePlots
+
+    plots = SidePlots()
+    qtbot.addWidget(plots)
+    steps = np.arange(1000.0)
+    calm = Series("a", "A", style_for(0), np.exp(-steps / 100), np.exp(-steps / 50),
+                  np.exp(-steps / 80), "converged", 999)
+    edited = Series("b", "B", style_for(1), 1 + np.cos(steps / 10), np.ones(1000), None,
+                    "running", None)
+    plots.set_series([calm, edited])
+    set_calls: list[tuple[str, str]] = []
+    for key in ("a", "b"):
+        for name, item in plots.curves(key).items():
+            original = item.setData
+            item.setData = (lambda *a, _k=key, _n=name, _o=original, **kw:
+                            (set_calls.append((_k, _n)), _o(*a, **kw)))
+    # The same values in new arrays (a redraw), then the same length with other values: a
+    # recomputed racer whose arrays may even reuse the old memory.
+    plots.set_series([Series(**{**vars(calm), "loss": calm.loss.copy()}), edited])
+    assert set_calls == []
+    changed = Series(**{**vars(edited), "loss": 1 + np.sin(steps / 10)})
+    plots.set_series([calm, changed])
+    assert set_calls == [("b", "loss")]
+    np.testing.assert_allclose(plots.curves("b")["loss"].getData()[1],  # a log axis
+                               np.log10(changed.loss))

@@ -33,6 +33,7 @@ _NUMERIC = frozenset({2, 3})  # right-aligned columns
 _RIGHT = Qt.AlignmentFlag.AlignRight
 _MISSING = "—"
 _KEY_ROLE = Qt.ItemDataRole.UserRole
+_STYLE_ROLE = Qt.ItemDataRole.UserRole + 1  #: the style its icon was drawn for
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,9 @@ class ResultsTable(StatusTable):
             if column == 0:
                 if item.data(_KEY_ROLE) != row.key:
                     item.setData(_KEY_ROLE, row.key)
-                item.setIcon(marker_icon(row.style, 16, line=True))
+                if item.data(_STYLE_ROLE) != repr(row.style):  # the icon only when it changes
+                    item.setData(_STYLE_ROLE, repr(row.style))
+                    item.setIcon(marker_icon(row.style, 16, line=True))
             elif column == STATUS_COLUMN and item.foreground() != status_brush:
                 item.setForeground(status_brush)
 
