@@ -1,7 +1,7 @@
 """The longest GUI-thread block while every control is driven to its limits.
 
 Opens the real main window and, in its own event loop (``app.exec()``), drives one control
-after another to the edge of its range: the step budget at its maximum and a seek to the
+after another to the edge of its range, one user action at a time: the step budget at its maximum and a seek to the
 end, twenty racers, a hyperparameter changed far along the timeline, noise and schedules at
 their limits, every surface, a custom formula of the longest length, the MNIST settings that
 make the schedule plot span 48 million steps, a map of the largest steps in its worker,
@@ -55,8 +55,10 @@ def actions(window):
         land.set_playing(False)
         panel.add("adam")  # as choosing Adam from the Add menu
 
-    def edit_far_along():
+    def back_far_along():
         land.seek(limits.STEPS.high)
+
+    def edit_far_along():
         editor = panel._editors["learning_rate"]
         editor.setValue(editor.value() * 2)
 
@@ -64,12 +66,12 @@ def actions(window):
         panel.noise_scale.setValue(limits.NOISE_SCALE.high)
         panel.noise_seed.setValue(limits.NOISE_SEED.high)
 
-    def schedule_max():
+    def cosine():
         editor = panel.schedule
         editor.combo.setCurrentIndex(editor.combo.findData("cosine_decay"))
-        editor._editors["decay_steps"].setValue(schedules.MAX_STEP)
-        editor._editors["warmup_target"].setValue(1.0)
-        editor._editors["warmup_steps"].setValue(schedules.MAX_STEP)
+
+    def schedule_field(name, value):
+        return lambda: panel.schedule._editors[name].setValue(value)
 
     def surface(index):
         return lambda: land.surface_combo.setCurrentIndex(index)
@@ -123,8 +125,12 @@ def actions(window):
             ("play at 10x far along", play_far),
             *[(f"add racer {n + 5} of {limits.MAX_RACERS}", add_racer)
               for n in range(limits.MAX_RACERS - 4)],
+            ("back to step 100,000", back_far_along),
             ("edit a racer at step 100,000", edit_far_along), ("noise 100, seed 2^64-1", noise_max),
-            ("cosine schedule over 10^9 steps", schedule_max),
+            ("cosine schedule", cosine),
+            ("its decay over 10^9 steps", schedule_field("decay_steps", schedules.MAX_STEP)),
+            ("its warm-up target 1", schedule_field("warmup_target", 1.0)),
+            ("its warm-up over 10^9 steps", schedule_field("warmup_steps", schedules.MAX_STEP)),
             *[(f"surface {surfaces.get(i).name}", surface(n)) for n, i in enumerate(ids)],
             ("ravine condition 10^4", ravine_max), ("longest formula", longest_formula),
             ("MNIST 1000 epochs x batch 1", mnist_limits),
