@@ -45,7 +45,8 @@ def apply_palette(theme: Theme) -> None:
     app = QApplication.instance()
     if app is None:
         return
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":  # setting it again repolishes every widget
+        app.setStyle("Fusion")
     if theme is LIGHT:
         app.setPalette(app.style().standardPalette())
         return
