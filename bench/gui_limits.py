@@ -64,6 +64,8 @@ def actions(window):
 
     def noise_max():
         panel.noise_scale.setValue(limits.NOISE_SCALE.high)
+
+    def seed_max():
         panel.noise_seed.setValue(limits.NOISE_SEED.high)
 
     def cosine():
@@ -126,7 +128,8 @@ def actions(window):
             *[(f"add racer {n + 5} of {limits.MAX_RACERS}", add_racer)
               for n in range(limits.MAX_RACERS - 4)],
             ("back to step 100,000", back_far_along),
-            ("edit a racer at step 100,000", edit_far_along), ("noise 100, seed 2^64-1", noise_max),
+            ("edit a racer at step 100,000", edit_far_along), ("noise 100", noise_max),
+            ("noise seed 2^64-1", seed_max),
             ("cosine schedule", cosine),
             ("its decay over 10^9 steps", schedule_field("decay_steps", schedules.MAX_STEP)),
             ("its warm-up target 1", schedule_field("warmup_target", 1.0)),
