@@ -28,6 +28,7 @@ from engine.files import atomic
 from engine.mnist import datasets
 from engine.mnist import network_landscape as nl
 from engine.mnist.config import fit_samples
+from engine.params import ParamError
 
 #: The keys issue #14 asks the ``.npz`` for; :func:`npz_arrays` writes these and more.
 NPZ_KEYS = ("alpha", "beta", "loss", "optimizers", "paths", "path_loss", "path_off_plane",
@@ -58,17 +59,17 @@ def add_landscape_command(commands: Any, write_png: PngWriter | None = None) -> 
                         help="initial weights, batch order, random directions and walk")
     parser.add_argument("--limit", type=int, metavar="N",
                         help="train on the first N training samples only")
-    parser.add_argument("--samples", type=int, default=nl.DEFAULT_SAMPLES, metavar="N",
-                        help="training images the loss is measured on: the first N of the "
-                        f"training split (default {nl.DEFAULT_SAMPLES:,})")
+    parser.add_argument("--samples", type=int, default=nl.SAMPLES.default, metavar="N",
+                        help=f"{nl.SAMPLES.doc} {nl.SAMPLES.range_text().capitalize()} "
+                        f"(default {nl.SAMPLES.default:,})")
     parser.add_argument("--plane", choices=nl.PLANES, default="pca",
                         help="pca: first two principal directions of all paths; endpoints: "
                         "through the initial weights and the first two optimizers' final "
                         "weights; random: filter-normalized random directions around the "
                         "first optimizer's final weights (default pca)")
-    parser.add_argument("--grid", type=int, default=nl.DEFAULT_GRID, metavar="G",
-                        help=f"grid points per axis, {nl.MIN_GRID} to {nl.MAX_GRID} "
-                        f"(default {nl.DEFAULT_GRID})")
+    parser.add_argument("--grid", type=int, default=nl.GRID.default, metavar="G",
+                        help=f"{nl.GRID.doc} {nl.GRID.range_text().capitalize()} "
+                        f"(default {nl.GRID.default})")
     parser.add_argument("--out", required=True, metavar="FILE.npz|FILE.png",
                         help="arrays (.npz) or a labelled picture (.png)")
     parser.set_defaults(handler=lambda args, out: command_landscape(args, out, write_png))
@@ -93,11 +94,11 @@ def out_target(path: str, write_png: PngWriter | None) -> Path:
 def check_arguments(args: argparse.Namespace, write_png: PngWriter | None):
     """(config, target) once every argument is valid; :class:`UsageError` (exit 2) if not."""
     config = build_config(args)
-    if not nl.MIN_GRID <= args.grid <= nl.MAX_GRID:
-        raise UsageError(f"--grid: must be between {nl.MIN_GRID} and {nl.MAX_GRID}, "
-                         f"got {args.grid}")
-    if args.samples < nl.MIN_SAMPLES:
-        raise UsageError(f"--samples: must be at least {nl.MIN_SAMPLES}, got {args.samples}")
+    for param, option in ((nl.GRID, "--grid"), (nl.SAMPLES, "--samples")):
+        try:
+            param.validate(getattr(args, param.name), field=option)
+        except ParamError as error:
+            raise UsageError(str(error)) from None
     if args.plane == "endpoints":
         entries = config.optimizers
         if len(entries) < 2:

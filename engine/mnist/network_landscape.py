@@ -20,23 +20,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.mnist import loss_plane
+from engine.mnist import loss_plane, settings
 from engine.mnist.config import fit_samples
 from engine.mnist.datasets import Dataset
 from engine.mnist.loss_plane import Cancelled, Plane, PlaneError, SliceLoss
+from engine.params import Param
 
-__all__ = ["DEFAULT_GRID", "DEFAULT_SAMPLES", "MAX_GRID", "MIN_GRID", "MIN_SAMPLES", "PLANES",
+__all__ = ["DEFAULT_GRID", "DEFAULT_SAMPLES", "GRID", "MAX_GRID", "MIN_GRID", "MIN_SAMPLES",
+           "PLANES", "SAMPLES",
            "Cancelled", "NetworkLandscape", "PlaneError", "Run", "Session", "WalkControl",
            "compute", "session_from"]
 
 PLANES = ("pca", "endpoints", "random")
 PLANE_TITLES = {"pca": "PCA plane of all paths", "endpoints": "Plane through start and 2 ends",
                 "random": "Random plane (filter-normalized)"}
-DEFAULT_GRID = 41
-MIN_GRID = 11
-MAX_GRID = 201
-DEFAULT_SAMPLES = 4000  #: training images the loss is measured on (the first N)
-MIN_SAMPLES = 10
+#: Described once, for the engine, ``main.py landscape`` and the network view.
+GRID = Param("grid", "int", 41, 11, 201, doc="Grid points per axis of the plane.")
+SAMPLES = Param("samples", "int", 4000, settings.MIN_SAMPLES, settings.MAX_SAMPLES,
+                doc="Training images the loss is measured on: the first N of the training "
+                    "split.")
+DEFAULT_GRID, MIN_GRID, MAX_GRID = GRID.default, GRID.low, GRID.high
+DEFAULT_SAMPLES, MIN_SAMPLES = SAMPLES.default, SAMPLES.low
 MARGIN = 0.2  #: the grid reaches this fraction of the paths' span beyond them
 LINE_T = np.linspace(-0.25, 1.25, 61)  #: 0 and 1 are the line's two ends
 #: Shares of the progress bar: plane, true losses, grid, surface at the paths, lines.
@@ -211,8 +215,7 @@ def compute_unlimited(session: Session, plane: str = "pca", grid: int = DEFAULT_
     PlaneError
         When the plane cannot be built from these paths.
     """
-    if not MIN_GRID <= grid <= MAX_GRID:
-        raise ValueError(f"grid: must be between {MIN_GRID} and {MAX_GRID}, got {grid}")
+    grid = GRID.validate(grid)
     report = _Progress(progress)
     runs = session.runs
     chosen = build_plane(session, plane, seed)
