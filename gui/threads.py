@@ -31,9 +31,11 @@ thread collects on a timer, with the thresholds Python itself uses (pyqtgraph do
 from __future__ import annotations
 
 import gc
+import threading
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 _RUNNING: list[tuple[QThread, QObject]] = []
 COLLECT_EVERY_MS = 500  #: how often the GUI thread checks whether a collection is due
@@ -156,3 +158,46 @@ def wait_all(timeout_ms: int = 30000) -> bool:
         thread.quit()
         thread.wait(timeout_ms)
     return not live_threads()
+
+
+class JobWorker(QObject):
+    """Runs ``job(cancel_event, progress)`` once when its thread starts (:func:`start_worker`).
+
+    Signals
+    -------
+    progressed(float)
+        Fraction done, 0 to 1, as the job reports it.
+    computed(object)
+        What the job returned.
+    failed(str)
+        ``"cancelled"`` when the job raised one of ``cancelled``; otherwise a message for the
+        user.
+    finished()
+        Always emitted last.
+    """
+
+    progressed = Signal(float)
+    computed = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, job: Callable, cancelled: tuple[type[BaseException], ...] = ()) -> None:
+        super().__init__()
+        self.job = job
+        self.cancelled = cancelled
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop at the job's next check (safe from any thread)."""
+        self.cancel_event.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.computed.emit(self.job(self.cancel_event, self.progressed.emit))
+        except self.cancelled:
+            self.failed.emit("cancelled")
+        except Exception as error:  # noqa: BLE001 - every failure must reach the user
+            self.failed.emit(str(error) or type(error).__name__)
+        finally:
+            self.finished.emit()

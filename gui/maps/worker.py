@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-
-from PySide6.QtCore import QObject, Signal, Slot
+from collections.abc import Callable
 
 from engine.landscape import maps
+from gui.threads import JobWorker
 
 
-class MapWorker(QObject):
-    """Runs ``job(cancel_event, progress)`` once; ``progressed`` carries fractions."""
+class MapWorker(JobWorker):
+    """Runs ``job(cancel_event, progress)`` once; ``progressed`` carries fractions, and a
+    cancelled map (:class:`engine.landscape.maps.MapCancelled`) fails with "cancelled"."""
 
-    progressed = Signal(float)
-    computed = Signal(object)
-    failed = Signal(str)
-    finished = Signal()
-
-    def __init__(self, job) -> None:
-        super().__init__()
-        self.job = job
-        self.cancel_event = threading.Event()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self.computed.emit(self.job(self.cancel_event, self.progressed.emit))
-        except maps.MapCancelled:
-            self.failed.emit("cancelled")
-        except Exception as error:  # noqa: BLE001 - every failure must reach the user
-            self.failed.emit(str(error) or type(error).__name__)
-        finally:
-            self.finished.emit()
+    def __init__(self, job: Callable) -> None:
+        super().__init__(job, cancelled=(maps.MapCancelled,))
