@@ -160,7 +160,20 @@ def wait_all(timeout_ms: int = 30000) -> bool:
     return not live_threads()
 
 
-class JobWorker(QObject):
+class CancellableWorker(QObject):
+    """A worker for :func:`start_worker` that can be asked to stop: its work checks
+    ``cancel_event`` (a ``threading.Event``, safe to set from any thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop at the work's next check (safe from any thread)."""
+        self.cancel_event.set()
+
+
+class JobWorker(CancellableWorker):
     """Runs ``job(cancel_event, progress)`` once when its thread starts (:func:`start_worker`).
 
     Signals
@@ -185,11 +198,6 @@ class JobWorker(QObject):
         super().__init__()
         self.job = job
         self.cancelled = cancelled
-        self.cancel_event = threading.Event()
-
-    def cancel(self) -> None:
-        """Stop at the job's next check (safe from any thread)."""
-        self.cancel_event.set()
 
     @Slot()
     def run(self) -> None:

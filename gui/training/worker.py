@@ -10,12 +10,13 @@ batch reports are already throttled to ~20 a second by the engine.
 from __future__ import annotations
 
 import os
-import threading
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
+
+from gui.threads import CancellableWorker
 
 
-class TrainingWorker(QObject):
+class TrainingWorker(CancellableWorker):
     """Runs one :class:`engine.mnist.training.TrainConfig` when its thread starts.
 
     Signals
@@ -49,13 +50,8 @@ class TrainingWorker(QObject):
     finished = Signal()
 
     def __init__(self, config) -> None:
-        super().__init__()
+        super().__init__()  # cancel() stops the run after the current batch
         self.config = config
-        self.cancel_event = threading.Event()
-
-    def cancel(self) -> None:
-        """Ask the run to stop after the current batch (safe from any thread)."""
-        self.cancel_event.set()
 
     @Slot()
     def run(self) -> None:
