@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         apply_palette(self.theme)
         self.landscape = LandscapeTab(theme=self.theme)
         self.landscape.status_message.connect(self._show_status)
+        self.landscape.lesson_closed.connect(self.scenarios.lesson_closed)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.landscape, "Landscape")

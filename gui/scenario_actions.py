@@ -95,6 +95,13 @@ class ScenarioActions:
         window.setWindowTitle(f"{loaded.title} — {window.app_name}" if banner
                               else f"{window.app_name} — optimizers, made visible")
 
+    def lesson_closed(self) -> None:
+        """The Landscape tab closed the open lesson's banner (another surface): its title,
+        explanation and measure no longer describe the screen, so Save leaves them out."""
+        if self.loaded is not None and self.loaded.tab == "landscape":
+            self.loaded = None
+            self.window.setWindowTitle(f"{self.window.app_name} — optimizers, made visible")
+
     def reopen_last(self) -> bool:
         """At start-up: the scenario open when the app last closed, if it still opens. One that
         no longer does is forgotten, with a status-bar line (never a dialog, never a crash)."""

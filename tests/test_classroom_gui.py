@@ -231,3 +231,28 @@ def test_switching_theme_or_presentation_keeps_the_style_instead_of_repolishing(
     quiet_window.set_theme(LIGHT)
     assert styles == []
     assert app.palette().color(app.palette().ColorRole.Window).lightness() > 200
+
+
+def test_another_surface_closes_the_lesson_written_for_the_first(quiet_window):
+    # "Four equally deep minima: where does each optimizer end?" stayed over Beale and the
+    # ravine, with its measure's headline: false there (a fresh-eyes review saw it).
+    from engine.files import presets, scenario
+
+    window, tab = quiet_window, quiet_window.landscape
+    paths = {p.name: p for p in presets.preset_paths()}
+    window.scenarios.open_preset(paths["01-ravine-momentum.json"])
+    title = tab.banner.title.text()
+    assert tab.banner.isVisible() and tab.measure_spec is not None
+    tab.condition_slider.setValue(tab.condition_slider.maximum())  # same surface: stays
+    assert tab.banner.isVisible() and tab.banner.title.text() == title
+    window.scenarios.open_preset(paths["07-four-minima.json"])
+    title = tab.banner.title.text()
+    assert tab.banner.isVisible() and title.startswith("Four equally deep minima")
+    tab.surface_combo.setCurrentIndex(tab.surface_combo.findData("beale"))
+    assert not tab.banner.isVisible() and tab.measure_spec is None
+    message = window.statusBar().currentMessage()
+    assert f"“{title}” was written for Himmelblau" in message and "Beale" in message
+    saved = window.scenarios.current()
+    assert saved.title == scenario.TITLE.default and saved.measure is None
+    assert saved.surface_id == "beale"
+    assert title not in window.windowTitle()

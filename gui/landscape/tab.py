@@ -73,6 +73,9 @@ class LandscapeTab(QWidget):
     """The race screen. ``status_message`` carries one-line news for the status bar."""
 
     status_message = Signal(str)
+    #: The open lesson's banner was closed: the user raced on another surface than the one
+    #: its title, explanation and measure were written for.
+    lesson_closed = Signal()
 
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(parent)
@@ -356,13 +359,25 @@ class LandscapeTab(QWidget):
         """Race on ``surface``; False (the old surface stays) when f is defined nowhere on
         its map. A start where f is not defined moves to the nearest point where it is, and
         the start box says so."""
+        previous = self.model.surface
         try:
             note = self.model.set_surface(surface, keep_start)
         except NothingToRace as error:
             self._show_expression_error(str(error))
             return False
         self._show_start_note(note, error=False)
-        self.status_message.emit(f"{surface.name}: {surface.lesson}")
+        lesson = self.banner.title.text()
+        if lesson and surface.id != previous.id:
+            # "Four equally deep minima" over Beale would be false: the lesson's banner and
+            # its measure go, and the status bar says why.
+            self.model.measure = None
+            self.banner.set_content("", "")
+            self.lesson_closed.emit()
+            self.status_message.emit(f"The lesson “{lesson}” was written for {previous.name}: "
+                                     f"its banner is closed on {surface.name}. "
+                                     f"Open it again to get it back.")
+        else:
+            self.status_message.emit(f"{surface.name}: {surface.lesson}")
         return True
 
     def _surface_shown(self) -> None:
