@@ -40,6 +40,7 @@ class TrailData:
     #: the step number of each of ``points`` when they are a selection of the path's steps
     #: (``gui.landscape.trails``); None when point k is step k
     steps: np.ndarray | None = None
+    label: str = ""  #: the racer's name as the table shows it ("SGD · noise 100")
 
     @property
     def color(self) -> str:
@@ -161,7 +162,7 @@ class SurfaceView(pg.PlotWidget):
         self.cut_label.setZValue(45)
         self.cut_label.hide()
         plot.addItem(self.cut_label)
-        self._drawn_styles: list[RacerStyle] = []
+        self._drawn_names: list[str] = []
         self.trails.on_cuts = self._cuts_changed
         self._arrows: dict[str, pg.PlotDataItem] = {}
         self._field_visible = False
@@ -263,7 +264,7 @@ class SurfaceView(pg.PlotWidget):
         where it left, marked ✕ if it diverged and with an arrow otherwise (escaped
         downhill, or out for a while); a path that blew up inside the map ends in a ✕.
         """
-        drawn, heads, badges, exits, styles = [], [], [], [], []
+        drawn, heads, badges, exits, names = [], [], [], [], []
         scale = self.line_scale
         domain = self.surface.domain if self.surface is not None else None
         for trail in trails:
@@ -280,7 +281,7 @@ class SurfaceView(pg.PlotWidget):
             elif domain is not None:
                 pts = drawable(pts, domain)
             drawn.append((pts, style.color, style.dash, steps))
-            styles.append(style)
+            names.append(trail.label or style.describe())
             if left is None:
                 heads.append(self._head(pts[-1], style))
                 if trail.status == "converged":
@@ -293,7 +294,7 @@ class SurfaceView(pg.PlotWidget):
                 badges.append(self._cross(point))
             else:
                 exits.append((point, direction, style.color))
-        self._drawn_styles = styles
+        self._drawn_names = names
         self.trails.set_paths(drawn)
         self.heads.setData(heads)
         self.badges.setData(badges)
@@ -301,11 +302,13 @@ class SurfaceView(pg.PlotWidget):
 
     def _cuts_changed(self, cuts) -> None:
         """Name the trails drawn from a later step (``TrailsItem.cuts``), or hide the line."""
-        named = [f"{self._drawn_styles[c.index].describe()}, from step {c.first:,}"
-                 for c in cuts[:2] if c.index < len(self._drawn_styles)]
-        more = f" and {len(cuts) - 2} more" if len(cuts) > 2 else ""
-        self.cut_label.setText(f"Too long to draw whole: {'; '.join(named)}{more}"
+        named = [f"{self._drawn_names[c.index]}: trail from step {c.first}"
+                 for c in cuts[:2] if c.index < len(self._drawn_names)]
+        more = f"; {len(cuts) - 2} more" if len(cuts) > 2 else ""
+        self.cut_label.setText("; ".join(named) + more + " (too long to draw whole)"
                                if named else "")
+        # Wrapped within most of the map's width, so it never runs over the colour bar.
+        self.cut_label.setTextWidth(max(200.0, 0.7 * self.getPlotItem().vb.width()))
         self.cut_label.setVisible(bool(named))
 
     def _head(self, point: np.ndarray, style: RacerStyle) -> dict:

@@ -687,7 +687,8 @@ class LandscapeTab(QWidget):
             points = track.points(step)
             # Drawn: a bounded number of points however long the path (gui.landscape.trails).
             shown = drawn_index(points, self.race.surface.domain)
-            trails.append(TrailData(key, points[shown], style, status, steps=shown))
+            trails.append(TrailData(key, points[shown], style, status, steps=shown,
+                                    label=labels.get(key, key)))
             vectors.append(VectorData(
                 key, points[-1], color,
                 -track.gradient(step) if self.show_descent.isChecked() else None,
