@@ -173,3 +173,15 @@ def test_headless_commands_load_neither_qt_nor_tensorflow():
     done = procs.run([sys.executable, "-c", code], timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_a_trajectory_converged_in_a_local_minimum_says_it_is_not_a_known_one():
+    # The same words as the race table: "converged" alone read as "found the minimum".
+    status, text = _run("trajectory", "--surface", "rastrigin", "--optimizer", "adam",
+                        "--set", "learning_rate=0.001", "--start=-4.3,3.7", "--steps", "2000")
+    assert status == 0
+    assert "Adam on Rastrigin from (-4.3, 3.7): converged at step 1283, not at a known minimum;" \
+        in text
+    status, text = _run("trajectory", "--surface", "himmelblau", "--optimizer", "adam",
+                        "--set", "learning_rate=0.05", "--steps", "3000")
+    assert "converged at step 170;" in text

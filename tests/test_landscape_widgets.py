@@ -187,7 +187,7 @@ def table(qtbot):
 
     widget = ResultsTable()
     qtbot.addWidget(widget)
-    widget.resize(1100, 200)
+    widget.resize(1300, 200)  # every column fits ("…, not at a known minimum" included)
     widget.show()
     qtbot.waitExposed(widget)
     return widget
@@ -479,3 +479,25 @@ def test_side_plots_set_only_the_curves_whose_values_changed(qtbot):
     assert set_calls == [("b", "loss")]
     np.testing.assert_allclose(plots.curves("b")["loss"].getData()[1],  # a log axis
                                np.log10(changed.loss))
+
+
+def test_a_racer_converged_away_from_every_known_minimum_says_so(qtbot):
+    # Rastrigin: Adam "converged at step 1283" in a local minimum 5 units from the global one,
+    # in success green, while the Minimum column (which would say "—") was hidden at 1280 px.
+    from gui.landscape.results_table import ELSEWHERE, ResultRow, ResultsTable, status_text
+
+    def row(minimum, known=True, outcome="converged"):
+        return ResultRow("a", "Adam", style_for(0), "learning_rate=0.1", outcome, 1283, 1283,
+                         0.5, (-4.0, 4.0), minimum, 2000, minima_known=known)
+
+    assert status_text(row(None)) == "converged at step 1283" + ELSEWHERE
+    assert status_text(row("global (0, 0)")) == "converged at step 1283"
+    assert status_text(row(None, known=False)) == "converged at step 1283"  # a custom formula
+    assert status_text(row(None, outcome="diverged")) == "diverged at step 1283"
+    table = ResultsTable()
+    qtbot.addWidget(table)
+    table.resize(900, 200)
+    table.set_rows([row(None)])
+    text = table.item(0, 1).text()
+    assert text.endswith(ELSEWHERE)
+    assert table.horizontalHeader().sectionSize(1) >= table.fontMetrics().horizontalAdvance(text)

@@ -180,7 +180,9 @@ def trajectory_data(
         "steps": steps,
         "status": outcome,
         "stop_step": stop,
-        "status_text": status.phrase(outcome, stop, steps),
+        "status_text": status.phrase(outcome, stop, steps,
+                                     at_known_minimum=minimum is not None if surface.minima
+                                     else None),
         "points": result.path(0).tolist(),
         "losses": result.path_losses(0).tolist(),
         "grad_norms": result.grad_norms[: result.last_index(0) + 1, 0].tolist(),

@@ -56,8 +56,16 @@ def code(status_id: str) -> int:
         raise ValueError(f"status: expected one of {', '.join(IDS)}, got {status_id!r}") from None
 
 
-def phrase(status_id: str, step: int | None = None, budget: int | None = None) -> str:
-    """The words for a status: ``"converged at step 141"``, ``"not converged in 2000 steps"``.
+#: After "converged at step N" when the point is none of the surface's known minima: on
+#: Rastrigin, Adam "converged" in a local minimum 5 units from the global one, and the green
+#: words alone read as "found the minimum".
+ELSEWHERE = ", not at a known minimum"
+
+
+def phrase(status_id: str, step: int | None = None, budget: int | None = None,
+           at_known_minimum: bool | None = None) -> str:
+    """The words for a status: ``"converged at step 141"``, ``"not converged in 2000 steps"``,
+    ``"converged at step 1283, not at a known minimum"``.
 
     Parameters
     ----------
@@ -67,8 +75,13 @@ def phrase(status_id: str, step: int | None = None, budget: int | None = None) -
         The step of the outcome (converged, diverged, escaped), if known.
     budget
         The step budget (for ``not_converged``), if known.
+    at_known_minimum
+        For ``converged``: whether it converged at one of the surface's known minima; None
+        when the surface lists none (a custom formula) or it is not known.
     """
     word = WORDS[status_id]
+    if status_id == "converged" and step is not None and at_known_minimum is False:
+        return f"{word} at step {step}{ELSEWHERE}"
     if status_id in ("converged", "diverged", "escaped") and step is not None:
         return f"{word} at step {step}"
     if status_id == "not_converged" and budget is not None:

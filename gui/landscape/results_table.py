@@ -36,6 +36,9 @@ _KEY_ROLE = Qt.ItemDataRole.UserRole
 _STYLE_ROLE = Qt.ItemDataRole.UserRole + 1  #: the style its icon was drawn for
 
 
+ELSEWHERE = status.ELSEWHERE
+
+
 @dataclass(frozen=True)
 class ResultRow:
     """One racer's result at the shown step.
@@ -62,6 +65,7 @@ class ResultRow:
         The minimum reached, e.g. ``"global (1, 1)"``.
     """
 
+
     key: str
     label: str
     style: RacerStyle
@@ -73,11 +77,14 @@ class ResultRow:
     final_point: tuple[float, float]
     minimum: str | None
     budget: int | None = None  #: the step budget, for "not converged in N steps"
+    minima_known: bool = False  #: the surface lists its minima (so "not at one" means something)
 
 
 def status_text(row: ResultRow) -> str:
-    """The status words: ``"converged at step 412"``, ``"not converged in 2000 steps"``."""
-    return status.phrase(row.status, row.stop_step, row.budget)
+    """The status words: ``"converged at step 412"``, ``"not converged in 2000 steps"``,
+    ``"converged at step 1283, not at a known minimum"``."""
+    return status.phrase(row.status, row.stop_step, row.budget,
+                         at_known_minimum=row.minimum is not None if row.minima_known else None)
 
 
 def cell_texts(row: ResultRow) -> tuple[str, ...]:
@@ -168,7 +175,9 @@ class ResultsTable(StatusTable):
         widest[0] = max(labels, key=metrics.horizontalAdvance, default="Optimizer")
         widest[STATUS_COLUMN] = max(
             (status.phrase("not_converged", None, budget or 100000),
-             status.phrase("escaped", budget or 100000)), key=metrics.horizontalAdvance)
+             status.phrase("escaped", budget or 100000),
+             status.phrase("converged", budget or 100000, at_known_minimum=False)),
+            key=metrics.horizontalAdvance)
         for column, text in widest.items():
             extra = self.iconSize().width() + 8 if column == 0 else 0
             width = max(metrics.horizontalAdvance(text), metrics.horizontalAdvance(

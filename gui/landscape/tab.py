@@ -752,7 +752,8 @@ class LandscapeTab(QWidget):
         return ResultRow(key, label, self.styles[key], settings, status,
                          stop,
                          stop if status == "converged" else None, loss,
-                         (float(point[0]), float(point[1])), minimum, self.race.budget)
+                         (float(point[0]), float(point[1])), minimum, self.race.budget,
+                         minima_known=bool(self.race.surface.minima))
 
     @Slot(bool)
     def _show_explanation(self, shown: bool) -> None:
