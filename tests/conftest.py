@@ -160,3 +160,31 @@ def quiet_window(qtbot, tmp_path, monkeypatch):
     yield main
     main.landscape.shutdown()
     main.training.shutdown()
+
+
+@pytest.fixture
+def maps_view(qtbot):
+    """Makes a Maps view at 900×700: ``maps_view(surface_id, start, steps, racers=None)``
+    races on that surface from ``start``, with 32² maps of ``steps`` steps; each is shut down
+    after the test."""
+    from engine.landscape import surfaces
+    from gui.maps.view import MapsView
+
+    made = []
+
+    def make(surface_id, start, steps, racers=None, selected=None):
+        widget = MapsView()
+        qtbot.addWidget(widget)
+        widget.resize(900, 700)
+        widget.show()
+        widget.set_surface(surfaces.get(surface_id), start)
+        if racers is not None:
+            widget.set_racers(racers, selected=selected)
+        widget.grid.setCurrentIndex(widget.grid.findData(32))
+        widget.steps.setValue(steps)
+        made.append(widget)
+        return widget
+
+    yield make
+    for widget in made:
+        widget.shutdown()

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from engine import optimizers
-from engine.landscape import maps, surfaces
+from engine.landscape import maps
 from engine.landscape.race import Racer
 from gui.maps.live import TICKS, Field, FixedSettings, field_for, slider_range
 from gui.palette import style_for
@@ -20,20 +20,10 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def view(qtbot):
-    from gui.maps.view import MapsView
-
-    widget = MapsView()
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    widget.set_surface(surfaces.get("rosenbrock"), (-1.0, 1.5))
+def view(maps_view):
     adam = Racer("adam-1", "adam", {"learning_rate": 0.05, "beta_2": 0.99})
-    widget.set_racers([(adam, "Adam · lr 0.05", style_for("adam"))], selected="adam-1")
-    widget.grid.setCurrentIndex(widget.grid.findData(32))
-    widget.steps.setValue(120)
-    yield widget
-    widget.shutdown()
+    return maps_view("rosenbrock", (-1.0, 1.5), 120,
+                     racers=[(adam, "Adam · lr 0.05", style_for("adam"))], selected="adam-1")
 
 
 def _click(qtbot, view, scene_point) -> list[tuple]:

@@ -55,18 +55,8 @@ def test_hyperparameter_maps_offer_only_what_they_can_show():
 
 
 @pytest.fixture
-def view(qtbot):
-    from gui.maps.view import MapsView
-
-    widget = MapsView()
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    widget.set_surface(surfaces.get("himmelblau"), (0.0, 0.0))
-    widget.grid.setCurrentIndex(widget.grid.findData(32))
-    widget.steps.setValue(150)
-    yield widget
-    widget.shutdown()
+def view(maps_view):
+    return maps_view("himmelblau", (0.0, 0.0), 150)
 
 
 def test_the_view_numbers_the_minima_and_names_its_colours(qtbot, view):

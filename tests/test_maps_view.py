@@ -9,25 +9,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from engine.landscape import surfaces
 from tests import procs
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def view(qtbot):
-    from gui.maps.view import MapsView
-
-    widget = MapsView()
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()
-    widget.set_surface(surfaces.get("himmelblau"), (0.0, 0.0))
-    widget.grid.setCurrentIndex(widget.grid.findData(32))
-    widget.steps.setValue(200)
-    yield widget
-    widget.shutdown()
+def view(maps_view):
+    return maps_view("himmelblau", (0.0, 0.0), 200)
 
 
 def _scene_point(view, x, y):
