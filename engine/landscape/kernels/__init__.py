@@ -3,11 +3,11 @@
 A :class:`engine.landscape.simulate.Stepper` with ``keep_path=False`` (maps, sweeps,
 summary runs) hands its steps to a :class:`~engine.landscape.kernels.runner.Backend`,
 which runs blocks of starts through all their steps inside one compiled call instead of a
-dozen NumPy passes per step. A kernel is compiled for one optimizer rule and set of options
-(:mod:`._kernel`), a surface pass for one surface (:mod:`._surfaces`; custom formulas share
-one that interprets their gradient program, :mod:`.program`); they meet through a function
-pointer, so their numbers add up instead of multiplying. Each is compiled the first time it
-is needed and cached on disk (:mod:`.cache`); numba is not even imported before that.
+dozen NumPy passes per step. A kernel is compiled for one optimizer rule, set of options and
+surface (:mod:`._kernel`): a catalog surface's gradient and the status checks run in the
+update's own loop (:mod:`._surfaces`); custom formulas share one kernel per rule that
+interprets their gradient program (:mod:`.program`). Each kernel is compiled the first time
+it is needed and cached on disk (:mod:`.cache`); numba is not even imported before that.
 :func:`warm_up` compiles the common ones ahead, e.g. in a background thread, and
 :func:`set_compile_policy` lets a GUI never wait for a compilation.
 
@@ -80,7 +80,7 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
     if required or chosen.ready():
         return chosen
     if stepper.keep_path or registry.policy() == "background":
-        registry.later(chosen.names[0] + chosen.names[1], chosen.prepare)
+        registry.later(chosen.name, chosen.prepare)
         return None  # NumPy this time; the kernel is compiled for the next run
     return chosen
 

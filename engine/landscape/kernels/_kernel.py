@@ -1,10 +1,11 @@
 """The compiled runner: blocks of starts advanced through all their steps in one call.
 
-``advance`` takes the starts listed in ``active`` from step ``k0`` to ``k1`` (a
+A kernel (:func:`kernel`: one per optimizer rule, set of options and surface) takes the
+starts listed in ``active`` from step ``k0`` to ``k1`` (a
 :class:`engine.landscape.simulate.Stepper`'s rules, see its docstring), a block of starts
 at a time, so each block's points, gradients and optimizer state stay in the CPU cache for
 every step. One loop per step does the update, the gradient (a custom formula's program runs
-over the block in between) and the cheap status checks, which settle almost every point:
+over the block after it) and the cheap status checks, which settle almost every point:
 
 * a point is inside the box, or it is not (exact comparisons);
 * ``hypot(dx, dy) <= tol`` is certainly true when ``|dx|, |dy| <= tol/2`` and certainly
@@ -14,33 +15,38 @@ The rare rest (near a tolerance, outside the box, a huge or non-finite gradient)
 exact checks with the C ``hypot``, as NumPy's side does. Stopped points leave the block (its
 last point takes their place). Each call covers the blocks ``first, first + stride, ...``,
 so threads can share the work; starts never interact. Imported only once numba is loaded.
+
+Each kernel is a copy of one template whose globals are that kernel's constants, and numba
+drops every branch on a constant before it compiles: an Adam kernel without noise, clipping
+or paths compiles none of that code, which halves its compile time.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import types as types_module
 
 import numba
 
 from engine.landscape.kernels import _parts, _surfaces, codes
 from engine.landscape.kernels._parts import (
+    classify,
     clip_pair,
     noise_pair,
-    slot_count,
+    record_check,
     step_scalars,
-    update,
-    velocity_row,
 )
+from engine.landscape.kernels.plan import slot_count, velocity_row
 
 _BIG = 1e300  # |g| below this in both coordinates: hypot(g) is certainly finite
 
 
-#: Internal functions: cached on disk, no Python or C wrappers (faster to compile).
-_helper = numba.njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
-                     no_cfunc_wrapper=True)
+#: Internal functions, inlined into each kernel before it is typed (one compilation).
+_helper = numba.njit(error_model="numpy", inline="always")
 
 
-@numba.njit
+@_helper
 def _at_most(dx, dy, tol):
     """The C library's ``hypot(dx, dy) <= tol``."""
     return math.hypot(dx, dy) <= tol
@@ -119,35 +125,46 @@ def _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, sta
     return n
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def advance(family, flags, surface_pass, X, G, SL, status, stop, since_out, out, active, first,
-            stride, work, sl, ints, flag, R, HP, levels, table, rates, keys, noise_scale, params,
-            program, constant_registers, constants, outputs, centres, box, paths, grads,
-            velocities, k0, k1):  # pragma: no cover - compiled
+def _template(X, G, SL, status, stop, since_out, out, active, first, stride, work, sl, ints,
+              flag, R, HP, levels, table, rates, keys, noise_scale, params, program,
+              constant_registers, constants, outputs, centres, box, paths, grads, velocities,
+              k0, k1):  # pragma: no cover - compiled
     """Advance the starts ``active`` (indices into the (N,) arrays) from step k0 to k1.
+
+    Compiled per copy (:func:`kernel`), whose globals fix ``FAMILY`` and ``FLAGS`` (the rule
+    and its options) and the surface: a catalog surface's ``GRADIENT`` with ``MINIMA`` known
+    minima is computed in the update's own loop (``FUSED``), a custom formula's program runs
+    over the block after it (``PASS``, :func:`engine.landscape.kernels._surfaces.program_pass`).
 
     With the ``RECORD`` flag, row k of ``paths``, ``grads`` and ``velocities`` (T+1, N, 2)
     gets each point still going after step k, its gradient and its velocity (the state slot
     Keras calls ``momentum``); the Python side fills the rest (runner.Backend).
 
-    ``surface_pass`` computes the gradients and the cheap checks of a block
-    (:mod:`engine.landscape.kernels._surfaces`, with ``params``, ``R``, ``program`` and
-    ``outputs``); ``centres`` (M, 2) and ``box`` serve the exact checks. ``work`` (6, B:
+    ``params`` holds the surface constants, tolerances, box and centres (``_surfaces``
+    indices); ``centres`` (M, 2) and ``box`` serve the exact checks. ``work`` (6, B:
     points, gradients, previous points), ``sl`` (6, B), ``ints`` (2, B), ``flag`` (B,) and
     ``R`` (registers, B) are this call's scratch for blocks of B starts.
     """
-    per_start = (flags & codes.PER_START) != 0  # constants: the compiler drops the rest
-    record = (flags & codes.RECORD) != 0
-    slots = slot_count(family, flags)
-    velocity = velocity_row(family, flags)
+    # FAMILY, FLAGS and the rest are constants of each compiled copy; numba drops a branch
+    # on a constant before compiling it, so a kernel compiles only the code it runs.
+    family, flags = FAMILY, FLAGS  # noqa: F821
     x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
-    idx = ints[1]
+    since, idx = ints[0], ints[1]
     block = flag.size
     hp = HP[:, 0]
     lr, clip, clip_inv = hp[codes.LR], hp[codes.CLIP], hp[codes.CLIP_INV]
     wd, eps, p1, p2 = hp[codes.WD], hp[codes.EPS], hp[codes.P1], hp[codes.P2]
     p3, p4 = hp[codes.P3], hp[codes.P4]
-    x_tol, grad_tol = params[_surfaces.X_TOL], params[_surfaces.GRAD_TOL]
+    S = _surfaces
+    c0, c1, c2 = params[S.C0], params[S.C0 + 1], params[S.C0 + 2]
+    half, x_tol = params[S.HALF], params[S.X_TOL]
+    g_half, grad_tol = params[S.G_HALF], params[S.GRAD_TOL]
+    bounds = (params[S.BOX], params[S.BOX + 1], params[S.BOX + 2], params[S.BOX + 3])
+    m = S.CENTRES
+    points = (params[m], params[m + 1], params[m + 2], params[m + 3], params[m + 4],
+              params[m + 5], params[m + 6], params[m + 7], params[m + 8], params[m + 9],
+              params[m + 10], params[m + 11], params[m + 12], params[m + 13], params[m + 14],
+              params[m + 15])
     blocks = (active.size + block - 1) // block
     for b in range(first, blocks, stride):
         n = active.size - b * block
@@ -162,11 +179,12 @@ def advance(family, flags, surface_pass, X, G, SL, status, stop, since_out, out,
             l1, l2 = levels[0, 0], levels[1, 0]
             a = step_scalars(family, table[0, l1, t], table[1, l1, t], table[2, l1, t],
                              table[3, l2, t], rates[t])
-            if not per_start:
+            if not PER_START:  # noqa: F821
                 lr = rates[t]
+            unsure = 0
             for i in range(n):
                 j = idx[i]
-                if per_start:
+                if PER_START:  # noqa: F821
                     lr, clip, clip_inv, wd, eps = (HP[codes.LR, j], HP[codes.CLIP, j],
                                                    HP[codes.CLIP_INV, j], HP[codes.WD, j],
                                                    HP[codes.EPS, j])
@@ -176,38 +194,78 @@ def advance(family, flags, surface_pass, X, G, SL, status, stop, since_out, out,
                     a = step_scalars(family, table[0, l1, t], table[1, l1, t], table[2, l1, t],
                                      table[3, l2, t], lr)
                 px, py = x[i], y[i]
-                ux, uy = noise_pair(flags, gx[i], gy[i], keys, j, t, noise_scale)
-                ux, uy = clip_pair(flags, ux, uy, clip, clip_inv)
-                # the state slots this rule uses (slots is a constant: no code for the rest)
-                s0x = sl[0, i] if slots > 0 else 0.0
-                s0y = sl[1, i] if slots > 0 else 0.0
-                s1x = sl[2, i] if slots > 1 else 0.0
-                s1y = sl[3, i] if slots > 1 else 0.0
-                s2x = sl[4, i] if slots > 2 else 0.0
-                s2y = sl[5, i] if slots > 2 else 0.0
-                qx, s0x, s1x, s2x = update(family, flags, ux, px, s0x, s1x, s2x, lr, a, p1, p2,
-                                           p3, p4, eps, wd)
-                qy, s0y, s1y, s2y = update(family, flags, uy, py, s0y, s1y, s2y, lr, a, p1, p2,
-                                           p3, p4, eps, wd)
-                if slots > 0:
+                ux, uy = gx[i], gy[i]
+                if NOISE:  # noqa: F821
+                    ux, uy = noise_pair(ux, uy, keys, j, t, noise_scale)
+                if CLIP:  # noqa: F821
+                    ux, uy = clip_pair(flags, ux, uy, clip, clip_inv)
+                # the state slots this rule uses (SLOTS is a constant: no code for the rest)
+                s0x = sl[0, i] if SLOTS > 0 else 0.0  # noqa: F821
+                s0y = sl[1, i] if SLOTS > 0 else 0.0  # noqa: F821
+                s1x = sl[2, i] if SLOTS > 1 else 0.0  # noqa: F821
+                s1y = sl[3, i] if SLOTS > 1 else 0.0  # noqa: F821
+                s2x = sl[4, i] if SLOTS > 2 else 0.0  # noqa: F821
+                s2y = sl[5, i] if SLOTS > 2 else 0.0  # noqa: F821
+                qx, s0x, s1x, s2x = UPDATE(flags, ux, px, s0x, s1x, s2x, lr, a,  # noqa: F821
+                                           p1, p2, p3, p4, eps, wd)
+                qy, s0y, s1y, s2y = UPDATE(flags, uy, py, s0y, s1y, s2y, lr, a,  # noqa: F821
+                                           p1, p2, p3, p4, eps, wd)
+                if SLOTS > 0:  # noqa: F821
                     sl[0, i], sl[1, i] = s0x, s0y
-                if slots > 1:
+                if SLOTS > 1:  # noqa: F821
                     sl[2, i], sl[3, i] = s1x, s1y
-                if slots > 2:
+                if SLOTS > 2:  # noqa: F821
                     sl[4, i], sl[5, i] = s2x, s2y
                 ox[i], oy[i], x[i], y[i] = px, py, qx, qy
-            if surface_pass(n, k, work, ints, flag, params, R, program, outputs):
+                if FUSED:  # noqa: F821 - the catalog surface's gradient and cheap checks
+                    hx, hy = GRADIENT(qx, qy, c0, c1, c2)  # noqa: F821
+                    gx[i], gy[i] = hx, hy
+                    f = classify(MINIMA, qx, qy, px, py, hx, hy, points, bounds,  # noqa: F821
+                                 half, x_tol, g_half, grad_tol)
+                    unsure |= record_check(i, k, f, flag, since)
+            if not FUSED:  # noqa: F821
+                unsure = PASS(n, k, work, ints, flag, params, R, program, outputs)  # noqa: F821
+            if unsure:
                 n = _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol,
                                   status, stop, since_out, X, out)
-            if record:
+            if RECORD:  # noqa: F821
                 for i in range(n):
                     j = idx[i]
                     paths[k, j, 0], paths[k, j, 1] = x[i], y[i]
                     grads[k, j, 0], grads[k, j, 1] = gx[i], gy[i]
-                    if velocity >= 0:
-                        velocities[k, j, 0] = sl[velocity, i]
-                        velocities[k, j, 1] = sl[velocity + 1, i]
+                    if VELOCITY >= 0:  # noqa: F821
+                        velocities[k, j, 0] = sl[VELOCITY, i]  # noqa: F821
+                        velocities[k, j, 1] = sl[VELOCITY + 1, i]  # noqa: F821
         _store(n, work, sl, ints, X, G, SL, since_out)
 
 
-_ = _parts  # the helpers must be registered before advance compiles
+_lock = threading.Lock()
+_kernels: dict[tuple[int, int, int, int], object] = {}
+
+
+def kernel(family: int, flags: int, surface: int, minima: int) -> object:
+    """The numba dispatcher of :func:`_template` for this rule, options and surface
+    (``codes.PROGRAM`` for a custom formula), made once per process.
+
+    A copy of the template's code with its own globals, not a closure: numba keys a cached
+    closure by its captured values (a function would not hash the same twice), and by the
+    name given here each kernel gets its own file in the disk cache.
+    """
+    fused = surface != codes.PROGRAM
+    key = (family, flags, surface, minima if fused else 0)
+    with _lock:
+        if key not in _kernels:
+            name = "advance_{}_{}_{}_{}".format(*key)
+            names = dict(_template.__globals__, FAMILY=family, FLAGS=flags, FUSED=fused,
+                         PER_START=bool(flags & codes.PER_START),
+                         RECORD=bool(flags & codes.RECORD), NOISE=bool(flags & codes.NOISE),
+                         CLIP=bool(flags & (codes.CLIPNORM | codes.GLOBAL_CLIPNORM
+                                            | codes.CLIPVALUE)),
+                         SLOTS=slot_count(family, flags), VELOCITY=velocity_row(family, flags),
+                         UPDATE=_parts.UPDATES[family], MINIMA=key[3],
+                         GRADIENT=_surfaces.gradient(surface) if fused else _surfaces.no_gradient,
+                         PASS=_surfaces.no_pass if fused else _surfaces.program_pass)
+            function = types_module.FunctionType(_template.__code__, names, name)
+            function.__qualname__ = name
+            _kernels[key] = numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+        return _kernels[key]

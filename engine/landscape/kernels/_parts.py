@@ -1,8 +1,9 @@
 """The pieces of a compiled step (imported once numba is loaded).
 
-A kernel is compiled for literal family and flags codes. The helpers here take those codes
-as ordinary integers: numba types each helper once per process, and LLVM, inlining it into
-a kernel where the codes are constants, keeps only the branch the kernel uses.
+A kernel is compiled for one family, set of option flags and surface
+(:func:`engine.landscape.kernels._kernel.kernel`): it calls only its family's update rule
+(:data:`UPDATES`), and numba inlines these helpers into it before typing, so each kernel is
+one compilation; LLVM drops the branches on option flags that the kernel's constants rule out.
 
 Every formula repeats :mod:`engine.optimizers.rules` operation for operation (the same
 operands in the same order, the same float32-rounded constants, which the Python side
@@ -28,8 +29,8 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO_PI_2_32 = 2 * np.pi * 2.0**-32
 MAX_MINIMA = 8  #: known minima a kernel checks (a surface with more runs with NumPy)
 
-#: Small helpers: typed once per process, inlined by LLVM.
-_inline = numba.njit(error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+#: Small helpers, inlined into each kernel before it is typed (one compilation, no calls).
+_inline = numba.njit(error_model="numpy", inline="always")
 
 
 # The C library's functions where the shared gradients (engine.landscape.gradients) ask
@@ -71,33 +72,6 @@ def sign(v):
 
 
 @_inline
-def slot_count(family, flags):
-    """How many state slots the rule uses (with constant codes: unused slots cost nothing)."""
-    if family == c.SGD:
-        return 1 if flags & c.MOMENTUM else 0
-    if family == c.RMSPROP:
-        return 3 if flags & c.CENTERED else 2
-    if family == c.ADAM:
-        return 3 if flags & c.AMSGRAD else 2
-    if family == c.ADAGRAD or family == c.LION:
-        return 1
-    return 2
-
-
-@_inline
-def velocity_row(family, flags):
-    """The ``sl`` row of the state slot Keras calls ``momentum`` (the velocity drawn in the
-    race), or -1 for a rule without one."""
-    if family == c.SGD:
-        return 0 if flags & c.MOMENTUM else -1
-    if family == c.RMSPROP:
-        return 2 if flags & c.MOMENTUM else -1
-    if family == c.ADAGRAD or family == c.ADADELTA:
-        return -1
-    return 0
-
-
-@_inline
 def classify(minima, qx, qy, px, py, hx, hy, centres, box, half, x_tol, g_half, grad_tol):
     """The cheap checks of a point after a step: 3 outside the box or a gradient too large
     to be sure it is finite, 1 certainly within the tolerance, 0 certainly not, 2 unsure.
@@ -129,11 +103,9 @@ def _mix64(z):
 
 
 @_inline
-def noise_pair(flags, gx, gy, keys, j, step, scale):
-    """The gradient the optimizer sees for start ``j``: with noise, ``g + noise``, the draw
-    of simulate.GradientNoise at 0-based ``step`` (two Box-Muller normals × scale)."""
-    if not flags & c.NOISE:
-        return gx, gy
+def noise_pair(gx, gy, keys, j, step, scale):
+    """The gradient the optimizer sees for start ``j``: ``g + noise``, the draw of
+    simulate.GradientNoise at 0-based ``step`` (two Box-Muller normals × scale)."""
     draw = _mix64(keys[j] + np.uint64(step + 1) * _GOLDEN)
     radius = math.sqrt(-2.0 * math.log(((draw >> _S32) + 1.0) * 2.0**-32))
     angle = (draw & _LOW32) * _TWO_PI_2_32
@@ -170,59 +142,105 @@ def step_scalars(family, t0, t1, t2, t3, lr):
 
 
 @_inline
-def update(family, flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
-    """One coordinate of one step: weight decay, then the family's rule; ``a`` holds the
-    per-step scalars of :func:`step_scalars`, ``p1..p4`` the hyperparameters noted per rule
-    (plan.optimizer_plan). Returns ``(w, s0, s1, s2)``."""
-    if flags & c.WEIGHT_DECAY:
-        w = w - w * wd * lr
-    if family == c.SGD:
-        if flags & c.MOMENTUM:  # p1: float32-rounded momentum
-            s0 = s0 * p1 - g * lr
-            w = w + (s0 * p1 - g * lr) if flags & c.NESTEROV else w + s0
-        else:
-            w = w - g * lr
-    elif family == c.RMSPROP:  # p1: rho, p2: 1 - rho, p3: momentum
-        s0 = p1 * s0 + p2 * (g * g)
-        if flags & c.CENTERED:
-            s2 = p1 * s2 + p2 * g
-            denominator = s0 - s2 * s2 + eps
-        else:
-            denominator = s0 + eps
-        increment = (lr * g) / math.sqrt(denominator)
-        if flags & c.MOMENTUM:
-            s1 = p3 * s1 + increment
-            w = w - s1
-        else:
-            w = w - increment
-    elif family == c.ADAGRAD:
-        s0 = s0 + g * g
-        w = w - (lr * g) / math.sqrt(s0 + eps)
-    elif family == c.ADADELTA:  # p1: rho, p2: 1 - rho
-        s0 = p1 * s0 + p2 * (g * g)
-        delta = -((math.sqrt(s1 + eps) * g) / math.sqrt(s0 + eps))
-        s1 = p1 * s1 + p2 * (delta * delta)
-        w = w + lr * delta
-    elif family == c.ADAM:  # p1: 1 - beta_1, p2: 1 - beta_2; a[0]: alpha
-        s0 = s0 + (g - s0) * p1
-        s1 = s1 + (g * g - s1) * p2
-        if flags & c.AMSGRAD:
-            s2 = maximum(s2, s1)
-            w = w - (s0 * a[0]) / (math.sqrt(s2) + eps)
-        else:
-            w = w - (s0 * a[0]) / (math.sqrt(s1) + eps)
-    elif family == c.ADAMAX:  # p1: 1 - beta_1, p2: beta_2; a[0]: 1 - beta_1^t
-        s0 = s0 + (g - s0) * p1
-        s1 = maximum(p2 * s1, abs(g))
-        w = w - (lr * s0) / (a[0] * (s1 + eps))
-    elif family == c.NADAM:  # p1, p2: 1 - the float32-rounded betas
-        s0 = s0 + (g - s0) * p1
-        s1 = s1 + (g * g - s1) * p2
-        m_hat = (a[0] * s0) / a[1] + (a[2] * g) / a[3]
-        v_hat = s1 / a[4]
-        w = w - (m_hat * lr) / (math.sqrt(v_hat) + eps)
-    elif family == c.LION:  # p1, p3: float32-rounded betas; p2, p4: 1 - them
-        w = w - lr * sign(s0 * p1 + g * p2)
-        s0 = s0 * p3 + g * p4
+def record_check(i, k, f, flag, since):
+    """Store point i's :func:`classify` result; update its ``since`` when settled; 1 if unsure."""
+    flag[i] = f
+    s = since[i]
+    since[i] = s if f >= 2 else ((s if s >= 0 else k) if f == 1 else -1)
+    return f >> 1
+
+
+# One coordinate of one step per family: weight decay, then the family's rule. ``a`` holds
+# the per-step scalars of :func:`step_scalars`, ``p1..p4`` the hyperparameters noted per rule
+# (plan.optimizer_plan). Each returns ``(w, s0, s1, s2)``. One function per family, so that
+# a kernel compiles only its own rule.
+
+@_inline
+def _decayed(flags, w, wd, lr):
+    return w - w * wd * lr if flags & c.WEIGHT_DECAY else w
+
+
+@_inline
+def update_sgd(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)
+    if flags & c.MOMENTUM:  # p1: float32-rounded momentum
+        s0 = s0 * p1 - g * lr
+        w = w + (s0 * p1 - g * lr) if flags & c.NESTEROV else w + s0
+    else:
+        w = w - g * lr
     return w, s0, s1, s2
 
+
+@_inline
+def update_rmsprop(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)  # p1: rho, p2: 1 - rho, p3: momentum
+    s0 = p1 * s0 + p2 * (g * g)
+    if flags & c.CENTERED:
+        s2 = p1 * s2 + p2 * g
+        denominator = s0 - s2 * s2 + eps
+    else:
+        denominator = s0 + eps
+    increment = (lr * g) / math.sqrt(denominator)
+    if flags & c.MOMENTUM:
+        s1 = p3 * s1 + increment
+        w = w - s1
+    else:
+        w = w - increment
+    return w, s0, s1, s2
+
+
+@_inline
+def update_adagrad(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)
+    s0 = s0 + g * g
+    return w - (lr * g) / math.sqrt(s0 + eps), s0, s1, s2
+
+
+@_inline
+def update_adadelta(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)  # p1: rho, p2: 1 - rho
+    s0 = p1 * s0 + p2 * (g * g)
+    delta = -((math.sqrt(s1 + eps) * g) / math.sqrt(s0 + eps))
+    s1 = p1 * s1 + p2 * (delta * delta)
+    return w + lr * delta, s0, s1, s2
+
+
+@_inline
+def update_adam(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)  # p1: 1 - beta_1, p2: 1 - beta_2; a[0]: alpha
+    s0 = s0 + (g - s0) * p1
+    s1 = s1 + (g * g - s1) * p2
+    if flags & c.AMSGRAD:
+        s2 = maximum(s2, s1)
+        return w - (s0 * a[0]) / (math.sqrt(s2) + eps), s0, s1, s2
+    return w - (s0 * a[0]) / (math.sqrt(s1) + eps), s0, s1, s2
+
+
+@_inline
+def update_adamax(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)  # p1: 1 - beta_1, p2: beta_2; a[0]: 1 - beta_1^t
+    s0 = s0 + (g - s0) * p1
+    s1 = maximum(p2 * s1, abs(g))
+    return w - (lr * s0) / (a[0] * (s1 + eps)), s0, s1, s2
+
+
+@_inline
+def update_nadam(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)  # p1, p2: 1 - the float32-rounded betas
+    s0 = s0 + (g - s0) * p1
+    s1 = s1 + (g * g - s1) * p2
+    m_hat = (a[0] * s0) / a[1] + (a[2] * g) / a[3]
+    v_hat = s1 / a[4]
+    return w - (m_hat * lr) / (math.sqrt(v_hat) + eps), s0, s1, s2
+
+
+@_inline
+def update_lion(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
+    w = _decayed(flags, w, wd, lr)  # p1, p3: float32-rounded betas; p2, p4: 1 - them
+    w = w - lr * sign(s0 * p1 + g * p2)
+    return w, s0 * p3 + g * p4, s1, s2
+
+
+UPDATES = {c.SGD: update_sgd, c.RMSPROP: update_rmsprop, c.ADAGRAD: update_adagrad,
+           c.ADADELTA: update_adadelta, c.ADAM: update_adam, c.ADAMAX: update_adamax,
+           c.NADAM: update_nadam, c.LION: update_lion}

@@ -35,6 +35,25 @@ SLOT_FIELDS = {c.SGD: ("momentum",), c.RMSPROP: ("velocity", "momentum", "averag
                c.NADAM: ("momentum", "velocity"), c.LION: ("momentum",)}
 
 
+def slot_count(family: int, flags: int) -> int:
+    """How many state slots (two coordinates each, :data:`SLOT_FIELDS` order) a rule uses."""
+    if family == c.SGD:
+        return 1 if flags & c.MOMENTUM else 0
+    if family in (c.RMSPROP, c.ADAM):
+        return 3 if flags & (c.CENTERED | c.AMSGRAD) else 2
+    return 1 if family in (c.ADAGRAD, c.LION) else 2
+
+
+def velocity_row(family: int, flags: int) -> int:
+    """The row of a kernel's slot array that holds the state slot Keras calls ``momentum``
+    (the velocity drawn in a race), or -1 for a rule without one."""
+    if family in (c.SGD, c.RMSPROP):
+        if not flags & c.MOMENTUM:
+            return -1
+        return 0 if family == c.SGD else 2
+    return -1 if family in (c.ADAGRAD, c.ADADELTA) else 0
+
+
 class Unsupported(ValueError):
     """A surface or optimizer no kernel can run (the NumPy path still can)."""
 

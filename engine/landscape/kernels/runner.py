@@ -18,7 +18,13 @@ import numpy as np
 from engine.landscape import status as _status
 from engine.landscape.kernels import codes as c
 from engine.landscape.kernels import registry
-from engine.landscape.kernels.plan import SLOT_FIELDS, Unsupported, optimizer_plan, surface_plan
+from engine.landscape.kernels.plan import (
+    SLOT_FIELDS,
+    Unsupported,
+    optimizer_plan,
+    slot_count,
+    surface_plan,
+)
 
 MAX_MINIMA = 8  #: known minima a kernel checks (as _parts.MAX_MINIMA)
 BLOCK = 256  #: starts per block on catalog surfaces (a block's state stays in the L1 cache)
@@ -26,15 +32,6 @@ BLOCK = 256  #: starts per block on catalog surfaces (a block's state stays in t
 
 class CompileFailed(RuntimeError):
     """A kernel could not be compiled; the stepper has not changed and NumPy can go on."""
-
-
-def slot_count(family: int, flags: int) -> int:
-    """The state slots a rule uses (as _parts.slot_count)."""
-    if family == c.SGD:
-        return 1 if flags & c.MOMENTUM else 0
-    if family in (c.RMSPROP, c.ADAM):
-        return 3 if flags & (c.CENTERED | c.AMSGRAD) else 2
-    return 1 if family in (c.ADAGRAD, c.LION) else 2
 
 
 class Backend:
@@ -50,7 +47,8 @@ class Backend:
         flags = plan.flags | (c.NOISE if noise is not None else 0)
         flags |= c.RECORD if stepper.keep_path else 0
         self.key = (plan.family, flags)
-        self.surface_key = (surface.code, len(stepper._centres))
+        minima = len(stepper._centres) if surface.program is None else 0
+        self.surface_key = (surface.code, minima)
         active, state = stepper._active, stepper._state
         rows = slice(None) if active.size == n else active
         self.positions = np.zeros((2, n))
@@ -107,35 +105,25 @@ class Backend:
                 np.empty(b, dtype=np.uint8), np.empty((self.registers, b))]
 
     @property
-    def names(self) -> tuple[str, str]:
-        """The registry names of this backend's kernel and surface pass."""
+    def name(self) -> str:
+        """The registry name of this backend's kernel (one per rule, options and surface)."""
         family, flags = self.key
         code, minima = self.surface_key
-        return (f"advance[family={family}, flags={flags}]",
-                f"surface_pass[surface={code}, minima={minima}]")
+        return f"advance[family={family}, flags={flags}, surface={code}, minima={minima}]"
 
     def ready(self) -> bool:
-        """True when both compiled pieces are here or in the disk cache (no compiling)."""
-        return all(registry.known(name) for name in self.names)
+        """True when the kernel is here or in the disk cache (no compiling)."""
+        return registry.known(self.name)
 
     def _entry(self, args: list) -> Any:
-        """The compiled kernel for this rule and options (compiled, or loaded, once)."""
-        from engine.landscape.kernels import _kernel, _surfaces
+        """The compiled kernel for this rule, options and surface (compiled, or loaded, once)."""
+        from engine.landscape.kernels import _kernel
 
-        numba = self._numba
-        signature = (*(numba.types.literal(v) for v in self.key), _surfaces.FUNCTION_TYPE,
-                     *(numba.typeof(a) for a in args))
-        return registry.compiled(self.names[0],
-                                 registry.dispatcher_build(_kernel.advance, signature))
-
-    def _pass(self) -> Any:
-        """The compiled surface pass (see engine.landscape.kernels._surfaces)."""
-        from engine.landscape.kernels import _surfaces
-
-        def build() -> tuple[Any, bool]:
-            piece = _surfaces.surface_pass(*self.surface_key)
-            return piece, bool(piece.cache_hits)
-        return registry.compiled(self.names[1], build)
+        def build() -> tuple[Any, bool]:  # only the first time in a process
+            signature = tuple(self._numba.typeof(a) for a in args)
+            dispatcher = _kernel.kernel(*self.key, *self.surface_key)
+            return registry.dispatcher_build(dispatcher, signature)()
+        return registry.compiled(self.name, build)
 
     def _arguments(self, active: np.ndarray, k0: int, target: int, threads: int) -> tuple:
         state = [self.positions, self.gradients, self.slots, self.status, self.stop,
@@ -144,9 +132,8 @@ class Backend:
         return state, scratch, [*self._data, k0, target]
 
     def prepare(self) -> None:
-        """Compile (or load) both pieces without running anything."""
+        """Compile (or load) the kernel without running anything."""
         state, scratch, tail = self._arguments(np.zeros(1, dtype=np.int64), 0, 0, 1)
-        self._pass()
         self._entry([*state, 0, 1, *scratch[0], *tail])
 
     def advance(self, stepper: Any, target: int) -> None:
@@ -159,11 +146,10 @@ class Backend:
             threads = min(registry.threads(), blocks, max(1, work // 200_000))
             state, scratch, tail = self._arguments(active, k0, target, threads)
             try:  # compiled (or loaded) before anything changes
-                surface_pass = self._pass()
                 entry = self._entry([*state, 0, 1, *scratch[0], *tail])
             except Exception as error:  # numba refused: the NumPy path takes over, unchanged
                 raise CompileFailed(f"{type(error).__name__}: {error}") from error
-            registry.run_threads(entry, [*self.key, surface_pass, *state], scratch, tail)
+            registry.run_threads(entry, state, scratch, tail)
         if stepper.keep_path:
             self._complete_rows(stepper, active, k0, target)
         self._collect(stepper, active, target)
