@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -32,8 +31,10 @@ _building: dict[Any, threading.Lock] = {}
 _log: list[dict[str, Any]] = []
 _settings: dict[str, Any] = {"threads": max(1, os.cpu_count() or 1), "policy": "wait"}
 _pool: list[ThreadPoolExecutor] = []
-_later: queue.SimpleQueue = queue.SimpleQueue()
-_pending: set[str] = set()
+PENDING = 6  #: background compilations that may wait (see :func:`later`)
+_pending: dict[str, Callable[[], None]] = {}  # name -> job, oldest first
+_running: set[str] = set()
+_wake = threading.Event()
 _worker: list[threading.Thread] = []
 
 
@@ -119,26 +120,39 @@ def dispatcher_build(dispatcher: Any, signature: tuple) -> Callable[[], tuple[An
 
 
 def later(name: str, job: Callable[[], None]) -> None:
-    """Compile ``name`` by ``job()`` in the background thread (once)."""
+    """Compile ``name`` by ``job()`` in the background thread (once).
+
+    The newest request is compiled first, and at most :data:`PENDING` wait: a request older
+    than that is dropped (it is asked again if a run still needs it), so a class that tries
+    every surface in a minute compiles what it looks at now, not a backlog of what it saw.
+    """
     with _lock:
-        if name in _pending or name in _entries:
+        if name in _pending or name in _running or name in _entries:
             return
-        _pending.add(name)
+        _pending[name] = job
+        while len(_pending) > PENDING:
+            del _pending[next(iter(_pending))]  # the oldest request
         if not _worker or not _worker[0].is_alive():
             _worker[:] = [threading.Thread(target=_compile_in_background, name="kernel-compiler")]
             _worker[0].start()
-    _later.put((name, job))
+        _wake.set()
 
 
 def _compile_in_background() -> None:
     while True:
-        try:
-            name, job = _later.get(timeout=1.0)
-        except queue.Empty:
-            with _lock:
-                if _later.empty():
-                    _worker.clear()
-                    return
+        with _lock:
+            if not _pending:
+                _wake.clear()
+                job = None
+            else:
+                name, job = _pending.popitem()  # the newest request
+                _running.add(name)
+        if job is None:
+            if not _wake.wait(1.0):
+                with _lock:
+                    if not _pending:
+                        _worker.clear()
+                        return
             continue
         try:
             job()
@@ -146,7 +160,13 @@ def _compile_in_background() -> None:
             pass
         finally:
             with _lock:
-                _pending.discard(name)
+                _running.discard(name)
+
+
+def pending() -> list[str]:
+    """The kernels waiting for (or in) background compilation, newest last."""
+    with _lock:
+        return [*_running, *_pending]
 
 
 def wait_for_background(timeout: float | None = None) -> bool:
