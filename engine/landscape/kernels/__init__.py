@@ -80,7 +80,7 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
     if required or chosen.ready():
         return chosen
     if stepper.keep_path or registry.policy() == "background":
-        registry.later(chosen.name, chosen.prepare)
+        registry.later(" ".join(chosen.names), chosen.prepare)
         return None  # NumPy this time; the kernel is compiled for the next run
     return chosen
 

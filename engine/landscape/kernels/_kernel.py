@@ -43,7 +43,7 @@ _BIG = 1e300  # |g| below this in both coordinates: hypot(g) is certainly finite
 
 
 #: Internal functions, inlined into each kernel before it is typed (one compilation).
-_helper = numba.njit(error_model="numpy", inline="always")
+_helper = numba.njit(error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
 @_helper
@@ -125,7 +125,7 @@ def _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, sta
     return n
 
 
-def _template(X, G, SL, status, stop, since_out, out, active, first, stride, work, sl, ints,
+def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, first, stride, work, sl, ints,
               flag, R, HP, levels, table, rates, keys, noise_scale, params, program,
               constant_registers, constants, outputs, centres, box, paths, grads, velocities,
               k0, k1):  # pragma: no cover - compiled
@@ -133,8 +133,8 @@ def _template(X, G, SL, status, stop, since_out, out, active, first, stride, wor
 
     Compiled per copy (:func:`kernel`), whose globals fix ``FAMILY`` and ``FLAGS`` (the rule
     and its options) and the surface: a catalog surface's ``GRADIENT`` with ``MINIMA`` known
-    minima is computed in the update's own loop (``FUSED``), a custom formula's program runs
-    over the block after it (``PASS``, :func:`engine.landscape.kernels._surfaces.program_pass`).
+    minima computed in the update's own loop (``FUSED``), or ``surface_pass`` (a function
+    pointer, :mod:`engine.landscape.kernels._surfaces`) called on the block after it.
 
     With the ``RECORD`` flag, row k of ``paths``, ``grads`` and ``velocities`` (T+1, N, 2)
     gets each point still going after step k, its gradient and its velocity (the state slot
@@ -224,7 +224,7 @@ def _template(X, G, SL, status, stop, since_out, out, active, first, stride, wor
                                  half, x_tol, g_half, grad_tol)
                     unsure |= record_check(i, k, f, flag, since)
             if not FUSED:  # noqa: F821
-                unsure = PASS(n, k, work, ints, flag, params, R, program, outputs)  # noqa: F821
+                unsure = surface_pass(n, k, work, ints, flag, params, R, program, outputs)
             if unsure:
                 n = _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol,
                                   status, stop, since_out, X, out)
@@ -243,15 +243,17 @@ _lock = threading.Lock()
 _kernels: dict[tuple[int, int, int, int], object] = {}
 
 
-def kernel(family: int, flags: int, surface: int, minima: int) -> object:
-    """The numba dispatcher of :func:`_template` for this rule, options and surface
-    (``codes.PROGRAM`` for a custom formula), made once per process.
+def kernel(family: int, flags: int, surface: int = 0, minima: int = 0) -> object:
+    """The numba dispatcher of :func:`_template` for this rule and options, made once per
+    process: fused with catalog surface ``surface`` (and its ``minima`` known minima), or,
+    with ``surface`` 0, calling the surface pass it is given (any surface, custom formulas
+    too; see :mod:`engine.landscape.kernels._surfaces`).
 
     A copy of the template's code with its own globals, not a closure: numba keys a cached
     closure by its captured values (a function would not hash the same twice), and by the
     name given here each kernel gets its own file in the disk cache.
     """
-    fused = surface != codes.PROGRAM
+    fused = surface != 0
     key = (family, flags, surface, minima if fused else 0)
     with _lock:
         if key not in _kernels:
@@ -263,8 +265,7 @@ def kernel(family: int, flags: int, surface: int, minima: int) -> object:
                                             | codes.CLIPVALUE)),
                          SLOTS=slot_count(family, flags), VELOCITY=velocity_row(family, flags),
                          UPDATE=_parts.UPDATES[family], MINIMA=key[3],
-                         GRADIENT=_surfaces.gradient(surface) if fused else _surfaces.no_gradient,
-                         PASS=_surfaces.no_pass if fused else _surfaces.program_pass)
+                         GRADIENT=_surfaces.gradient(surface) if fused else _surfaces.no_gradient)
             function = types_module.FunctionType(_template.__code__, names, name)
             function.__qualname__ = name
             _kernels[key] = numba.njit(cache=True, nogil=True, error_model="numpy")(function)

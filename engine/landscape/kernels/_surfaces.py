@@ -1,19 +1,33 @@
-"""A kernel's surface: a catalog gradient computed in the update's loop, or a custom
-formula's gradient program run over a block (imported only once numba is loaded).
+"""A kernel's surface: a catalog gradient in the update's own loop, or a surface pass.
 
-A catalog surface's gradient (:data:`engine.landscape.gradients.FUNCTIONS`) is compiled
-into each kernel that uses it (:func:`engine.landscape.kernels._kernel.kernel`), so the
-gradient and the cheap status checks of a point follow its update in one loop. Every custom
-formula shares :func:`program_pass`, which runs the formula's gradient program over a block
-(``R``, ``program``, ``outputs``) after the update, then classifies each point.
+Two ways for a kernel (:func:`engine.landscape.kernels._kernel.kernel`) to get a block's
+gradients and cheap status checks after an update:
+
+* **fused**: a catalog surface's gradient (:data:`engine.landscape.gradients.FUNCTIONS`) is
+  compiled into the kernel, so a point's gradient and checks follow its update in one loop:
+  the fastest code, one kernel per optimizer rule, options *and surface* (maps, sweeps);
+* **a surface pass** (``pass(n, k, work, ints, flag, params, R, program, outputs)``), a
+  compiled C callback per catalog surface, or one for every custom formula that runs its
+  gradient program (``R``, ``program``, ``outputs``) over the block; the kernel takes it as a
+  function pointer, so kernels are compiled per rule and options and passes per surface, and
+  their numbers add instead of multiplying (races: a few racers, any surface).
+
+A pass computes the gradient at the block's new points (``work`` rows 0–1) into rows 2–3,
+classifies each point (:func:`engine.landscape.kernels._parts.classify`), updates its
+``since`` (``ints`` row 0) where the cheap checks settle it, flags the rest, and returns 1
+when some point needs the exact checks.
 
 ``params`` holds, at the indices below, the surface constants, the tolerances, the box and
-up to ``MAX_MINIMA`` centres.
+up to ``MAX_MINIMA`` centres. Imported only once numba is loaded.
 """
 
 from __future__ import annotations
 
+import threading
+import types as types_module
+
 import numba
+from numba.core import types
 
 from engine.landscape import gradients
 from engine.landscape.kernels._interpreter import run_program
@@ -21,6 +35,10 @@ from engine.landscape.kernels._parts import MAX_MINIMA, classify, record_check
 
 C0, HALF, X_TOL, G_HALF, GRAD_TOL, BOX, CENTRES = 0, 3, 4, 5, 6, 7, 11
 PARAMS = CENTRES + 2 * MAX_MINIMA
+SIGNATURE = types.int64(types.int64, types.int64, types.float64[:, ::1], types.int64[:, ::1],
+                        types.uint8[::1], types.float64[::1], types.float64[:, ::1],
+                        types.int64[:, ::1], types.int64[::1])
+FUNCTION_TYPE = types.FunctionType(SIGNATURE)
 
 _inline = numba.njit(error_model="numpy", inline="always")
 
@@ -53,12 +71,6 @@ def no_gradient(x, y, c0, c1, c2):
 
 
 @_inline
-def no_pass(n, k, work, ints, flag, params, R, program, outputs):
-    """Stands in for :func:`program_pass` in a catalog surface's kernel (never called)."""
-    return 0
-
-
-@_inline
 def program_pass(n, k, work, ints, flag, params, R, program, outputs):
     """A custom formula's gradient program over the block's ``n`` new points (``work`` rows
     0–1) into rows 2–3, then the cheap checks of each point (``ints`` row 0: its ``since``;
@@ -75,3 +87,66 @@ def program_pass(n, k, work, ints, flag, params, R, program, outputs):
                      grad_tol)
         unsure |= record_check(i, k, f, flag, since)
     return unsure
+
+
+def _catalog_template(n, k, work, ints, flag, params, R, program, outputs):
+    """The pass of one catalog surface; ``GRADIENT`` and ``MINIMA`` are the surface's (see
+    :func:`surface_pass`)."""
+    x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
+    since = ints[0]
+    c0, c1, c2 = params[C0], params[C0 + 1], params[C0 + 2]
+    half, x_tol = params[HALF], params[X_TOL]
+    g_half, grad_tol = params[G_HALF], params[GRAD_TOL]
+    box = (params[BOX], params[BOX + 1], params[BOX + 2], params[BOX + 3])
+    m = CENTRES
+    centres = (params[m], params[m + 1], params[m + 2], params[m + 3], params[m + 4],
+               params[m + 5], params[m + 6], params[m + 7], params[m + 8], params[m + 9],
+               params[m + 10], params[m + 11], params[m + 12], params[m + 13], params[m + 14],
+               params[m + 15])
+    unsure = 0
+    for i in range(n):
+        qx, qy = x[i], y[i]
+        hx, hy = GRADIENT(qx, qy, c0, c1, c2)  # noqa: F821 - set per surface
+        gx[i], gy[i] = hx, hy
+        f = classify(MINIMA, qx, qy, ox[i], oy[i], hx, hy, centres, box, half,  # noqa: F821
+                     x_tol, g_half, grad_tol)
+        unsure |= record_check(i, k, f, flag, since)
+    return unsure
+
+
+def _no_pass(n, k, work, ints, flag, params, R, program, outputs):
+    """What a fused kernel is given for the pass it never calls."""
+    return 0
+
+
+_lock = threading.Lock()
+_passes: dict[tuple[int, int], object] = {}
+
+
+def surface_pass(code: int, minima: int) -> object:
+    """The compiled pass for catalog surface ``code`` with ``minima`` known minima
+    (``codes.PROGRAM``: every custom formula; 0: none, for a fused kernel), compiled on first
+    use and loaded from the disk cache after.
+
+    A catalog pass is a copy of the template's code with its own globals, not a closure: numba
+    keys a cached closure by its captured values (a function would not hash the same twice),
+    and by the name given here each surface gets its own cache file.
+    """
+    from engine.landscape.kernels import codes
+
+    key = (code, minima if code not in (codes.PROGRAM, 0) else 0)
+    with _lock:
+        if key not in _passes:
+            if code == 0:
+                function = _no_pass
+            elif code == codes.PROGRAM:
+                function = program_pass.py_func
+            else:
+                names = dict(_catalog_template.__globals__, GRADIENT=_AT[code - 1],
+                             MINIMA=minima)
+                function = types_module.FunctionType(_catalog_template.__code__, names,
+                                                     f"surface_pass_{code}_{minima}")
+                function.__qualname__ = function.__name__
+            _passes[key] = numba.cfunc(SIGNATURE, cache=True, nogil=True,
+                                       error_model="numpy")(function)
+        return _passes[key]

@@ -47,8 +47,12 @@ class Backend:
         flags = plan.flags | (c.NOISE if noise is not None else 0)
         flags |= c.RECORD if stepper.keep_path else 0
         self.key = (plan.family, flags)
-        minima = len(stepper._centres) if surface.program is None else 0
-        self.surface_key = (surface.code, minima)
+        #: The surface's kernel code and number of known minima (0 for a custom formula).
+        self.surface_key = (surface.code, len(stepper._centres) if surface.program is None else 0)
+        # Final states of many starts (maps, sweeps) get the fused kernel of this surface;
+        # races and custom formulas a kernel per rule that calls the surface's pass.
+        self.fused = surface.program is None and not stepper.keep_path
+        self.pass_key = (0, 0) if self.fused else self.surface_key
         active, state = stepper._active, stepper._state
         rows = slice(None) if active.size == n else active
         self.positions = np.zeros((2, n))
@@ -105,25 +109,40 @@ class Backend:
                 np.empty(b, dtype=np.uint8), np.empty((self.registers, b))]
 
     @property
-    def name(self) -> str:
-        """The registry name of this backend's kernel (one per rule, options and surface)."""
+    def names(self) -> tuple[str, ...]:
+        """The registry names of the compiled pieces this backend runs: its kernel (with its
+        surface when fused), and the surface pass it calls if not."""
         family, flags = self.key
         code, minima = self.surface_key
-        return f"advance[family={family}, flags={flags}, surface={code}, minima={minima}]"
+        if self.fused:
+            return (f"advance[family={family}, flags={flags}, surface={code}, minima={minima}]",)
+        return (f"advance[family={family}, flags={flags}]",
+                f"surface_pass[surface={code}, minima={minima}]")
 
     def ready(self) -> bool:
-        """True when the kernel is here or in the disk cache (no compiling)."""
-        return registry.known(self.name)
+        """True when every piece is here or in the disk cache (no compiling)."""
+        return all(registry.known(name) for name in self.names)
 
     def _entry(self, args: list) -> Any:
-        """The compiled kernel for this rule, options and surface (compiled, or loaded, once)."""
+        """The compiled kernel (compiled, or loaded, once per process)."""
         from engine.landscape.kernels import _kernel
 
         def build() -> tuple[Any, bool]:  # only the first time in a process
             signature = tuple(self._numba.typeof(a) for a in args)
-            dispatcher = _kernel.kernel(*self.key, *self.surface_key)
+            surface = self.surface_key if self.fused else (0, 0)
+            dispatcher = _kernel.kernel(*self.key, *surface)
             return registry.dispatcher_build(dispatcher, signature)()
-        return registry.compiled(self.name, build)
+        return registry.compiled(self.names[0], build)
+
+    def _pass(self) -> Any:
+        """The compiled surface pass (a stand-in that is never called for a fused kernel)."""
+        from engine.landscape.kernels import _surfaces
+
+        def build() -> tuple[Any, bool]:
+            piece = _surfaces.surface_pass(*self.pass_key)
+            return piece, bool(piece.cache_hits)
+        name = self.names[1] if not self.fused else "surface_pass[none]"
+        return registry.compiled(name, build)
 
     def _arguments(self, active: np.ndarray, k0: int, target: int, threads: int) -> tuple:
         state = [self.positions, self.gradients, self.slots, self.status, self.stop,
@@ -132,9 +151,9 @@ class Backend:
         return state, scratch, [*self._data, k0, target]
 
     def prepare(self) -> None:
-        """Compile (or load) the kernel without running anything."""
+        """Compile (or load) every piece without running anything."""
         state, scratch, tail = self._arguments(np.zeros(1, dtype=np.int64), 0, 0, 1)
-        self._entry([*state, 0, 1, *scratch[0], *tail])
+        self._entry([self._pass(), *state, 0, 1, *scratch[0], *tail])
 
     def advance(self, stepper: Any, target: int) -> None:
         """Take ``stepper`` from its step to ``target`` and update its records."""
@@ -146,10 +165,11 @@ class Backend:
             threads = min(registry.threads(), blocks, max(1, work // 200_000))
             state, scratch, tail = self._arguments(active, k0, target, threads)
             try:  # compiled (or loaded) before anything changes
-                entry = self._entry([*state, 0, 1, *scratch[0], *tail])
+                surface_pass = self._pass()
+                entry = self._entry([surface_pass, *state, 0, 1, *scratch[0], *tail])
             except Exception as error:  # numba refused: the NumPy path takes over, unchanged
                 raise CompileFailed(f"{type(error).__name__}: {error}") from error
-            registry.run_threads(entry, state, scratch, tail)
+            registry.run_threads(entry, [surface_pass, *state], scratch, tail)
         if stepper.keep_path:
             self._complete_rows(stepper, active, k0, target)
         self._collect(stepper, active, target)
