@@ -39,10 +39,9 @@ from engine.landscape.kernels._parts import (
 )
 from engine.landscape.kernels.plan import slot_count, velocity_row
 
-_BIG = 1e300  # |g| below this in both coordinates: hypot(g) is certainly finite
-
-
-#: Internal functions, inlined into each kernel before it is typed (one compilation).
+#: The exact checks and a block's loading and storing, the same for every kernel: compiled
+#: once per process (the first kernel pays for them) and linked into each kernel, where LLVM
+#: inlines them; no Python or C wrappers (faster to compile).
 _helper = numba.njit(error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
