@@ -26,6 +26,7 @@ pytest.importorskip("numba")
 
 from engine import optimizers  # noqa: E402
 from engine.landscape import kernels, maps, simulate, surfaces  # noqa: E402
+from engine.landscape.kernels.runner import FUSED_STARTS  # noqa: E402
 from engine.optimizers import schedules  # noqa: E402
 
 FIELDS = ("status", "stop_step", "final_point", "final_loss", "minimum_index")
@@ -122,11 +123,21 @@ CASES = [
 @pytest.mark.parametrize("optimizer_id, make, surface_id", CASES,
                          ids=[f"{o}-{s}" for o, _, s in CASES])
 def test_every_optimizer_option_and_surface_matches_numpy(optimizer_id, make, surface_id, seed):
+    """Both kinds of kernel: one that calls the surface's pass (a few starts) and one fused
+    with the surface (a map's many starts, runner.FUSED_STARTS)."""
     rng = np.random.default_rng([seed, len(optimizer_id), len(surface_id)])
     surface = surfaces.get(surface_id, **({"angle": 30.0} if surface_id == "ravine" else {}))
     optimizer = optimizers.get(optimizer_id, **make(rng))
-    reference, compiled = both(surface, optimizer, starts_for(surface, rng), 150)
-    assert_same(reference, compiled, f"{optimizer_id} {dict(optimizer.config)} on {surface_id}")
+    starts = starts_for(surface, rng)
+    x0, x1, y0, y1 = surface.domain
+    many = np.concatenate([starts, rng.uniform((x0, y0), (x1, y1), size=(FUSED_STARTS, 2))])
+    for points, fused in ((starts, False), (many, True)):
+        stepper = simulate.Stepper(surface, optimizer, points, 150, keep_path=False,
+                                   compiled=True)
+        assert stepper._backend.fused is fused
+        reference, compiled = both(surface, optimizer, points, 150)
+        assert_same(reference, compiled,
+                    f"{optimizer_id} {dict(optimizer.config)} on {surface_id}, {fused=}")
 
 
 def test_the_cases_reach_every_outcome():

@@ -99,6 +99,27 @@ def test_background_compilation_takes_the_newest_requests_and_drops_a_backlog():
     assert done == names[::-1][: registry.PENDING]
 
 
+def test_maps_get_a_kernel_fused_with_their_surface_and_races_one_per_rule():
+    """A kernel per rule, options and surface is compiled only where its speed pays: the final
+    states of many starts on a catalog surface. Races, sweeps and custom formulas share a
+    kernel per rule (with the surface's pass), so a class trying surfaces compiles little."""
+    from engine.landscape.kernels.runner import FUSED_STARTS
+
+    adam = optimizers.get("adam")
+    many, few = np.zeros((FUSED_STARTS, 2)), np.zeros((FUSED_STARTS - 1, 2))
+
+    def backend(surface_id, starts, keep_path=False):
+        return simulate.Stepper(surfaces.get(surface_id), adam, starts, 3, keep_path=keep_path,
+                                compiled=True)._backend
+
+    assert backend("rosenbrock", many).names == (
+        "advance[family=5, flags=0, surface=1, minima=1]",)
+    assert backend("beale", few).names[0] == backend("rosenbrock", few).names[0]
+    assert backend("beale", few).names[1] != backend("rosenbrock", few).names[1]
+    assert not backend("rosenbrock", many[:20], keep_path=True).fused
+    assert not backend("expr:x**2 + y**2", many).fused
+
+
 def test_importing_the_app_compiles_nothing_and_imports_no_numba():
     code = ("import sys, main, engine.landscape.maps, engine.cli.main, engine.landscape.race; "
             "print('numba' in sys.modules)")

@@ -28,6 +28,10 @@ from engine.landscape.kernels.plan import (
 
 MAX_MINIMA = 8  #: known minima a kernel checks (as _parts.MAX_MINIMA)
 BLOCK = 256  #: starts per block on catalog surfaces (a block's state stays in the L1 cache)
+#: Runs of at least this many starts get a kernel fused with their surface (compiled per
+#: rule, options and surface; 10-20 % faster). Fewer starts (races, sweeps) do not gain
+#: what the compilations cost: their kernel, per rule and options, serves every surface.
+FUSED_STARTS = 1024
 
 
 class CompileFailed(RuntimeError):
@@ -49,9 +53,9 @@ class Backend:
         self.key = (plan.family, flags)
         #: The surface's kernel code and number of known minima (0 for a custom formula).
         self.surface_key = (surface.code, len(stepper._centres) if surface.program is None else 0)
-        # Final states of many starts (maps, sweeps) get the fused kernel of this surface;
-        # races and custom formulas a kernel per rule that calls the surface's pass.
-        self.fused = surface.program is None and not stepper.keep_path
+        # Final states of many starts (maps) get the fused kernel of this surface; races,
+        # sweeps and custom formulas a kernel per rule that calls the surface's pass.
+        self.fused = surface.program is None and not stepper.keep_path and n >= FUSED_STARTS
         self.pass_key = (0, 0) if self.fused else self.surface_key
         active, state = stepper._active, stepper._state
         rows = slice(None) if active.size == n else active
