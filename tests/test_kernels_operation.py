@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -84,11 +83,14 @@ def test_background_compilation_takes_the_newest_requests_and_drops_a_backlog():
     from engine.landscape.kernels import registry
 
     assert kernels.wait_for_background(300)
-    release, done = threading.Event(), []
-    registry.later("blocker", lambda: release.wait(60))
-    deadline = time.monotonic() + 30
-    while registry.pending() != ["blocker"] and time.monotonic() < deadline:
-        time.sleep(0.01)  # the worker has taken the blocker
+    started, release, done = threading.Event(), threading.Event(), []
+
+    def blocker() -> None:
+        started.set()
+        release.wait(60)
+
+    registry.later("blocker", blocker)
+    assert started.wait(30)  # the worker is busy with the blocker
     names = [f"kernel {i}" for i in range(registry.PENDING + 4)]
     for name in names:
         registry.later(name, lambda name=name: done.append(name))

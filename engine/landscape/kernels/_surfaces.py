@@ -114,19 +114,14 @@ def _catalog_template(n, k, work, ints, flag, params, R, program, outputs):
     return unsure
 
 
-def _no_pass(n, k, work, ints, flag, params, R, program, outputs):
-    """What a fused kernel is given for the pass it never calls."""
-    return 0
-
-
 _lock = threading.Lock()
 _passes: dict[tuple[int, int], object] = {}
 
 
 def surface_pass(code: int, minima: int) -> object:
     """The compiled pass for catalog surface ``code`` with ``minima`` known minima
-    (``codes.PROGRAM``: every custom formula; 0: none, for a fused kernel), compiled on first
-    use and loaded from the disk cache after.
+    (``codes.PROGRAM``: every custom formula), compiled on first use and loaded from the disk
+    cache after.
 
     A catalog pass is a copy of the template's code with its own globals, not a closure: numba
     keys a cached closure by its captured values (a function would not hash the same twice),
@@ -134,12 +129,10 @@ def surface_pass(code: int, minima: int) -> object:
     """
     from engine.landscape.kernels import codes
 
-    key = (code, minima if code not in (codes.PROGRAM, 0) else 0)
+    key = (code, minima if code != codes.PROGRAM else 0)
     with _lock:
         if key not in _passes:
-            if code == 0:
-                function = _no_pass
-            elif code == codes.PROGRAM:
+            if code == codes.PROGRAM:
                 function = program_pass.py_func
             else:
                 names = dict(_catalog_template.__globals__, GRADIENT=_AT[code - 1],

@@ -56,7 +56,6 @@ class Backend:
         # Final states of many starts (maps) get the fused kernel of this surface; races,
         # sweeps and custom formulas a kernel per rule that calls the surface's pass.
         self.fused = surface.program is None and not stepper.keep_path and n >= FUSED_STARTS
-        self.pass_key = (0, 0) if self.fused else self.surface_key
         active, state = stepper._active, stepper._state
         rows = slice(None) if active.size == n else active
         self.positions = np.zeros((2, n))
@@ -139,14 +138,17 @@ class Backend:
         return registry.compiled(self.names[0], build)
 
     def _pass(self) -> Any:
-        """The compiled surface pass (a stand-in that is never called for a fused kernel)."""
+        """The compiled surface pass, or 0 for a fused kernel (which never calls one: its
+        branch is not even compiled, so the argument's type does not matter)."""
         from engine.landscape.kernels import _surfaces
 
+        if self.fused:
+            return 0
+
         def build() -> tuple[Any, bool]:
-            piece = _surfaces.surface_pass(*self.pass_key)
+            piece = _surfaces.surface_pass(*self.surface_key)
             return piece, bool(piece.cache_hits)
-        name = self.names[1] if not self.fused else "surface_pass[none]"
-        return registry.compiled(name, build)
+        return registry.compiled(self.names[1], build)
 
     def _arguments(self, active: np.ndarray, k0: int, target: int, threads: int) -> tuple:
         state = [self.positions, self.gradients, self.slots, self.status, self.stop,
