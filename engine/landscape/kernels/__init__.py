@@ -88,8 +88,9 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
 def warm_up(surfaces: tuple[str, ...] = ("rosenbrock", "expr:x**2 + y**2"),
             optimizers: tuple[str, ...] = ("adam", "sgd", "momentum", "rmsprop")
             ) -> list[dict[str, Any]]:
-    """Compile (or load from the disk cache) the kernels for these optimizers and surface
-    passes (the custom-formula interpreter by default too); returns :func:`compile_log`.
+    """Compile (or load from the disk cache) the kernels for these optimizers on these
+    surfaces: a map's (fused with a catalog surface) and a sweep's (with the surface's pass;
+    the custom-formula interpreter by default too); returns :func:`compile_log`.
 
     Nothing runs. Safe to call from a background thread (the GIL is released only while
     compiled code runs, so a GUI thread gets its turns); does nothing without numba.
@@ -99,12 +100,14 @@ def warm_up(surfaces: tuple[str, ...] = ("rosenbrock", "expr:x**2 + y**2"),
     from engine import optimizers as registry_of_optimizers
     from engine.landscape import simulate
     from engine.landscape import surfaces as catalog
+    from engine.landscape.kernels.runner import FUSED_STARTS
 
-    starts = np.array([[0.5, 0.5]])
     for surface_id in surfaces:
         surface = catalog.get(surface_id)
         for optimizer_id in optimizers:
-            stepper = simulate.Stepper(surface, registry_of_optimizers.get(optimizer_id), starts,
-                                       1, keep_path=False, compiled=True)
-            stepper._backend.prepare()
+            for count in (1, FUSED_STARTS):  # a sweep's kernel and a map's (fused) kernel
+                stepper = simulate.Stepper(surface, registry_of_optimizers.get(optimizer_id),
+                                           np.full((count, 2), 0.5), 1, keep_path=False,
+                                           compiled=True)
+                stepper._backend.prepare()
     return compile_log()
