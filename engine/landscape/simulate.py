@@ -199,12 +199,21 @@ def _nearest_minimum(surface: Surface, points: np.ndarray, x_tol: float) -> np.n
     if not surface.minima:
         return index
     centres = np.array([m.point for m in surface.minima], dtype=np.float64)
-    best = np.full(points.shape[0], np.inf)
+    # hypot(dx, dy) >= max(|dx|, |dy|) (it is exact for one zero argument and faithfully
+    # rounded otherwise), so only points within x_tol in both coordinates are measured.
+    x, y = points[:, 0], points[:, 1]
+    mask = np.zeros(points.shape[0], dtype=bool)
+    for cx, cy in centres:
+        mask |= (np.abs(x - cx) <= x_tol) & (np.abs(y - cy) <= x_tol)
+    near = np.flatnonzero(mask)
+    best = np.full(near.size, np.inf)
+    chosen = np.full(near.size, -1, dtype=np.int64)
     for j, centre in enumerate(centres):
-        distance = np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1])
+        distance = np.hypot(points[near, 0] - centre[0], points[near, 1] - centre[1])
         closer = (distance <= x_tol) & (distance < best)
-        index[closer] = j
+        chosen[closer] = j
         best = np.where(closer, distance, best)
+    index[near] = chosen
     return index
 
 
