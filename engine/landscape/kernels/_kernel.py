@@ -35,7 +35,6 @@ from engine.landscape.kernels._parts import (
     clip_pair,
     noise_pair,
     record_check,
-    step_scalars,
 )
 from engine.landscape.kernels.plan import slot_count, velocity_row
 
@@ -130,10 +129,11 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
               k0, k1):  # pragma: no cover - compiled
     """Advance the starts ``active`` (indices into the (N,) arrays) from step k0 to k1.
 
-    Compiled per copy (:func:`kernel`), whose globals fix ``FAMILY`` and ``FLAGS`` (the rule
-    and its options) and the surface: a catalog surface's ``GRADIENT`` with ``MINIMA`` known
-    minima computed in the update's own loop (``FUSED``), or ``surface_pass`` (a function
-    pointer, :mod:`engine.landscape.kernels._surfaces`) called on the block after it.
+    Compiled per copy (:func:`kernel`), whose globals fix the rule (``UPDATE``, ``STEP``),
+    its options (``FLAGS``) and the surface: a catalog surface's ``GRADIENT`` with
+    ``MINIMA`` known minima computed in the update's own loop (``FUSED``), or
+    ``surface_pass`` (a function pointer, :mod:`engine.landscape.kernels._surfaces`) called
+    on the block after it.
 
     With the ``RECORD`` flag, row k of ``paths``, ``grads`` and ``velocities`` (T+1, N, 2)
     gets each point still going after step k, its gradient and its velocity (the state slot
@@ -144,9 +144,9 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
     points, gradients, previous points), ``sl`` (6, B), ``ints`` (2, B), ``flag`` (B,) and
     ``R`` (registers, B) are this call's scratch for blocks of B starts.
     """
-    # FAMILY, FLAGS and the rest are constants of each compiled copy; numba drops a branch
+    # FLAGS, PER_START and the rest are constants of each compiled copy; numba drops a branch
     # on a constant before compiling it, so a kernel compiles only the code it runs.
-    family, flags = FAMILY, FLAGS  # noqa: F821
+    flags = FLAGS  # noqa: F821
     x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
     since, idx = ints[0], ints[1]
     block = flag.size
@@ -176,8 +176,8 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
                 break
             t = k - 1
             l1, l2 = levels[0, 0], levels[1, 0]
-            a = step_scalars(family, table[0, l1, t], table[1, l1, t], table[2, l1, t],
-                             table[3, l2, t], rates[t])
+            a = STEP(table[0, l1, t], table[1, l1, t], table[2, l1, t],  # noqa: F821
+                     table[3, l2, t], rates[t])
             if not PER_START:  # noqa: F821
                 lr = rates[t]
             unsure = 0
@@ -190,8 +190,8 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
                     p1, p2 = HP[codes.P1, j], HP[codes.P2, j]
                     p3, p4 = HP[codes.P3, j], HP[codes.P4, j]
                     l1, l2 = levels[0, j], levels[1, j]
-                    a = step_scalars(family, table[0, l1, t], table[1, l1, t], table[2, l1, t],
-                                     table[3, l2, t], lr)
+                    a = STEP(table[0, l1, t], table[1, l1, t], table[2, l1, t],  # noqa: F821
+                             table[3, l2, t], lr)
                 px, py = x[i], y[i]
                 ux, uy = gx[i], gy[i]
                 if NOISE:  # noqa: F821
@@ -257,13 +257,13 @@ def kernel(family: int, flags: int, surface: int = 0, minima: int = 0) -> object
     with _lock:
         if key not in _kernels:
             name = "advance_{}_{}_{}_{}".format(*key)
-            names = dict(_template.__globals__, FAMILY=family, FLAGS=flags, FUSED=fused,
+            names = dict(_template.__globals__, FLAGS=flags, FUSED=fused,
                          PER_START=bool(flags & codes.PER_START),
                          RECORD=bool(flags & codes.RECORD), NOISE=bool(flags & codes.NOISE),
                          CLIP=bool(flags & (codes.CLIPNORM | codes.GLOBAL_CLIPNORM
                                             | codes.CLIPVALUE)),
                          SLOTS=slot_count(family, flags), VELOCITY=velocity_row(family, flags),
-                         UPDATE=_parts.UPDATES[family], MINIMA=key[3],
+                         UPDATE=_parts.UPDATES[family], STEP=_parts.STEPS[family], MINIMA=key[3],
                          GRADIENT=_surfaces.gradient(surface) if fused else _surfaces.no_gradient)
             function = types_module.FunctionType(_template.__code__, names, name)
             function.__qualname__ = name

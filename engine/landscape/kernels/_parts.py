@@ -2,7 +2,7 @@
 
 A kernel is compiled for one family, set of option flags and surface
 (:func:`engine.landscape.kernels._kernel.kernel`): it calls only its family's update rule
-(:data:`UPDATES`), and numba inlines these helpers into it before typing, so each kernel is
+(:data:`UPDATES`, :data:`STEPS`), and numba inlines these helpers into it before typing, so each kernel is
 one compilation; LLVM drops the branches on option flags that the kernel's constants rule out.
 
 Every formula repeats :mod:`engine.optimizers.rules` operation for operation (the same
@@ -127,18 +127,28 @@ def clip_pair(flags, gx, gy, clip, clip_inv):
     return gx, gy
 
 
+# What depends only on the step (and the beta levels), from this step's table values
+# ``t0..t3`` (plan.OptimizerPlan): bias corrections, Nadam's momentum schedule; computed once
+# per step when every start shares them. One function per family, as the update rules.
+
 @_inline
-def step_scalars(family, t0, t1, t2, t3, lr):
-    """What depends only on the step (and the beta levels): bias corrections, Nadam's
-    momentum schedule, from this step's table values ``t0..t3`` (plan.OptimizerPlan);
-    computed once per step when every start shares them."""
-    if family == c.ADAM:  # t0 = beta_1^t, t3 = beta_2^t
-        return lr * math.sqrt(1 - t3) / (1 - t0), 0.0, 0.0, 0.0, 0.0
-    if family == c.ADAMAX:  # t0 = beta_1^t
-        return 1 - t0, 0.0, 0.0, 0.0, 0.0
-    if family == c.NADAM:  # t0 = running product, t1 = u_t, t2 = u_(t+1), t3 = beta_2^t
-        return t2, 1 - t0 * t2, 1 - t1, 1 - t0, 1 - t3
+def step_none(t0, t1, t2, t3, lr):
     return 0.0, 0.0, 0.0, 0.0, 0.0
+
+
+@_inline
+def step_adam(t0, t1, t2, t3, lr):  # t0 = beta_1^t, t3 = beta_2^t
+    return lr * math.sqrt(1 - t3) / (1 - t0), 0.0, 0.0, 0.0, 0.0
+
+
+@_inline
+def step_adamax(t0, t1, t2, t3, lr):  # t0 = beta_1^t
+    return 1 - t0, 0.0, 0.0, 0.0, 0.0
+
+
+@_inline
+def step_nadam(t0, t1, t2, t3, lr):  # t0 = running product, t1 = u_t, t2 = u_(t+1), t3 = beta_2^t
+    return t2, 1 - t0 * t2, 1 - t1, 1 - t0, 1 - t3
 
 
 @_inline
@@ -151,7 +161,7 @@ def record_check(i, k, f, flag, since):
 
 
 # One coordinate of one step per family: weight decay, then the family's rule. ``a`` holds
-# the per-step scalars of :func:`step_scalars`, ``p1..p4`` the hyperparameters noted per rule
+# the per-step scalars of the family's step function (:data:`STEPS`), ``p1..p4`` the hyperparameters noted per rule
 # (plan.optimizer_plan). Each returns ``(w, s0, s1, s2)``. One function per family, so that
 # a kernel compiles only its own rule.
 
@@ -241,6 +251,8 @@ def update_lion(flags, g, w, s0, s1, s2, lr, a, p1, p2, p3, p4, eps, wd):
     return w, s0 * p3 + g * p4, s1, s2
 
 
+STEPS = {c.SGD: step_none, c.RMSPROP: step_none, c.ADAGRAD: step_none, c.ADADELTA: step_none,
+         c.ADAM: step_adam, c.ADAMAX: step_adamax, c.NADAM: step_nadam, c.LION: step_none}
 UPDATES = {c.SGD: update_sgd, c.RMSPROP: update_rmsprop, c.ADAGRAD: update_adagrad,
            c.ADADELTA: update_adadelta, c.ADAM: update_adam, c.ADAMAX: update_adamax,
            c.NADAM: update_nadam, c.LION: update_lion}
