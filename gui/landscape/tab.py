@@ -620,7 +620,9 @@ class LandscapeTab(QWidget):
         if self._redraw_batch is not None:
             self._redraw_batch = True
             return
-        self.race.ensure_within(self.step + LOOKAHEAD, SLICE_S)
+        # What the redraw shows needs the paths to the shown step; the lookahead is for the
+        # playback clock, which asks for it itself (paused, the idle slices compute on).
+        self.race.ensure_within(self.step + (LOOKAHEAD if self.playing else 0), SLICE_S)
         self._render(full=True)
 
     @contextmanager

@@ -1,0 +1,128 @@
+"""What one control changes, the GUI thread redoes; nothing more (issue 16, point 4).
+
+``bench/gui_limits.py`` found each action with 20 racers costing 50-200 ms of the GUI thread,
+most of it rebuilding what had not changed: every row of the racer list with its icon, the
+editor form, every legend entry (each new widget relaid the side plots out again), the
+lesson's text, and a 128-step lookahead that a paused screen does not show. These tests check
+the structure (what is made again, what is computed), never the clock.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.gui
+
+
+def _panel_widgets(panel):
+    items = [panel.list.item(i) for i in range(panel.list.count())]
+    return items, dict(panel._editors)
+
+
+def test_adding_a_racer_keeps_the_other_racers_rows_and_the_form(tab):
+    panel = tab.racer_panel
+    panel.select(tab.model.first_key("adam"))
+    items, editors = _panel_widgets(panel)
+    icons = [item.icon().cacheKey() for item in items]
+    panel.add("adam")  # the new Adam is selected: the Adam form shows its values
+    assert panel.list.count() == len(items) + 1
+    for row, item in enumerate(items):  # the same rows, not new ones with the same words
+        assert panel.list.item(row) is item
+        assert item.icon().cacheKey() == icons[row]  # its icon was not drawn again
+    new_key = list(tab.race.tracks)[-1]
+    assert panel.current_key() == new_key
+    assert panel._form_racer is tab.model.racer(new_key)
+    assert panel._editors == editors  # the same boxes, not a new form
+    assert all(panel._editors[name] is editor for name, editor in editors.items())
+
+
+def test_a_reused_form_shows_what_a_new_one_would(tab):
+    panel = tab.racer_panel
+    first = tab.model.first_key("adam")
+    panel.select(first)
+    panel._editors["learning_rate"].setValue(0.25)
+    panel._editors["amsgrad"].setChecked(True)
+    panel.schedule.combo.setCurrentIndex(panel.schedule.combo.findData("cosine_decay"))
+    edited = tab.model.racer(first)
+    assert edited.schedule is not None and edited.settings["amsgrad"] is True
+    editors = dict(panel._editors)
+    panel.add("adam")  # Keras's defaults, no schedule
+    assert panel._editors["learning_rate"] is editors["learning_rate"]
+    assert panel._editors["learning_rate"].value() == 0.001
+    assert panel._editors["learning_rate"].isEnabled()  # no schedule replaces it
+    assert "Replaced" not in panel._editors["learning_rate"].toolTip()
+    assert panel._editors["amsgrad"].isChecked() is False
+    assert tab.model.racer(first) == edited  # showing another racer changed nothing
+    panel.select(first)  # and back: the edited values, the rate replaced by the schedule
+    assert panel._editors["learning_rate"].value() == 0.25
+    assert panel._editors["amsgrad"].isChecked() is True
+    assert not panel._editors["learning_rate"].isEnabled()
+    assert tab.model.racer(first) == edited
+
+
+def test_the_rows_follow_a_removed_racer(tab):
+    panel = tab.racer_panel
+    keys = list(tab.race.tracks)
+    panel.select(keys[0])
+    tab.model.remove_racer(keys[0])
+    rows = range(panel.list.count())
+    assert [panel.list.item(i).data(Qt.ItemDataRole.UserRole) for i in rows] == keys[1:]
+    assert [panel.list.item(i).text() for i in rows] == [tab.labels[k] for k in keys[1:]]
+    assert panel.current_key() == keys[1]
+    assert panel._form_racer is tab.model.racer(keys[1])  # its form, not the removed one's
+    assert "momentum" in panel._editors  # Momentum's boxes, not SGD's
+
+
+def test_the_selection_is_still_announced_as_before(tab):
+    panel = tab.racer_panel
+    keys = list(tab.race.tracks)
+    seen = []
+    panel.selection_changed.connect(seen.append)
+    panel.select(keys[1])
+    assert seen == [keys[1]]
+    seen.clear()
+    panel.add("sgd")  # the list says its selection, then the new racer is selected
+    assert seen == [keys[1], list(tab.race.tracks)[-1]]
+
+
+def test_a_changed_label_keeps_the_legend_entries(tab):
+    legend = tab.side_plots.legend
+    entries = list(legend._widgets)
+    assert len(entries) == len(tab.race.tracks)
+    key = next(iter(tab.race.tracks))
+    tab.racer_panel.select(key)
+    tab.racer_panel.noise_scale.setValue(3.0)  # the label gains "noise 3"
+    assert any("noise 3" in label for _, label, _ in legend.entries())
+    assert legend._widgets == entries  # the same widgets, their text changed in place
+    assert "noise 3" in entries[0][2].text()
+    tab.racer_panel.add("adam")
+    assert legend._widgets[:len(entries)] == entries
+    assert len(legend._widgets) == len(entries) + 1
+
+
+def test_the_lesson_text_is_not_set_again_unchanged(tab, monkeypatch):
+    from gui.landscape.lesson_panel import LessonPanel
+
+    set_again = []
+    set_html = LessonPanel.setHtml
+
+    def counted(self, html):
+        set_again.append(html)
+        set_html(self, html)
+
+    monkeypatch.setattr(LessonPanel, "setHtml", counted)
+    key = tab.model.first_key("adam")
+    tab.racer_panel.select(key)
+    set_again.clear()
+    tab.racer_panel.add("adam")  # a new Adam with Keras's defaults: the same text
+    assert set_again == []
+    assert tab.race.tracks[key].stepper.optimizer.spec.name in tab.lesson.toPlainText()
+
+
+def test_a_paused_redraw_computes_to_the_step_shown_not_ahead(tab):
+    tab.set_playing(False)
+    key = tab.model.add_racer("adam")
+    # What the screen shows at step 0 needs no step computed; the idle slices compute the
+    # rest, and playback asks for its own lookahead.
+    assert tab.race.tracks[key].stepper.step == 0
