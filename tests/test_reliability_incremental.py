@@ -126,3 +126,25 @@ def test_a_paused_redraw_computes_to_the_step_shown_not_ahead(tab):
     # What the screen shows at step 0 needs no step computed; the idle slices compute the
     # rest, and playback asks for its own lookahead.
     assert tab.race.tracks[key].stepper.step == 0
+
+
+def test_presentation_mode_repaints_in_new_colours_only_when_the_theme_changes(
+        quiet_window, monkeypatch):
+    from gui.palette import DARK, LIGHT
+
+    themed = []
+    set_theme = type(quiet_window.landscape).set_theme
+    monkeypatch.setattr(type(quiet_window.landscape), "set_theme",
+                        lambda tab, theme: themed.append(theme) or set_theme(tab, theme))
+    quiet_window.set_theme(LIGHT)
+    themed.clear()
+    quiet_window.set_presentation(True)  # light already: nothing to repaint in new colours
+    quiet_window.set_presentation(False)
+    assert themed == []
+    assert quiet_window.theme is LIGHT
+    quiet_window.set_theme(DARK)
+    themed.clear()
+    quiet_window.set_presentation(True)  # projectors get the light theme, and dark back after
+    assert themed == [LIGHT] and quiet_window.theme is LIGHT
+    quiet_window.set_presentation(False)
+    assert themed == [LIGHT, DARK] and quiet_window.theme is DARK
