@@ -148,3 +148,22 @@ def test_presentation_mode_repaints_in_new_colours_only_when_the_theme_changes(
     assert themed == [LIGHT] and quiet_window.theme is LIGHT
     quiet_window.set_presentation(False)
     assert themed == [LIGHT, DARK] and quiet_window.theme is DARK
+
+
+def test_the_end_marks_are_set_again_only_when_they_change(tab, monkeypatch):
+    import pyqtgraph as pg
+
+    set_ends = []
+    set_data = pg.ScatterPlotItem.setData
+    monkeypatch.setattr(pg.ScatterPlotItem, "setData",
+                        lambda item, *a, **k: set_ends.append(item) or set_data(item, *a, **k))
+    tab.seek(40)
+    ends = set(tab.side_plots.ends.values())
+    set_ends.clear()
+    tab._render(full=True)  # a paused redraw: every mark where it was
+    assert not ends & set(set_ends)
+    tab.seek(41)  # one step on: each end mark moves, and is set again
+    assert ends <= set(set_ends)
+    spots = tab.side_plots.ends["loss"].data
+    assert len(spots) == len(tab.race.tracks)
+    assert {int(x) for x in spots["x"]} == {41}

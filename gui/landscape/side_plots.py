@@ -139,6 +139,7 @@ class SidePlots(QWidget):
         self._loss_axis: tuple[str, bool] | None = None
         self._longest = -1
         self._shown_data: dict[tuple[str, str], tuple] = {}  #: what each curve shows (a mark)
+        self._ends_shown: dict[str, list[tuple]] = {}  #: the end marks each plot shows
         self.step = 0
         self.line_width = 1.0
         self.title_points = 9
@@ -245,7 +246,7 @@ class SidePlots(QWidget):
             plot.setYRange(low, high, padding=0)
         else:
             plot.enableAutoRange(axis="y")
-        spots = []
+        marks = []
         for entry, values in curves:
             if values.size == 0:
                 continue
@@ -257,13 +258,19 @@ class SidePlots(QWidget):
                 value = min(max(value, low), high)
             y = value  # a scatter item is placed in view coordinates: log10 on a log axis
             if entry.status == "diverged":
-                spots.append({"pos": (step, y), "symbol": "x", "size": 14 * self.line_width,
-                              "brush": pg.mkBrush("#e53935"), "pen": pg.mkPen("#000000")})
+                marks.append((step, y, "x", 14 * self.line_width, "#e53935", "#000000"))
             else:
-                spots.append({"pos": (step, y), "symbol": markers.symbol(entry.style.marker),
-                              "size": 9 * self.line_width, "brush": pg.mkBrush(entry.color),
-                              "pen": pg.mkPen("#202020")})
-        self.ends[name].setData(spots)
+                marks.append((step, y, markers.symbol(entry.style.marker),
+                              9 * self.line_width, entry.color, "#202020"))
+        # The same marks again (a paused redraw, or 19 of 20 racers unchanged and the edited
+        # one ending where it did) are not set again: setting them draws every symbol anew,
+        # which was half of a 20-racer redraw.
+        if self._ends_shown.get(name) == marks:
+            return
+        self._ends_shown[name] = marks
+        self.ends[name].setData([{"pos": (step, y), "symbol": symbol, "size": size,
+                                  "brush": pg.mkBrush(fill), "pen": pg.mkPen(outline)}
+                                 for step, y, symbol, size, fill, outline in marks])
 
     def _curves_for(self, key: str, style: RacerStyle) -> dict[str, pg.PlotDataItem]:
         entry = self._curves.get(key)
