@@ -167,3 +167,31 @@ def test_the_end_marks_are_set_again_only_when_they_change(tab, monkeypatch):
     spots = tab.side_plots.ends["loss"].data
     assert len(spots) == len(tab.race.tracks)
     assert {int(x) for x in spots["x"]} == {41}
+
+
+def test_the_map_keeps_its_place_from_surface_to_surface(tab, qtbot):
+    # Tick text as wide as each surface's numbers resized the map on every choice: it moved
+    # left and right under the students' eyes, and was painted twice.
+    from PySide6.QtWidgets import QApplication
+
+    tab.resize(1280, 720)
+    box = tab.view.getPlotItem().getViewBox()
+
+    def settled_geometry():
+        for _ in range(5):
+            QApplication.processEvents()
+        return box.sceneBoundingRect().getRect()
+
+    combo = tab.surface_combo
+    for surface_id in ("rosenbrock", "booth", "goldstein_price", "beale"):  # widest ticks
+        combo.setCurrentIndex(combo.findData(surface_id))
+        settled_geometry()
+    placed = settled_geometry()
+    for surface_id in ("rosenbrock", "booth", "rastrigin", "bowl", "ravine", "goldstein_price"):
+        combo.setCurrentIndex(combo.findData(surface_id))
+        assert settled_geometry() == placed, surface_id
+    tab.view.set_line_scale(2.0, 16)  # presentation mode: bigger text, wider tick text
+    big = settled_geometry()
+    tab.view.set_line_scale(1.0, None)  # back at the desk the text space is measured afresh,
+    desk = settled_geometry()           # not kept at the projector's width
+    assert big[2] < desk[2] and abs(desk[2] - placed[2]) < 20
