@@ -195,3 +195,19 @@ def test_the_map_keeps_its_place_from_surface_to_surface(tab, qtbot):
     tab.view.set_line_scale(1.0, None)  # back at the desk the text space is measured afresh,
     desk = settled_geometry()           # not kept at the projector's width
     assert big[2] < desk[2] and abs(desk[2] - placed[2]) < 20
+
+
+def test_the_table_fits_its_new_rows_before_the_race_is_painted(tab, qtbot):
+    # Fitted in the next turn, the table, the race and the plots were painted at the old
+    # sizes and then again at the new ones (two full paints per preset).
+    from PySide6.QtWidgets import QApplication
+
+    tab.resize(1280, 720)
+    for _ in range(5):
+        QApplication.processEvents()
+    before, race_height = tab.middle.sizes()[1], tab.views.height()
+    for _ in range(3):
+        tab.model.add_racer("adam")  # no event loop turn in between
+    row = tab.table.verticalHeader().defaultSectionSize()
+    assert tab.middle.sizes()[1] == before + 3 * row
+    assert tab.views.height() == race_height - 3 * row  # and the race laid out already

@@ -16,7 +16,16 @@ import time
 from contextlib import contextmanager
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QElapsedTimer,
+    QEvent,
+    QSignalBlocker,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -89,6 +98,7 @@ class LandscapeTab(QWidget):
         self._ticking = False  # the playback clock moves the step: a light redraw
         self._panel_edit = False  # the racer panel made the change: its form stays as it is
         self._redraw_batch: bool | None = None  # inside _one_redraw: whether one was asked
+        self._fit_after_redraw = False  # the racers changed: fit the table after the redraw
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -538,8 +548,9 @@ class LandscapeTab(QWidget):
             self.racer_panel.set_racers(self.model.racers(), self.styles, labels)
             if select:
                 self.racer_panel.select(select)
+        self._fit_after_redraw = True  # the table's rows change with the redraw
         self._full_redraw()
-        QTimer.singleShot(0, self._fit_table)
+        QTimer.singleShot(0, self._fit_table)  # and once laid out (no change: no relayout)
 
     def _racers_changed(self, select: str | None = None) -> None:
         """Redraw everything that shows the racers (as the model's ``racers`` event does)."""
@@ -624,6 +635,13 @@ class LandscapeTab(QWidget):
         # playback clock, which asks for it itself (paused, the idle slices compute on).
         self.race.ensure_within(self.step + (LOOKAHEAD if self.playing else 0), SLICE_S)
         self._render(full=True)
+        if self._fit_after_redraw:
+            # The racers changed: the table's height follows its rows now, and what changed
+            # size (the table, the legends, the banner) is laid out once, before the paint.
+            # Left to the next turn, the race was painted at the old sizes, then again.
+            self._fit_after_redraw = False
+            self._fit_table()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     @contextmanager
     def _one_redraw(self):
