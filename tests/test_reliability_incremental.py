@@ -241,3 +241,33 @@ def test_a_redraw_sums_up_only_the_paths_that_changed(tab, monkeypatch):
         np.testing.assert_array_equal(tab._summaries[key][3],
                                       drawn_index(points, tab.race.surface.domain))
         np.testing.assert_array_equal(tab._summaries[key][4], tab.model.distances(points))
+
+
+def test_the_side_plots_make_no_step_axis_per_curve(monkeypatch):
+    # 20 racers at step 100,000 made 40 arrays of step numbers per redraw, and the y range
+    # took the log of every value shown: both grew with the step budget.
+    from gui.landscape import side_plots
+    from gui.landscape.side_plots import Series, SidePlots
+    from gui.palette import style_for
+
+    plots = SidePlots()
+    steps = np.arange(5000)
+    series = [Series(f"r{n}", f"R{n}", style_for(n), np.exp(-steps / (100 + n)) + 1e-3,
+                     np.exp(-steps / 50) + 1e-6, np.exp(-steps / 70) + 1e-4, "moving", None)
+              for n in range(20)]
+    plots.set_series(series)
+    made = []
+    arange = np.arange
+    monkeypatch.setattr(side_plots.np, "arange",
+                        lambda *a, **k: made.append(a) or arange(*a, **k))
+    plots.set_series(series)
+    plots.set_series([Series(**{**vars(s), "loss": s.loss[:4000]}) for s in series])
+    assert made == []
+    curve = plots.curves("r3")["loss"]
+    np.testing.assert_array_equal(curve.xData, np.arange(4000))
+    np.testing.assert_array_equal(curve.yData, series[3].loss[:4000])
+    low, high = plots.plots["loss"].getViewBox().viewRange()[1]
+    values = np.log10(np.concatenate([s.loss[:4000] for s in series]))
+    pad = 0.05 * (values.max() - values.min())
+    assert low == pytest.approx(values.min() - pad) and high == pytest.approx(values.max() + pad)
+    plots.deleteLater()
