@@ -230,11 +230,13 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         # Projectors wash out dark backgrounds: present in the light theme (black text,
         # white ground, outlined trails), and give the user's theme back afterwards.
+        # Only a change of theme repaints in new colours (every plot and panel redrawn, a
+        # third of the toggle's time): the light theme presenting in the light theme is not one.
+        theme = LIGHT if on else getattr(self, "_theme_before", self.theme)
         if on:
             self._theme_before = self.theme
-            self._apply_theme(LIGHT)
-        else:
-            self._apply_theme(getattr(self, "_theme_before", self.theme))
+        if theme is not self.theme:
+            self._apply_theme(theme)
         if on:
             self._normal_font = QFont(app.font())
             big = QFont(self._normal_font)

@@ -127,6 +127,7 @@ class LessonPanel(QTextBrowser):
         self.anchorClicked.connect(self._link_clicked)
         self.setMinimumHeight(120)
         self._shown: tuple[Any, ...] | None = None
+        self._html: str | None = None  # the text last set (see _set_html)
 
     # --- content --------------------------------------------------------------------------
     def show_optimizer(self, spec: OptimizerSpec, config: Mapping[str, Any]) -> None:
@@ -155,7 +156,7 @@ class LessonPanel(QTextBrowser):
             f"<p><b>Reference:</b> {escape(spec.reference)}</p>",
         ]
         parts.insert(3, optimizer_links(spec))  # issue 15: its anatomy and theory
-        self.setHtml("".join(parts))
+        self._set_html("".join(parts))
 
     def show_surface(self, surface: Surface) -> None:
         """Describe ``surface``: name, formula, lesson and known minima."""
@@ -171,7 +172,7 @@ class LessonPanel(QTextBrowser):
         if surface.params:
             params = "<p><b>Parameters:</b> " + ", ".join(
                 f"{escape(name)} = {value:g}" for name, value in surface.params) + "</p>"
-        self.setHtml("".join([
+        self._set_html("".join([
             self._title(surface.name, None),
             self._formula_block(escape(surface.formula)),
             f"<p>{escape(surface.lesson)}</p>",
@@ -179,6 +180,13 @@ class LessonPanel(QTextBrowser):
             "<h4>Known minima</h4>",
             minima,
         ]))
+
+    def _set_html(self, html: str) -> None:
+        """Show ``html``, unless it is shown already: setting the same text again laid the
+        document out again and toggled the scroll bar (twice per racer added)."""
+        if html != self._html:
+            self._html = html
+            self.setHtml(html)
 
     # --- pieces ---------------------------------------------------------------------------
     def _title(self, text: str, color: str | None) -> str:
@@ -221,6 +229,7 @@ class LessonPanel(QTextBrowser):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and self._shown is not None:
+            self._html = None  # colours come from the palette: set again
             if self._shown[0] == "optimizer":
                 self.show_optimizer(self._shown[1], self._shown[2])
             else:

@@ -25,6 +25,7 @@ from gui.widgets import markers
 GRID = 512  #: heat-map resolution per side
 CONTOUR_GRID = 160  #: contour lines are traced on a coarser grid (pyqtgraph traces in Python)
 CONTOUR_LEVELS = 12
+TEXT_WIDTH = 30  #: pyqtgraph's first text space of a vertical axis, grown to fit its ticks
 ARROW_FRACTION = 0.12  #: the longest arrow of a kind spans this fraction of the view width
 HEAD_SIZE = 14  #: racer marker size in pixels (times the line scale)
 
@@ -120,6 +121,12 @@ class SurfaceView(pg.PlotWidget):
         # pyqtgraph fixes the colour bar's axis at 45 px, which puts its label over 4-digit
         # tick values: let the axis size itself to its ticks and label.
         self.colorbar.axis.setWidth(None)
+        # The tick text of y and of the colour bar is as wide as the surface's numbers: each
+        # surface chosen resized the map (it moved left and right) and painted it twice. The
+        # text space grows to the widest ticks shown and stays (until the font changes).
+        self._text_axes = (plot.getAxis("left"), self.colorbar.axis)
+        for axis in self._text_axes:
+            axis.setStyle(autoReduceTextSpace=False)
         self.contours = ContoursItem()
         self.contours.setZValue(10)
         plot.addItem(self.contours)
@@ -184,6 +191,9 @@ class SurfaceView(pg.PlotWidget):
         for axis in (plot.getAxis("bottom"), plot.getAxis("left"), self.colorbar.axis):
             axis.setTickFont(font)
             axis.label.setFont(font)
+        for axis in self._text_axes:  # another font: the text space is measured afresh
+            axis.textWidth = TEXT_WIDTH
+            axis.setStyle(autoReduceTextSpace=False)
         self.undefined_label.setFont(font)
         self.cut_label.setFont(font)
 

@@ -83,6 +83,8 @@ class RacerLegend(QWidget):
         self._flow = FlowLayout(self)
         self._entries: tuple = ()
         self._icon_size = 16
+        self._widgets: list[tuple[QWidget, QLabel, QLabel]] = []  # (entry, icon, text)
+        self._shown: list[tuple] = []  # ((style, icon size), label, tooltip) per entry
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -106,27 +108,47 @@ class RacerLegend(QWidget):
             self._rebuild()
 
     def _rebuild(self) -> None:
-        while self._flow.count():
-            item = self._flow.takeAt(0)
-            if item.widget() is not None:
-                item.widget().hide()  # gone from the screen now, deleted later
-                item.widget().deleteLater()
-        for style, label, tooltip in self._entries:
-            entry = QWidget()
-            row = QHBoxLayout(entry)
-            row.setContentsMargins(0, 0, 0, 0)
-            row.setSpacing(4)
-            icon = QLabel()
-            icon.setPixmap(marker_icon(style, self._icon_size, line=True).pixmap(
-                2 * self._icon_size, self._icon_size))
-            text = QLabel(label)
-            text.setTextFormat(Qt.TextFormat.PlainText)
-            row.addWidget(icon)
-            row.addWidget(text)
-            entry.setToolTip(tooltip)
-            self._flow.addWidget(entry)
+        """Entries changed in place: an entry whose look and words are unchanged is left
+        alone, a changed one gets its new icon or text, and only the surplus is created or
+        removed (a new entry widget is laid out, shown and polished: with 20 racers, making
+        all of them again for one changed label made the side plots relayout four times)."""
+        for index, (style, label, tooltip) in enumerate(self._entries):
+            if index == len(self._widgets):
+                self._widgets.append(self._new_entry())
+                self._flow.addWidget(self._widgets[index][0])
+                before = None
+            else:
+                before = self._shown[index]
+            entry, icon, text = self._widgets[index]
+            if before is None or before[0] != (style, self._icon_size):
+                icon.setPixmap(marker_icon(style, self._icon_size, line=True).pixmap(
+                    2 * self._icon_size, self._icon_size))
+            if before is None or before[1] != label:
+                text.setText(label)
+            if before is None or before[2] != tooltip:
+                entry.setToolTip(tooltip)
+        while len(self._widgets) > len(self._entries):
+            entry = self._widgets.pop()[0]
+            self._flow.takeAt(self._flow.count() - 1)  # the last item is the last entry
+            entry.hide()  # gone from the screen now, deleted later
+            entry.deleteLater()
+        self._shown = [((style, self._icon_size), label, tooltip)
+                       for style, label, tooltip in self._entries]
         self.setVisible(bool(self._entries))
         self.updateGeometry()
+
+    @staticmethod
+    def _new_entry() -> tuple[QWidget, QLabel, QLabel]:
+        entry = QWidget()
+        row = QHBoxLayout(entry)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        icon = QLabel()
+        text = QLabel()
+        text.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(icon)
+        row.addWidget(text)
+        return entry, icon, text
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
         return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -68,6 +68,9 @@ class RacerPanel(QWidget):
         self.max_racers = max_racers
         self._racers: dict[str, Racer] = {}
         self._editors: dict[str, QWidget] = {}
+        self._rows: list[tuple[str, RacerStyle, str]] = []  # (key, style, label) per list row
+        self._form_racer: Racer | None = None  # the racer object the form was built for
+        self._announced = False  # selection_changed was emitted (set_racers says it once)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.list = QListWidget()
@@ -124,25 +127,43 @@ class RacerPanel(QWidget):
     def set_racers(self, racers: list[Racer], styles: dict[str, RacerStyle],
                    labels: dict[str, str]) -> None:
         """Show ``racers`` with their markers; keeps the selection when its key is still
-        there."""
+        there.
+
+        The list changes in place: a row whose racer, look and label are unchanged is left
+        alone (its icon is not drawn again), and the form is rebuilt only when the selected
+        racer changed, so adding the 20th racer costs about what adding the 2nd did.
+        """
         current = self.current_key()
         self._racers = {r.key: r for r in racers}
-        self.list.blockSignals(True)
-        self.list.clear()
-        for racer in racers:
-            item = QListWidgetItem(marker_icon(styles[racer.key], 16, line=True),
-                                   labels[racer.key])
-            item.setToolTip(f"{labels[racer.key]}: {styles[racer.key].describe()}")
-            item.setData(Qt.ItemDataRole.UserRole, racer.key)
-            self.list.addItem(item)
-        self.list.blockSignals(False)
+        shown = [(r.key, styles[r.key], labels[r.key]) for r in racers]
+        with QSignalBlocker(self.list):
+            for row, (key, style, label) in enumerate(shown):
+                before = self._rows[row] if row < len(self._rows) else None
+                if before == (key, style, label):
+                    continue
+                item = self.list.item(row)
+                if item is None:
+                    item = QListWidgetItem()
+                    self.list.addItem(item)
+                if before is None or before[1] != style:
+                    item.setIcon(marker_icon(style, 16, line=True))
+                item.setText(label)
+                item.setToolTip(f"{label}: {style.describe()}")
+                item.setData(Qt.ItemDataRole.UserRole, key)
+            while self.list.count() > len(shown):
+                self.list.takeItem(self.list.count() - 1)  # dropped: deleted
+        self._rows = shown
         keys = [r.key for r in racers]
         self.add_button.setEnabled(len(keys) < self.max_racers)
         self.add_button.setToolTip("" if len(keys) < self.max_racers else
                                    f"At most {self.max_racers} optimizers at once")
         self.remove_button.setEnabled(len(keys) > 1)
         if keys:
-            self.select(current if current in keys else keys[0])
+            key = current if current in keys else keys[0]
+            self._announced = False
+            self.select(key)
+            if not self._announced:  # the row stayed: say so all the same, as a new list did
+                self.selection_changed.emit(key)
         else:
             self._build_form(None)
 
@@ -153,8 +174,8 @@ class RacerPanel(QWidget):
     def select(self, key: str) -> None:
         for i in range(self.list.count()):
             if self.list.item(i).data(Qt.ItemDataRole.UserRole) == key:
-                self.list.setCurrentRow(i)
-                self._build_form(self._racers[key])
+                self.list.setCurrentRow(i)  # a new row builds the form (_current_changed)
+                self._show_form(self._racers[key])  # the same row: the form if it changed
                 return
 
     @Slot(QListWidgetItem, QListWidgetItem)
@@ -162,7 +183,8 @@ class RacerPanel(QWidget):
         if current is None:
             return
         key = current.data(Qt.ItemDataRole.UserRole)
-        self._build_form(self._racers.get(key))
+        self._show_form(self._racers.get(key))
+        self._announced = True
         self.selection_changed.emit(key)
 
     @Slot(QAction)
@@ -252,11 +274,24 @@ class RacerPanel(QWidget):
         self.racer_changed.emit(new)
 
     # --- the form ----------------------------------------------------------------------------
+    def _show_form(self, racer: Racer | None) -> None:
+        """The form for ``racer``; built again only when it shows another racer object (an
+        edit replaces the racer, so the form always follows the racer it edits)."""
+        if racer is not None and racer is self._form_racer:
+            self.error.hide()  # as a rebuild would
+            return
+        self._build_form(racer)
+
     def _build_form(self, racer: Racer | None) -> None:
+        before, self._form_racer = self._form_racer, racer
+        self.error.hide()
+        if (racer is not None and before is not None and ADVANCED in self._editors
+                and before.optimizer_id == racer.optimizer_id):
+            self._fill_form(racer)  # the same boxes: new values, no new widgets
+            return
         while self.form.rowCount():
             self.form.removeRow(0)
         self._editors = {}
-        self.error.hide()
         if racer is None:
             self._show_extras(None)
             return
@@ -277,6 +312,29 @@ class RacerPanel(QWidget):
         advanced.editingFinished.connect(self._options_edited)
         self._editors[ADVANCED] = advanced
         self.form.addRow("options", advanced)
+        self._show_extras(racer)
+
+    def _fill_form(self, racer: Racer) -> None:
+        """The form of another racer of the same optimizer shows ``racer``: each box takes
+        its value as a new form's would (no signal), and its tooltip, which a schedule may
+        have replaced; the rows stay, so the panel is not laid out again."""
+        spec = optimizers.spec(racer.optimizer_id)
+        config = spec.validate(**racer.settings)
+        for hyperparam in spec.hyperparams:
+            if hyperparam.advanced:
+                continue
+            editor = self._editors[hyperparam.name]
+            editor.setEnabled(True)
+            editor.setToolTip(f"{hyperparam.doc}\nValid: {hyperparam.range_text()}")
+            if isinstance(editor, QCheckBox):
+                with QSignalBlocker(editor):
+                    editor.setChecked(bool(config[hyperparam.name]))
+            else:
+                text = editor.text_shown()
+                editor.set_value(config[hyperparam.name])
+                if editor.text_shown() != text:
+                    editor.updateGeometry()  # its size hint follows its text
+        self._editors[ADVANCED].setText(_options_text(spec, config))
         self._show_extras(racer)
 
     def _editor_for(self, hyperparam: Param, value: Any) -> QWidget:

@@ -1,0 +1,273 @@
+"""What one control changes, the GUI thread redoes; nothing more (issue 16, point 4).
+
+``bench/gui_limits.py`` found each action with 20 racers costing 50-200 ms of the GUI thread,
+most of it rebuilding what had not changed: every row of the racer list with its icon, the
+editor form, every legend entry (each new widget relaid the side plots out again), the
+lesson's text, and a 128-step lookahead that a paused screen does not show. These tests check
+the structure (what is made again, what is computed), never the clock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.gui
+
+
+def _panel_widgets(panel):
+    items = [panel.list.item(i) for i in range(panel.list.count())]
+    return items, dict(panel._editors)
+
+
+def test_adding_a_racer_keeps_the_other_racers_rows_and_the_form(tab):
+    panel = tab.racer_panel
+    panel.select(tab.model.first_key("adam"))
+    items, editors = _panel_widgets(panel)
+    icons = [item.icon().cacheKey() for item in items]
+    panel.add("adam")  # the new Adam is selected: the Adam form shows its values
+    assert panel.list.count() == len(items) + 1
+    for row, item in enumerate(items):  # the same rows, not new ones with the same words
+        assert panel.list.item(row) is item
+        assert item.icon().cacheKey() == icons[row]  # its icon was not drawn again
+    new_key = list(tab.race.tracks)[-1]
+    assert panel.current_key() == new_key
+    assert panel._form_racer is tab.model.racer(new_key)
+    assert panel._editors == editors  # the same boxes, not a new form
+    assert all(panel._editors[name] is editor for name, editor in editors.items())
+
+
+def test_a_reused_form_shows_what_a_new_one_would(tab):
+    panel = tab.racer_panel
+    first = tab.model.first_key("adam")
+    panel.select(first)
+    panel._editors["learning_rate"].setValue(0.25)
+    panel._editors["amsgrad"].setChecked(True)
+    panel.schedule.combo.setCurrentIndex(panel.schedule.combo.findData("cosine_decay"))
+    edited = tab.model.racer(first)
+    assert edited.schedule is not None and edited.settings["amsgrad"] is True
+    editors = dict(panel._editors)
+    panel.add("adam")  # Keras's defaults, no schedule
+    assert panel._editors["learning_rate"] is editors["learning_rate"]
+    assert panel._editors["learning_rate"].value() == 0.001
+    assert panel._editors["learning_rate"].isEnabled()  # no schedule replaces it
+    assert "Replaced" not in panel._editors["learning_rate"].toolTip()
+    assert panel._editors["amsgrad"].isChecked() is False
+    assert tab.model.racer(first) == edited  # showing another racer changed nothing
+    panel.select(first)  # and back: the edited values, the rate replaced by the schedule
+    assert panel._editors["learning_rate"].value() == 0.25
+    assert panel._editors["amsgrad"].isChecked() is True
+    assert not panel._editors["learning_rate"].isEnabled()
+    assert tab.model.racer(first) == edited
+
+
+def test_the_rows_follow_a_removed_racer(tab):
+    panel = tab.racer_panel
+    keys = list(tab.race.tracks)
+    panel.select(keys[0])
+    tab.model.remove_racer(keys[0])
+    rows = range(panel.list.count())
+    assert [panel.list.item(i).data(Qt.ItemDataRole.UserRole) for i in rows] == keys[1:]
+    assert [panel.list.item(i).text() for i in rows] == [tab.labels[k] for k in keys[1:]]
+    assert panel.current_key() == keys[1]
+    assert panel._form_racer is tab.model.racer(keys[1])  # its form, not the removed one's
+    assert "momentum" in panel._editors  # Momentum's boxes, not SGD's
+
+
+def test_the_selection_is_still_announced_as_before(tab):
+    panel = tab.racer_panel
+    keys = list(tab.race.tracks)
+    seen = []
+    panel.selection_changed.connect(seen.append)
+    panel.select(keys[1])
+    assert seen == [keys[1]]
+    seen.clear()
+    panel.add("sgd")  # the list says its selection, then the new racer is selected
+    assert seen == [keys[1], list(tab.race.tracks)[-1]]
+
+
+def test_a_changed_label_keeps_the_legend_entries(tab):
+    legend = tab.side_plots.legend
+    entries = list(legend._widgets)
+    assert len(entries) == len(tab.race.tracks)
+    key = next(iter(tab.race.tracks))
+    tab.racer_panel.select(key)
+    tab.racer_panel.noise_scale.setValue(3.0)  # the label gains "noise 3"
+    assert any("noise 3" in label for _, label, _ in legend.entries())
+    assert legend._widgets == entries  # the same widgets, their text changed in place
+    assert "noise 3" in entries[0][2].text()
+    tab.racer_panel.add("adam")
+    assert legend._widgets[:len(entries)] == entries
+    assert len(legend._widgets) == len(entries) + 1
+
+
+def test_the_lesson_text_is_not_set_again_unchanged(tab, monkeypatch):
+    from gui.landscape.lesson_panel import LessonPanel
+
+    set_again = []
+    set_html = LessonPanel.setHtml
+
+    def counted(self, html):
+        set_again.append(html)
+        set_html(self, html)
+
+    monkeypatch.setattr(LessonPanel, "setHtml", counted)
+    key = tab.model.first_key("adam")
+    tab.racer_panel.select(key)
+    set_again.clear()
+    tab.racer_panel.add("adam")  # a new Adam with Keras's defaults: the same text
+    assert set_again == []
+    assert tab.race.tracks[key].stepper.optimizer.spec.name in tab.lesson.toPlainText()
+
+
+def test_a_paused_redraw_computes_to_the_step_shown_not_ahead(tab):
+    tab.set_playing(False)
+    key = tab.model.add_racer("adam")
+    # What the screen shows at step 0 needs no step computed; the idle slices compute the
+    # rest, and playback asks for its own lookahead.
+    assert tab.race.tracks[key].stepper.step == 0
+
+
+def test_presentation_mode_repaints_in_new_colours_only_when_the_theme_changes(
+        quiet_window, monkeypatch):
+    from gui.palette import DARK, LIGHT
+
+    themed = []
+    set_theme = type(quiet_window.landscape).set_theme
+    monkeypatch.setattr(type(quiet_window.landscape), "set_theme",
+                        lambda tab, theme: themed.append(theme) or set_theme(tab, theme))
+    quiet_window.set_theme(LIGHT)
+    themed.clear()
+    quiet_window.set_presentation(True)  # light already: nothing to repaint in new colours
+    quiet_window.set_presentation(False)
+    assert themed == []
+    assert quiet_window.theme is LIGHT
+    quiet_window.set_theme(DARK)
+    themed.clear()
+    quiet_window.set_presentation(True)  # projectors get the light theme, and dark back after
+    assert themed == [LIGHT] and quiet_window.theme is LIGHT
+    quiet_window.set_presentation(False)
+    assert themed == [LIGHT, DARK] and quiet_window.theme is DARK
+
+
+def test_the_end_marks_are_set_again_only_when_they_change(tab, monkeypatch):
+    import pyqtgraph as pg
+
+    set_ends = []
+    set_data = pg.ScatterPlotItem.setData
+    monkeypatch.setattr(pg.ScatterPlotItem, "setData",
+                        lambda item, *a, **k: set_ends.append(item) or set_data(item, *a, **k))
+    tab.seek(40)
+    ends = set(tab.side_plots.ends.values())
+    set_ends.clear()
+    tab._render(full=True)  # a paused redraw: every mark where it was
+    assert not ends & set(set_ends)
+    tab.seek(41)  # one step on: each end mark moves, and is set again
+    assert ends <= set(set_ends)
+    spots = tab.side_plots.ends["loss"].data
+    assert len(spots) == len(tab.race.tracks)
+    assert {int(x) for x in spots["x"]} == {41}
+
+
+def test_the_map_keeps_its_place_from_surface_to_surface(tab, qtbot):
+    # Tick text as wide as each surface's numbers resized the map on every choice: it moved
+    # left and right under the students' eyes, and was painted twice.
+    from PySide6.QtWidgets import QApplication
+
+    tab.resize(1280, 720)
+    box = tab.view.getPlotItem().getViewBox()
+
+    def settled_geometry():
+        for _ in range(5):
+            QApplication.processEvents()
+        return box.sceneBoundingRect().getRect()
+
+    combo = tab.surface_combo
+    for surface_id in ("rosenbrock", "booth", "goldstein_price", "beale"):  # widest ticks
+        combo.setCurrentIndex(combo.findData(surface_id))
+        settled_geometry()
+    placed = settled_geometry()
+    for surface_id in ("rosenbrock", "booth", "rastrigin", "bowl", "ravine", "goldstein_price"):
+        combo.setCurrentIndex(combo.findData(surface_id))
+        assert settled_geometry() == placed, surface_id
+    tab.view.set_line_scale(2.0, 16)  # presentation mode: bigger text, wider tick text
+    big = settled_geometry()
+    tab.view.set_line_scale(1.0, None)  # back at the desk the text space is measured afresh,
+    desk = settled_geometry()           # not kept at the projector's width
+    assert big[2] < desk[2] and abs(desk[2] - placed[2]) < 20
+
+
+def test_the_table_fits_its_new_rows_before_the_race_is_painted(tab, qtbot):
+    # Fitted in the next turn, the table, the race and the plots were painted at the old
+    # sizes and then again at the new ones (two full paints per preset).
+    from PySide6.QtWidgets import QApplication
+
+    tab.resize(1280, 720)
+    for _ in range(5):
+        QApplication.processEvents()
+    before, race_height = tab.middle.sizes()[1], tab.views.height()
+    for _ in range(3):
+        tab.model.add_racer("adam")  # no event loop turn in between
+    row = tab.table.verticalHeader().defaultSectionSize()
+    assert tab.middle.sizes()[1] == before + 3 * row
+    assert tab.views.height() == race_height - 3 * row  # and the race laid out already
+
+
+def test_a_redraw_sums_up_only_the_paths_that_changed(tab, monkeypatch):
+    # Which points of a long path to draw, and their distances to the minima, were worked
+    # out again for every racer on every redraw: a third of a redraw at step 100,000.
+    from gui.landscape import tab as tab_module
+
+    summed = []
+    drawn_index = tab_module.drawn_index
+    monkeypatch.setattr(tab_module, "drawn_index",
+                        lambda points, domain: summed.append(len(points))
+                        or drawn_index(points, domain))
+    tab.race.ensure(64)  # every path past step 51: no slice left to compute in a redraw
+    tab.seek(50)
+    summed.clear()
+    tab._render(full=True)  # nothing changed
+    assert summed == []
+    key = list(tab.race.tracks)[1]
+    tab.racer_panel.select(key)
+    tab.racer_panel._editors["learning_rate"].setValue(0.02)  # one racer's path is new
+    assert len(summed) == 1
+    summed.clear()
+    tab.seek(51)  # every path one row longer
+    assert len(summed) == len(tab.race.tracks)
+    for key, track in tab.race.tracks.items():  # what is kept is what a fresh summary gives
+        points = track.points(51)
+        np.testing.assert_array_equal(tab._summaries[key][3],
+                                      drawn_index(points, tab.race.surface.domain))
+        np.testing.assert_array_equal(tab._summaries[key][4], tab.model.distances(points))
+
+
+def test_the_side_plots_make_no_step_axis_per_curve(monkeypatch):
+    # 20 racers at step 100,000 made 40 arrays of step numbers per redraw, and the y range
+    # took the log of every value shown: both grew with the step budget.
+    from gui.landscape import side_plots
+    from gui.landscape.side_plots import Series, SidePlots
+    from gui.palette import style_for
+
+    plots = SidePlots()
+    steps = np.arange(5000)
+    series = [Series(f"r{n}", f"R{n}", style_for(n), np.exp(-steps / (100 + n)) + 1e-3,
+                     np.exp(-steps / 50) + 1e-6, np.exp(-steps / 70) + 1e-4, "moving", None)
+              for n in range(20)]
+    plots.set_series(series)
+    made = []
+    arange = np.arange
+    monkeypatch.setattr(side_plots.np, "arange",
+                        lambda *a, **k: made.append(a) or arange(*a, **k))
+    plots.set_series(series)
+    plots.set_series([Series(**{**vars(s), "loss": s.loss[:4000]}) for s in series])
+    assert made == []
+    curve = plots.curves("r3")["loss"]
+    np.testing.assert_array_equal(curve.xData, np.arange(4000))
+    np.testing.assert_array_equal(curve.yData, series[3].loss[:4000])
+    low, high = plots.plots["loss"].getViewBox().viewRange()[1]
+    values = np.log10(np.concatenate([s.loss[:4000] for s in series]))
+    pad = 0.05 * (values.max() - values.min())
+    assert low == pytest.approx(values.min() - pad) and high == pytest.approx(values.max() + pad)
+    plots.deleteLater()
