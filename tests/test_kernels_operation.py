@@ -77,6 +77,24 @@ def test_the_background_policy_runs_numpy_until_the_kernel_is_compiled(monkeypat
         kernels.set_compile_policy("sometimes")
 
 
+def test_a_race_never_waits_for_a_kernel_on_disk_either(monkeypatch):
+    """Loading a kernel from the disk cache takes about 18 ms a piece: a race (computed in the
+    GUI thread) runs NumPy meanwhile and the kernel is loaded in the background."""
+    from engine.landscape.kernels import registry
+
+    surface, sgd = surfaces.get("booth"), optimizers.get("sgd", learning_rate=0.01)
+    compiled = simulate.Stepper(surface, sgd, np.zeros((1, 2)), 5, compiled=True)
+    compiled._backend.prepare()  # in this process and on disk
+    names = compiled._backend.names
+    asked = []
+    monkeypatch.setattr(registry, "loaded", lambda name: name not in names)  # "only on disk"
+    monkeypatch.setattr(registry, "later", lambda name, job: asked.append(name))
+    race_stepper = simulate.Stepper(surface, sgd, np.zeros((1, 2)), 5)
+    assert not race_stepper.compiled and asked == [" ".join(names)]
+    # A map's worker thread may load it there and then.
+    assert simulate.Stepper(surface, sgd, np.zeros((4096, 2)), 5, keep_path=False).compiled
+
+
 def test_background_compilation_takes_the_newest_requests_and_drops_a_backlog():
     """A class trying every surface asks for many kernels: the newest are compiled first and
     at most registry.PENDING wait, so what is on screen now is not stuck behind a backlog."""

@@ -62,8 +62,8 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
     None when no kernel can (numba missing, an unsupported surface or optimizer), or while
     its kernel is still being compiled under the ``"background"`` compile policy. A stepper
     that keeps paths (a race, a trajectory: short runs that the GUI thread computes) uses a
-    kernel only once numba is loaded and the kernel compiled; meanwhile the kernel is
-    compiled in the background. With ``required`` the first reasons raise ``RuntimeError``
+    kernel only once numba is loaded and the kernel is in this process; meanwhile the kernel
+    is compiled, or loaded from the disk cache (about 18 ms a piece), in the background. With ``required`` the first reasons raise ``RuntimeError``
     and the kernel is compiled there and then (``compiled=True``).
     """
     if stepper.keep_path and not required and not cache.loaded():
@@ -77,11 +77,11 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
         if required:
             raise RuntimeError(f"compiled kernels cannot run this: {error}") from None
         return None
-    if required or chosen.ready():
+    if required or chosen.loaded() or (chosen.ready() and not stepper.keep_path):
         return chosen
     if stepper.keep_path or registry.policy() == "background":
         registry.later(" ".join(chosen.names), chosen.prepare)
-        return None  # NumPy this time; the kernel is compiled for the next run
+        return None  # NumPy this time; the kernel is ready for the next run
     return chosen
 
 

@@ -73,6 +73,12 @@ def _marker(name: str) -> str | None:
     return os.path.join(folder, "compiled", digest)
 
 
+def loaded(name: str) -> bool:
+    """True when ``name`` is compiled or loaded in this process (using it costs nothing)."""
+    with _lock:
+        return name in _entries
+
+
 def known(name: str) -> bool:
     """True when ``name`` is in this process or was compiled on this machine before."""
     with _lock:

@@ -126,6 +126,10 @@ class Backend:
         """True when every piece is here or in the disk cache (no compiling)."""
         return all(registry.known(name) for name in self.names)
 
+    def loaded(self) -> bool:
+        """True when every piece is in this process already (not even a disk load)."""
+        return all(registry.loaded(name) for name in self.names)
+
     def _entry(self, args: list) -> Any:
         """The compiled kernel (compiled, or loaded, once per process)."""
         from engine.landscape.kernels import _kernel
