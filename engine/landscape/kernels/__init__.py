@@ -63,8 +63,9 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
     its kernel is still being compiled under the ``"background"`` compile policy. A stepper
     that keeps paths (a race, a trajectory: short runs that the GUI thread computes) uses a
     kernel only once numba is loaded and the kernel is in this process; meanwhile the kernel
-    is compiled, or loaded from the disk cache (about 18 ms a piece), in the background. With ``required`` the first reasons raise ``RuntimeError``
-    and the kernel is compiled there and then (``compiled=True``).
+    is compiled, or loaded from the disk cache (about 18 ms a piece), in the background.
+    With ``required`` the first reasons raise ``RuntimeError`` and the kernel is compiled
+    there and then (``compiled=True``).
     """
     if stepper.keep_path and not required and not cache.loaded():
         return None  # a race or a trajectory never waits for numba's import

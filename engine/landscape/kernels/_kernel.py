@@ -123,10 +123,10 @@ def _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, sta
     return n
 
 
-def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, first, stride, work, sl, ints,
-              flag, R, HP, levels, table, rates, keys, noise_scale, params, program,
-              constant_registers, constants, outputs, centres, box, paths, grads, velocities,
-              k0, k1):  # pragma: no cover - compiled
+def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, first, stride,
+              work, sl, ints, flag, R, HP, levels, table, rates, keys, noise_scale, params,
+              program, constant_registers, constants, outputs, centres, box, paths, grads,
+              velocities, k0, k1):  # pragma: no cover - compiled
     """Advance the starts ``active`` (indices into the (N,) arrays) from step k0 to k1.
 
     Compiled per copy (:func:`kernel`), whose globals fix the rule (``UPDATE``, ``STEP``),

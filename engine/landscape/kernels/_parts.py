@@ -2,8 +2,9 @@
 
 A kernel is compiled for one family, set of option flags and surface
 (:func:`engine.landscape.kernels._kernel.kernel`): it calls only its family's update rule
-(:data:`UPDATES`, :data:`STEPS`), and numba inlines these helpers into it before typing, so each kernel is
-one compilation; LLVM drops the branches on option flags that the kernel's constants rule out.
+(:data:`UPDATES`, :data:`STEPS`), and numba inlines these helpers into it before typing,
+so each kernel is one compilation; LLVM drops the branches on option flags that the
+kernel's constants rule out.
 
 Every formula repeats :mod:`engine.optimizers.rules` operation for operation (the same
 operands in the same order, the same float32-rounded constants, which the Python side
@@ -161,9 +162,9 @@ def record_check(i, k, f, flag, since):
 
 
 # One coordinate of one step per family: weight decay, then the family's rule. ``a`` holds
-# the per-step scalars of the family's step function (:data:`STEPS`), ``p1..p4`` the hyperparameters noted per rule
-# (plan.optimizer_plan). Each returns ``(w, s0, s1, s2)``. One function per family, so that
-# a kernel compiles only its own rule.
+# the per-step scalars of the family's step function (:data:`STEPS`), ``p1..p4`` the
+# hyperparameters noted per rule (plan.optimizer_plan). Each returns ``(w, s0, s1, s2)``.
+# One function per family, so that a kernel compiles only its own rule.
 
 @_inline
 def _decayed(flags, w, wd, lr):
