@@ -54,7 +54,8 @@ def test_paths_never_wait_for_numba_or_a_compiler(monkeypatch):
     monkeypatch.setattr(cache, "loaded", lambda: False)
     assert not simulate.Stepper(surface, adam, np.zeros((1, 2)), 5).compiled
     monkeypatch.undo()
-    monkeypatch.setattr(registry, "known", lambda name: False)
+    monkeypatch.setattr(registry, "known", lambda name: False)  # never compiled here
+    monkeypatch.setattr(registry, "loaded", lambda name: False)
     assert not simulate.Stepper(surface, adam, np.zeros((1, 2)), 5).compiled
     assert kernels.wait_for_background(300)
 
