@@ -102,6 +102,23 @@ def test_a_changed_label_keeps_the_legend_entries(tab):
     assert len(legend._widgets) == len(entries) + 1
 
 
+def test_a_racer_edited_in_the_panel_is_named_the_same_in_its_list_row_and_the_legend(tab):
+    """The panel's own edit keeps its form as the user left it, but its list row must say
+    the new label too ("Adam #7" stayed while the legend said "Adam · noise 3")."""
+    panel = tab.racer_panel
+    key = next(iter(tab.race.tracks))
+    panel.select(key)
+    form = panel.noise_scale
+    form.setValue(3.0)
+    label = tab.labels[key]
+    assert "noise 3" in label
+    row = next(panel.list.item(i) for i in range(panel.list.count())
+               if panel.list.item(i).data(Qt.ItemDataRole.UserRole) == key)
+    assert row.text() == label and row.toolTip().startswith(label)
+    assert any(text == label for _, text, _ in tab.side_plots.legend.entries())
+    assert panel.noise_scale is form and panel.current_key() == key  # the form stayed
+
+
 def test_the_lesson_text_is_not_set_again_unchanged(tab, monkeypatch):
     from gui.landscape.lesson_panel import LessonPanel
 

@@ -549,6 +549,8 @@ class LandscapeTab(QWidget):
             self.racer_panel.set_racers(self.model.racers(), self.styles, labels)
             if select:
                 self.racer_panel.select(select)
+        else:  # its form stays as the user left it; its rows say what the legend says
+            self.racer_panel.relabel(self.styles, labels)
         self._fit_after_redraw = True  # the table's rows change with the redraw
         self._full_redraw()
         QTimer.singleShot(0, self._fit_table)  # and once laid out (no change: no relayout)

@@ -135,7 +135,30 @@ class RacerPanel(QWidget):
         """
         current = self.current_key()
         self._racers = {r.key: r for r in racers}
-        shown = [(r.key, styles[r.key], labels[r.key]) for r in racers]
+        self._show_rows([(r.key, styles[r.key], labels[r.key]) for r in racers])
+        keys = [r.key for r in racers]
+        self.add_button.setEnabled(len(keys) < self.max_racers)
+        self.add_button.setToolTip("" if len(keys) < self.max_racers else
+                                   f"At most {self.max_racers} optimizers at once")
+        self.remove_button.setEnabled(len(keys) > 1)
+        if keys:
+            key = current if current in keys else keys[0]
+            self._announced = False
+            self.select(key)
+            if not self._announced:  # the row stayed: say so all the same, as a new list did
+                self.selection_changed.emit(key)
+        else:
+            self._build_form(None)
+
+    def relabel(self, styles: dict[str, RacerStyle], labels: dict[str, str]) -> None:
+        """The rows' markers and labels as ``styles`` and ``labels`` now say, the form left as
+        it is (the panel's own edit changed a label, e.g. "Adam · noise 3": the list said the
+        old one while the legend and table said the new)."""
+        self._show_rows([(key, styles[key], labels[key]) for key, _style, _label in self._rows
+                         if key in styles and key in labels])
+
+    def _show_rows(self, shown: list[tuple[str, RacerStyle, str]]) -> None:
+        """One row per ``(key, style, label)``, changed in place (see :meth:`set_racers`)."""
         with QSignalBlocker(self.list):
             for row, (key, style, label) in enumerate(shown):
                 before = self._rows[row] if row < len(self._rows) else None
@@ -153,19 +176,6 @@ class RacerPanel(QWidget):
             while self.list.count() > len(shown):
                 self.list.takeItem(self.list.count() - 1)  # dropped: deleted
         self._rows = shown
-        keys = [r.key for r in racers]
-        self.add_button.setEnabled(len(keys) < self.max_racers)
-        self.add_button.setToolTip("" if len(keys) < self.max_racers else
-                                   f"At most {self.max_racers} optimizers at once")
-        self.remove_button.setEnabled(len(keys) > 1)
-        if keys:
-            key = current if current in keys else keys[0]
-            self._announced = False
-            self.select(key)
-            if not self._announced:  # the row stayed: say so all the same, as a new list did
-                self.selection_changed.emit(key)
-        else:
-            self._build_form(None)
 
     def current_key(self) -> str | None:
         item = self.list.currentItem()
