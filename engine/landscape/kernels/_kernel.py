@@ -34,7 +34,6 @@ from engine.landscape.kernels._parts import (
     classify,
     clip_pair,
     noise_pair,
-    record_check,
 )
 from engine.landscape.kernels.plan import slot_count, velocity_row
 
@@ -51,8 +50,9 @@ def _at_most(dx, dy, tol):
 
 
 @_helper
-def _settle(i, k, x, y, gx, gy, ox, oy, since, centres, box, x_tol, grad_tol):
-    """The exact status checks for point ``i`` after step ``k``; returns a stop code or 0."""
+def _settle(i, k, x, y, gx, gy, ox, oy, last_out, centres, box, x_tol, grad_tol):
+    """The exact status checks for point ``i`` after step ``k``; returns a stop code or 0.
+    ``last_out[i]`` becomes k when the point is not within the tolerance."""
     qx, qy = x[i], y[i]
     inside = box[0] <= qx <= box[1] and box[2] <= qy <= box[3]
     ok = math.hypot(gx[i], gy[i]) < math.inf
@@ -66,35 +66,40 @@ def _settle(i, k, x, y, gx, gy, ox, oy, since, centres, box, x_tol, grad_tol):
             within = True
     if not within and _at_most(gx[i], gy[i], grad_tol):
         within = _at_most(qx - ox[i], qy - oy[i], x_tol)
-    s = since[i]
-    since[i] = (s if s >= 0 else k) if within else -1
+    if not within:
+        last_out[i] = k
     return 0
 
 
 @_helper
-def _load(active, start, n, X, G, SL, since_out, work, sl, ints, R, constant_registers,
+def _load(active, start, n, k0, X, G, SL, since_out, work, sl, ints, R, constant_registers,
           constants):
-    """Copy starts ``active[start:start+n]`` into a block's scratch arrays."""
+    """Copy starts ``active[start:start+n]`` into a block's scratch arrays; a point's
+    ``since`` (the first step of its stretch within the tolerance, -1 outside at step
+    ``k0``) becomes the last step it was outside (``ints`` row 0)."""
     for i in range(n):
         j = active[start + i]
         ints[1, i] = j
         work[0, i], work[1, i], work[2, i], work[3, i] = X[0, j], X[1, j], G[0, j], G[1, j]
         for r in range(SL.shape[0]):  # the rows the rule uses
             sl[r, i] = SL[r, j]
-        ints[0, i] = since_out[j]
+        s = since_out[j]
+        ints[0, i] = s - 1 if s >= 0 else k0
     for r in range(constant_registers.size):
         R[constant_registers[r], :n] = constants[r]
 
 
 @_helper
-def _store(n, work, sl, ints, X, G, SL, since_out):
-    """Copy a block's points that are still going back into the (N,) arrays."""
+def _store(n, k1, work, sl, ints, X, G, SL, since_out):
+    """Copy a block's points that are still going (at step ``k1``) back into the (N,)
+    arrays, with their ``since``: the step after the last one outside, -1 if that is k1."""
     for i in range(n):
         j = ints[1, i]
         X[0, j], X[1, j], G[0, j], G[1, j] = work[0, i], work[1, i], work[2, i], work[3, i]
         for r in range(SL.shape[0]):
             SL[r, j] = sl[r, i]
-        since_out[j] = ints[0, i]
+        last = ints[0, i]
+        since_out[j] = last + 1 if last < k1 else -1
 
 
 @_helper
@@ -103,11 +108,11 @@ def _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, sta
     """The exact checks for the flagged points after step ``k``; stopped points leave the
     block. Returns the new n."""
     x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
-    since, idx = ints[0], ints[1]
+    last_out, idx = ints[0], ints[1]
     for i in range(n - 1, -1, -1):
-        if flag[i] < 2:
+        if flag[i] == 0:
             continue
-        code = _settle(i, k, x, y, gx, gy, ox, oy, since, centres, box, x_tol, grad_tol)
+        code = _settle(i, k, x, y, gx, gy, ox, oy, last_out, centres, box, x_tol, grad_tol)
         if code == 0:
             continue
         j = idx[i]
@@ -119,7 +124,7 @@ def _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, sta
         for r in range(6):
             work[r, i] = work[r, n]
             sl[r, i] = sl[r, n]
-        since[i], idx[i] = since[n], idx[n]
+        last_out[i], idx[i] = last_out[n], idx[n]
     return n
 
 
@@ -148,7 +153,7 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
     # on a constant before compiling it, so a kernel compiles only the code it runs.
     flags = FLAGS  # noqa: F821
     x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
-    since, idx = ints[0], ints[1]
+    last_out, idx = ints[0], ints[1]
     block = flag.size
     hp = HP[:, 0]
     lr, clip, clip_inv = hp[codes.LR], hp[codes.CLIP], hp[codes.CLIP_INV]
@@ -169,8 +174,8 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
         n = active.size - b * block
         if n > block:
             n = block
-        _load(active, b * block, n, X, G, SL, since_out, work, sl, ints, R, constant_registers,
-              constants)
+        _load(active, b * block, n, k0, X, G, SL, since_out, work, sl, ints, R,
+              constant_registers, constants)
         for k in range(k0 + 1, k1 + 1):
             if n == 0:
                 break
@@ -219,9 +224,12 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
                 if FUSED:  # noqa: F821 - the catalog surface's gradient and cheap checks
                     hx, hy = GRADIENT(qx, qy, c0, c1, c2)  # noqa: F821
                     gx[i], gy[i] = hx, hy
-                    f = classify(MINIMA, qx, qy, px, py, hx, hy, points, bounds,  # noqa: F821
-                                 half, x_tol, g_half, grad_tol)
-                    unsure |= record_check(i, k, f, flag, since)
+                    away, doubt = classify(MINIMA, qx, qy, px, py, hx, hy,  # noqa: F821
+                                          points, bounds, half, x_tol, g_half, grad_tol)
+                    flag[i] = doubt
+                    if away:
+                        last_out[i] = k
+                    unsure |= doubt
             if not FUSED:  # noqa: F821
                 unsure = surface_pass(n, k, work, ints, flag, params, R, program, outputs)
             if unsure:
@@ -235,7 +243,7 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
                     if VELOCITY >= 0:  # noqa: F821
                         velocities[k, j, 0] = sl[VELOCITY, i]  # noqa: F821
                         velocities[k, j, 1] = sl[VELOCITY + 1, i]  # noqa: F821
-        _store(n, work, sl, ints, X, G, SL, since_out)
+        _store(n, k1, work, sl, ints, X, G, SL, since_out)
 
 
 _lock = threading.Lock()

@@ -74,18 +74,20 @@ def sign(v):
 
 @_inline
 def classify(minima, qx, qy, px, py, hx, hy, centres, box, half, x_tol, g_half, grad_tol):
-    """The cheap checks of a point after a step: 3 outside the box or a gradient too large
-    to be sure it is finite, 1 certainly within the tolerance, 0 certainly not, 2 unsure.
+    """The cheap checks of a point after a step: ``(away, unsure)``, ``away`` when it is
+    certainly not within the tolerance, ``unsure`` when the exact checks must decide (near a
+    tolerance, outside the box, or a gradient too large to be sure it is finite).
 
     ``centres`` is a tuple ``(x0, y0, x1, y1, ...)`` of which the first ``minima`` points
     count, ``box`` ``(x_min, x_max, y_min, y_max)``: values, not arrays, so nothing is
-    reference-counted and the loop over a constant number of minima unrolls. Maxima of
-    absolute values keep AVX-512 mask operations few; a NaN in the point or the gradient
-    fails ``ok`` (each coordinate compared on its own), so the rest never counts for it.
+    reference-counted and the loop over a constant number of minima unrolls. Few vector
+    operations, as they, not the divider, bound a fused kernel's loop: maxima of absolute
+    values, one sum for both gradient coordinates (NaN or inf fails it, and a sum over
+    1e300 only sends the point to the exact checks).
     """
-    g_max = max(abs(hx), abs(hy))
-    ok = ((abs(hx) < 1e300) & (abs(hy) < 1e300) & (qx >= box[0]) & (qx <= box[1])
-          & (qy >= box[2]) & (qy <= box[3]))
+    ax, ay = abs(hx), abs(hy)
+    g_max = max(ax, ay)
+    ok = (ax + ay < 1e300) & (qx >= box[0]) & (qx <= box[1]) & (qy >= box[2]) & (qy <= box[3])
     s_max = max(abs(qx - px), abs(qy - py))
     yes = (g_max <= g_half) & (s_max <= half)
     no = (g_max > grad_tol) | (s_max > x_tol)
@@ -93,7 +95,16 @@ def classify(minima, qx, qy, px, py, hx, hy, centres, box, half, x_tol, g_half, 
         d_max = max(abs(qx - centres[2 * m]), abs(qy - centres[2 * m + 1]))
         yes |= d_max <= half
         no &= d_max > x_tol
-    return 3 if not ok else (1 if yes else (0 if no else 2))
+    return no, not (ok & (yes | no))
+
+
+# The caller records classify's result itself, in its own loop:
+#     flag[i] = unsure
+#     if away:
+#         last_out[i] = k
+#     unsure_any |= unsure
+# Written there, the conditional store vectorizes as a masked store; the same lines in an
+# inlined helper (or a select between the old and new value) left the loop 4x slower.
 
 
 @_inline
@@ -150,15 +161,6 @@ def step_adamax(t0, t1, t2, t3, lr):  # t0 = beta_1^t
 @_inline
 def step_nadam(t0, t1, t2, t3, lr):  # t0 = running product, t1 = u_t, t2 = u_(t+1), t3 = beta_2^t
     return t2, 1 - t0 * t2, 1 - t1, 1 - t0, 1 - t3
-
-
-@_inline
-def record_check(i, k, f, flag, since):
-    """Store point i's :func:`classify` result; update its ``since`` when settled; 1 if unsure."""
-    flag[i] = f
-    s = since[i]
-    since[i] = s if f >= 2 else ((s if s >= 0 else k) if f == 1 else -1)
-    return f >> 1
 
 
 # One coordinate of one step per family: weight decay, then the family's rule. ``a`` holds

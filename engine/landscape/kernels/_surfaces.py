@@ -13,8 +13,9 @@ gradients and cheap status checks after an update:
   their numbers add instead of multiplying (races: a few racers, any surface).
 
 A pass computes the gradient at the block's new points (``work`` rows 0–1) into rows 2–3,
-classifies each point (:func:`engine.landscape.kernels._parts.classify`), updates its
-``since`` (``ints`` row 0) where the cheap checks settle it, flags the rest, and returns 1
+classifies each point (:func:`engine.landscape.kernels._parts.classify`), records the step
+(``ints`` row 0: the last step it was outside the tolerance) where the cheap checks say it
+is outside, flags the points they cannot settle, and returns 1
 when some point needs the exact checks.
 
 ``params`` holds, at the indices below, the surface constants, the tolerances, the box and
@@ -31,7 +32,7 @@ from numba.core import types
 
 from engine.landscape import gradients
 from engine.landscape.kernels._interpreter import run_program
-from engine.landscape.kernels._parts import MAX_MINIMA, classify, record_check
+from engine.landscape.kernels._parts import MAX_MINIMA, classify
 
 C0, HALF, X_TOL, G_HALF, GRAD_TOL, BOX, CENTRES = 0, 3, 4, 5, 6, 7, 11
 PARAMS = CENTRES + 2 * MAX_MINIMA
@@ -73,19 +74,22 @@ def no_gradient(x, y, c0, c1, c2):
 @_inline
 def program_pass(n, k, work, ints, flag, params, R, program, outputs):
     """A custom formula's gradient program over the block's ``n`` new points (``work`` rows
-    0–1) into rows 2–3, then the cheap checks of each point (``ints`` row 0: its ``since``;
-    ``flag``: the result); returns 1 when some point needs the exact checks."""
+    0–1) into rows 2–3, then the cheap checks of each point (``ints`` row 0: the last step it
+    was outside the tolerance; ``flag``: 1 if the exact checks must decide); returns 1 when some point needs the exact checks."""
     x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
-    since = ints[0]
+    last_out = ints[0]
     half, x_tol = params[HALF], params[X_TOL]
     g_half, grad_tol = params[G_HALF], params[GRAD_TOL]
     box = (params[BOX], params[BOX + 1], params[BOX + 2], params[BOX + 3])
     run_program(n, x, y, R, program, outputs, gx, gy)
     unsure = 0
     for i in range(n):
-        f = classify(0, x[i], y[i], ox[i], oy[i], gx[i], gy[i], box, box, half, x_tol, g_half,
-                     grad_tol)
-        unsure |= record_check(i, k, f, flag, since)
+        away, doubt = classify(0, x[i], y[i], ox[i], oy[i], gx[i], gy[i], box, box, half,
+                              x_tol, g_half, grad_tol)
+        flag[i] = doubt
+        if away:
+            last_out[i] = k
+        unsure |= doubt
     return unsure
 
 
@@ -93,7 +97,7 @@ def _catalog_template(n, k, work, ints, flag, params, R, program, outputs):
     """The pass of one catalog surface; ``GRADIENT`` and ``MINIMA`` are the surface's (see
     :func:`surface_pass`)."""
     x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
-    since = ints[0]
+    last_out = ints[0]
     c0, c1, c2 = params[C0], params[C0 + 1], params[C0 + 2]
     half, x_tol = params[HALF], params[X_TOL]
     g_half, grad_tol = params[G_HALF], params[GRAD_TOL]
@@ -108,9 +112,12 @@ def _catalog_template(n, k, work, ints, flag, params, R, program, outputs):
         qx, qy = x[i], y[i]
         hx, hy = GRADIENT(qx, qy, c0, c1, c2)  # noqa: F821 - set per surface
         gx[i], gy[i] = hx, hy
-        f = classify(MINIMA, qx, qy, ox[i], oy[i], hx, hy, centres, box, half,  # noqa: F821
-                     x_tol, g_half, grad_tol)
-        unsure |= record_check(i, k, f, flag, since)
+        away, doubt = classify(MINIMA, qx, qy, ox[i], oy[i], hx, hy, centres, box,  # noqa: F821
+                              half, x_tol, g_half, grad_tol)
+        flag[i] = doubt
+        if away:
+            last_out[i] = k
+        unsure |= doubt
     return unsure
 
 
