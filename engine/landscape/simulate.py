@@ -352,14 +352,30 @@ class Stepper:
         every = self._active.size == n  # the usual case: no copies needed
         self._x = points if every else points[self._active]
         self._g = grads if every else grads[self._active]
-        self._state = optimizer.init(self._x)
+        # The optimizer's state is made when first asked for (the NumPy path's first step, a
+        # kernel whose rule does not start at zeros): a kernel keeps its own.
+        self._full_state: Any = None
         self._noise, self._starts = (noise if noise and noise.scale > 0 else None), points
-        #: True when the optimizer has a velocity (``momentum`` state slot) to record.
-        self.has_velocity = hasattr(self._state, "momentum")
         self._required = compiled is True
         self._backend = None if compiled is False else kernels.backend(self, self._required)
         if self.budget == 0:
             self._finish()
+
+    @property
+    def _state(self) -> Any:
+        """The optimizer state of the starts still going (the NumPy path's)."""
+        if self._full_state is None:
+            self._full_state = self.optimizer.init(self._x)
+        return self._full_state
+
+    @_state.setter
+    def _state(self, state: Any) -> None:
+        self._full_state = state
+
+    @property
+    def has_velocity(self) -> bool:
+        """True when the optimizer has a velocity (``momentum`` state slot) to record."""
+        return hasattr(self._state, "momentum")
 
     @property
     def compiled(self) -> bool:

@@ -56,14 +56,20 @@ class Backend:
         # Final states of many starts (maps) get the fused kernel of this surface; races,
         # sweeps and custom formulas a kernel per rule that calls the surface's pass.
         self.fused = surface.program is None and not stepper.keep_path and n >= FUSED_STARTS
-        active, state = stepper._active, stepper._state
+        active = stepper._active
+        # Every rule's state starts at zeros but Adagrad's accumulator (rules.py): only then
+        # is the stepper's state made and read.
+        state = stepper._state if plan.family == c.ADAGRAD else None
         rows = slice(None) if active.size == n else active
-        self.positions = np.zeros((2, n))
-        self.gradients = np.zeros((2, n))
         fields = SLOT_FIELDS[plan.family][: slot_count(plan.family, flags)]
         self.slots = np.zeros((2 * len(fields), n))
-        self.positions[:, rows] = stepper._x.T
-        self.gradients[:, rows] = stepper._g.T
+        if active.size == n:
+            self.positions = np.array(stepper._x.T, order="C")  # copies: the kernel writes it
+            self.gradients = np.array(stepper._g.T, order="C")
+        else:
+            self.positions, self.gradients = np.zeros((2, n)), np.zeros((2, n))
+            self.positions[:, rows] = stepper._x.T
+            self.gradients[:, rows] = stepper._g.T
         for s, name in enumerate(fields):
             values = getattr(state, name, None)  # zeros but Adagrad's accumulator
             if isinstance(values, np.ndarray) and values.shape == (len(active), 2) and values.any():
@@ -243,6 +249,7 @@ class Backend:
         rows = slice(None) if every else going
         stepper.within_since[rows] = self.since[rows]
         stepper._active = going
-        stepper._x = self.positions[:, rows].T.copy()
-        stepper._g = self.gradients[:, rows].T.copy()
+        # Views: this backend's arrays change only in its next advance, which sets these again.
+        stepper._x = self.positions[:, rows].T
+        stepper._g = self.gradients[:, rows].T
         stepper.step = target
