@@ -15,6 +15,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a headless command, or the GUI when no command is given."""
     from functools import partial
 
+    from engine import allocator
+
+    allocator.keep_freed_memory()  # before the first large array (engine/allocator.py)
+
     from engine.cli.landscape import add_landscape_command
     from engine.cli.main import UsageError, build_parser, run_parsed
     from engine.cli.maps import add_maps_commands

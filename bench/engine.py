@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import optimizers  # noqa: E402
+from engine import allocator, optimizers  # noqa: E402
 from engine.landscape import kernels, maps, race, simulate, surfaces  # noqa: E402
 from engine.landscape.kernels.runner import FUSED_STARTS  # noqa: E402
 
@@ -97,8 +97,9 @@ def side_by_side(label: str, surface, optimizer, starts, steps: int) -> tuple[fl
 _COLD = """
 import json, sys, time
 t0 = time.perf_counter()
-from engine import optimizers
+from engine import allocator, optimizers
 from engine.landscape import kernels, maps, surfaces
+allocator.keep_freed_memory()  # as main.main does
 surface = surfaces.get(sys.argv[1])
 optimizer = optimizers.get(sys.argv[2])
 t1 = time.perf_counter()
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras comparison")
     args = parser.parse_args()
+    allocator.keep_freed_memory()  # as the app's entry point does (engine/allocator.py)
     if not kernels.available():
         sys.exit(f"no compiled kernels: {kernels.reason()}")
 

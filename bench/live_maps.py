@@ -39,6 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument("--why", action="store_true",
                         help="print the GUI thread's stack during each block over 50 ms")
     args = parser.parse_args(argv)
+    from engine import allocator
+
+    allocator.keep_freed_memory()  # as the app's entry point does (engine/allocator.py)
 
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
