@@ -122,6 +122,20 @@ def test_background_compilation_takes_the_newest_requests_and_drops_a_backlog():
     assert done == names[::-1][: registry.PENDING]
 
 
+def test_background_compilation_hands_the_gil_over_ten_times_as_often():
+    """numba compiles in Python: while it does, the GUI thread would wait up to 5 ms for the
+    GIL after each of its calls into Qt or NumPy (blocks of 0.85 s added up)."""
+    from engine.landscape.kernels import registry
+
+    assert kernels.wait_for_background(300)
+    default = sys.getswitchinterval()
+    seen = []
+    registry.later("switch", lambda: seen.append(sys.getswitchinterval()))
+    assert kernels.wait_for_background(60)
+    assert seen == [registry.SWITCH_INTERVAL] and registry.SWITCH_INTERVAL <= default / 10
+    assert sys.getswitchinterval() == default  # restored once the compilation is done
+
+
 def test_maps_get_a_kernel_fused_with_their_surface_and_races_one_per_rule():
     """A kernel per rule, options and surface is compiled only where its speed pays: the final
     states of many starts on a catalog surface. Races, sweeps and custom formulas share a

@@ -72,8 +72,7 @@ def _settle(i, k, x, y, gx, gy, ox, oy, last_out, centres, box, x_tol, grad_tol)
 
 
 @_helper
-def _load(active, start, n, k0, X, G, SL, since_out, work, sl, ints, R, constant_registers,
-          constants):
+def _load(active, start, n, k0, X, G, SL, since_out, work, sl, ints):
     """Copy starts ``active[start:start+n]`` into a block's scratch arrays; a point's
     ``since`` (the first step of its stretch within the tolerance, -1 outside at step
     ``k0``) becomes the last step it was outside (``ints`` row 0)."""
@@ -85,8 +84,6 @@ def _load(active, start, n, k0, X, G, SL, since_out, work, sl, ints, R, constant
             sl[r, i] = SL[r, j]
         s = since_out[j]
         ints[0, i] = s - 1 if s >= 0 else k0
-    for r in range(constant_registers.size):
-        R[constant_registers[r], :n] = constants[r]
 
 
 @_helper
@@ -174,8 +171,10 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
         n = active.size - b * block
         if n > block:
             n = block
-        _load(active, b * block, n, k0, X, G, SL, since_out, work, sl, ints, R,
-              constant_registers, constants)
+        _load(active, b * block, n, k0, X, G, SL, since_out, work, sl, ints)
+        if not FUSED:  # noqa: F821 - a custom formula's constants, in their registers
+            for r in range(constant_registers.size):
+                R[constant_registers[r], :n] = constants[r]
         for k in range(k0 + 1, k1 + 1):
             if n == 0:
                 break
