@@ -224,3 +224,14 @@ def test_a_kernel_that_fails_to_compile_leaves_the_run_to_numpy(monkeypatch):
     assert_same(reference, stepper.result(), "after a refused compilation")
     with pytest.raises(kernels.CompileFailed, match="no compiler today"):
         simulate.run(surface, adam, starts, 50, keep_path=False, compiled=True)
+
+
+def test_a_kernels_scratch_rows_start_on_cache_lines():
+    """A vector load that straddles two cache lines costs more: every row of a block's
+    scratch arrays starts on a 64-byte line, for catalog surfaces and custom formulas."""
+    for surface_id in ("rosenbrock", "expr:x**2 + sin(3*y)"):
+        stepper = simulate.Stepper(surfaces.get(surface_id), optimizers.get("adam"),
+                                   np.zeros((2048, 2)), 3, keep_path=False, compiled=True)
+        for array in stepper._backend._scratch():
+            for row in array.reshape(-1, array.shape[-1]):
+                assert row.ctypes.data % 64 == 0
