@@ -13,10 +13,15 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: a headless command, or the GUI when no command is given."""
+    import os
     from functools import partial
 
     from engine import allocator
+    from engine.landscape.kernels import worker
 
+    if os.environ.get(worker.ENV):  # started again as the app's kernel compiler (packaged)
+        worker.serve()
+        return 0
     allocator.keep_freed_memory()  # before the first large array (engine/allocator.py)
 
     from engine.cli.landscape import add_landscape_command

@@ -210,7 +210,7 @@ def test_the_kernels_command_reports_and_warms_up():
 
 
 def test_a_kernel_that_fails_to_compile_leaves_the_run_to_numpy(monkeypatch):
-    def refuse(self, args):
+    def refuse(self):
         raise RuntimeError("no compiler today")
 
     surface, adam = surfaces.get("beale"), optimizers.get("adam", learning_rate=0.01)

@@ -16,6 +16,7 @@ Without numba (or with ``compiled=False``) the NumPy path runs; :func:`reason` s
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -81,9 +82,20 @@ def backend(stepper: Any, required: bool = False) -> Backend | None:
     if required or chosen.loaded() or (chosen.ready() and not stepper.keep_path):
         return chosen
     if stepper.keep_path or registry.policy() == "background":
-        registry.later(" ".join(chosen.names), chosen.prepare)
+        registry.later(" ".join(chosen.names), partial(_compile_apart, chosen))
         return None  # NumPy this time; the kernel is ready for the next run
     return chosen
+
+
+def _compile_apart(chosen: Backend) -> None:
+    """A background compilation: in a child process (:mod:`.worker`), so numba's compiler
+    never holds this process's GIL, then loaded from the disk cache; here if the child
+    cannot."""
+    from engine.landscape.kernels import worker
+
+    if registry.policy() == "background":
+        worker.compiler().compile(worker.requests_for(chosen))
+    chosen.prepare()  # a disk load when the child compiled it
 
 
 def warm_up(surfaces: tuple[str, ...] = ("rosenbrock", "expr:x**2 + y**2"),

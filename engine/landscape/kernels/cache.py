@@ -85,10 +85,8 @@ def source_stamp() -> str:
     return _state["stamp"]
 
 
-def _install_locator(numba: ModuleType) -> None:
+def _install_locator(numba: ModuleType, folder: Path) -> None:
     from numba.core import caching
-
-    folder = cache_dir()
 
     class KernelCacheLocator(caching._CacheLocator):
         """Caches this package's kernels in :func:`cache_dir`, stamped by :func:`source_stamp`."""
@@ -122,8 +120,12 @@ def _install_locator(numba: ModuleType) -> None:
     _state["cache_dir"] = folder
 
 
-def load() -> ModuleType | None:
-    """numba, imported and set up for this package; None (see :func:`reason`) without it."""
+def load(folder: Path | None = None) -> ModuleType | None:
+    """numba, imported and set up for this package; None (see :func:`reason`) without it.
+
+    ``folder``: the cache folder to use instead of :func:`cache_dir` (a compiling child
+    process uses its parent's, :mod:`engine.landscape.kernels.worker`); only the first call
+    decides."""
     with _lock:
         if "numba" not in _state:
             os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
@@ -138,7 +140,7 @@ def load() -> ModuleType | None:
                     _state["reason"] = ("numba uses Intel SVML (set NUMBA_DISABLE_INTEL_SVML=1): "
                                         "its vector functions do not match the C library")
                 else:
-                    _install_locator(numba)
+                    _install_locator(numba, folder or cache_dir())
                     _state["numba"] = numba
                     _state["reason"] = ""
         return _state["numba"]

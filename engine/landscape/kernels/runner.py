@@ -151,15 +151,28 @@ class Backend:
         """True when every piece is in this process already (not even a disk load)."""
         return all(registry.loaded(name) for name in self.names)
 
-    def _entry(self, args: list) -> Any:
+    def kernel_key(self) -> tuple[int, int, int, int]:
+        """The kernel's key (:func:`engine.landscape.kernels._kernel.kernel`)."""
+        surface = self.surface_key if self.fused else (0, 0)
+        return (*self.key, *surface)
+
+    def signature(self) -> tuple:
+        """The numba types of a run's arguments (a compiled surface pass's type without
+        compiling one: its signature is fixed)."""
+        from engine.landscape.kernels import _surfaces
+
+        state, scratch, tail = self._arguments(np.zeros(1, dtype=np.int64), 0, 0, 1)
+        types = [self._numba.typeof(a) for a in (*state, 0, 1, *scratch[0], *tail)]
+        head = self._numba.typeof(0) if self.fused else _surfaces.FUNCTION_TYPE
+        return (head, *types)
+
+    def _entry(self) -> Any:
         """The compiled kernel (compiled, or loaded, once per process)."""
         from engine.landscape.kernels import _kernel
 
         def build() -> tuple[Any, bool]:  # only the first time in a process
-            signature = tuple(self._numba.typeof(a) for a in args)
-            surface = self.surface_key if self.fused else (0, 0)
-            dispatcher = _kernel.kernel(*self.key, *surface)
-            return registry.dispatcher_build(dispatcher, signature)()
+            dispatcher = _kernel.kernel(*self.kernel_key())
+            return registry.dispatcher_build(dispatcher, self.signature())()
         return registry.compiled(self.names[0], build)
 
     def _pass(self) -> Any:
@@ -183,8 +196,8 @@ class Backend:
 
     def prepare(self) -> None:
         """Compile (or load) every piece without running anything."""
-        state, scratch, tail = self._arguments(np.zeros(1, dtype=np.int64), 0, 0, 1)
-        self._entry([self._pass(), *state, 0, 1, *scratch[0], *tail])
+        self._pass()
+        self._entry()
 
     def advance(self, stepper: Any, target: int) -> None:
         """Take ``stepper`` from its step to ``target`` and update its records."""
@@ -197,7 +210,7 @@ class Backend:
             state, scratch, tail = self._arguments(active, k0, target, threads)
             try:  # compiled (or loaded) before anything changes
                 surface_pass = self._pass()
-                entry = self._entry([surface_pass, *state, 0, 1, *scratch[0], *tail])
+                entry = self._entry()
             except Exception as error:  # numba refused: the NumPy path takes over, unchanged
                 raise CompileFailed(f"{type(error).__name__}: {error}") from error
             registry.run_threads(entry, [surface_pass, *state], scratch, tail)
