@@ -44,7 +44,8 @@ def test_a_gui_process_loads_the_kernels_its_child_compiled(tmp_path):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["first"] is False and report["again"] is True
     names = sorted(entry["name"] for entry in report["log"])
-    assert names == ["advance[family=1, flags=0]", "surface_pass[surface=4, minima=1]"]
+    assert names == ["advance[family=1, flags=0]", "exact_checks",
+                     "surface_pass[surface=4, minima=1]"]
     assert all(entry["cached"] for entry in report["log"])  # loaded from the child's work
     assert report["child"] not in (None, report["me"])
 

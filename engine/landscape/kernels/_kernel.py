@@ -23,7 +23,6 @@ or paths compiles none of that code, which halves its compile time.
 
 from __future__ import annotations
 
-import math
 import threading
 import types as types_module
 
@@ -37,38 +36,10 @@ from engine.landscape.kernels._parts import (
 )
 from engine.landscape.kernels.plan import slot_count, velocity_row
 
-#: The exact checks and a block's loading and storing: inlined into each kernel before it
-#: is typed, so a kernel is one compilation (the first map compiles 0.3-0.5 s sooner than
-#: with these compiled apart and linked; each further kernel about 0.2 s later).
+#: A block's loading and storing: inlined into each kernel before it is typed, so a kernel
+#: is one compilation. The exact checks, rarely run and as costly to compile as the rest of
+#: a kernel, are compiled once for all kernels (:mod:`._exact`) and called through a pointer.
 _helper = numba.njit(error_model="numpy", inline="always")
-
-
-@_helper
-def _at_most(dx, dy, tol):
-    """The C library's ``hypot(dx, dy) <= tol``."""
-    return math.hypot(dx, dy) <= tol
-
-
-@_helper
-def _settle(i, k, x, y, gx, gy, ox, oy, last_out, centres, box, x_tol, grad_tol):
-    """The exact status checks for point ``i`` after step ``k``; returns a stop code or 0.
-    ``last_out[i]`` becomes k when the point is not within the tolerance."""
-    qx, qy = x[i], y[i]
-    inside = box[0] <= qx <= box[1] and box[2] <= qy <= box[3]
-    ok = math.hypot(gx[i], gy[i]) < math.inf
-    if not inside:
-        return codes.LEFT if ok else codes.DIVERGED
-    if not ok:
-        return codes.DIVERGED
-    within = False
-    for j in range(centres.shape[0]):
-        if _at_most(qx - centres[j, 0], qy - centres[j, 1], x_tol):
-            within = True
-    if not within and _at_most(gx[i], gy[i], grad_tol):
-        within = _at_most(qx - ox[i], qy - oy[i], x_tol)
-    if not within:
-        last_out[i] = k
-    return 0
 
 
 @_helper
@@ -99,43 +70,18 @@ def _store(n, k1, work, sl, ints, X, G, SL, since_out):
         since_out[j] = last + 1 if last < k1 else -1
 
 
-@_helper
-def _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, status, stop,
-                  since_out, X, out):
-    """The exact checks for the flagged points after step ``k``; stopped points leave the
-    block. Returns the new n."""
-    x, y, gx, gy, ox, oy = work[0], work[1], work[2], work[3], work[4], work[5]
-    last_out, idx = ints[0], ints[1]
-    for i in range(n - 1, -1, -1):
-        if flag[i] == 0:
-            continue
-        code = _settle(i, k, x, y, gx, gy, ox, oy, last_out, centres, box, x_tol, grad_tol)
-        if code == 0:
-            continue
-        j = idx[i]
-        status[j], stop[j], since_out[j] = code, k, -1
-        X[0, j], X[1, j] = ox[i], oy[i]
-        if code == codes.LEFT:
-            out[0, j], out[1, j] = x[i], y[i]
-        n -= 1  # the last point takes this one's place (it was settled already)
-        for r in range(6):
-            work[r, i] = work[r, n]
-            sl[r, i] = sl[r, n]
-        last_out[i], idx[i] = last_out[n], idx[n]
-    return n
-
-
-def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, first, stride,
-              work, sl, ints, flag, R, HP, levels, table, rates, keys, noise_scale, params,
-              program, constant_registers, constants, outputs, centres, box, paths, grads,
-              velocities, k0, k1):  # pragma: no cover - compiled
+def _template(surface_pass, exact, X, G, SL, status, stop, since_out, out, active, first,
+              stride, work, sl, ints, flag, R, HP, levels, table, rates, keys, noise_scale,
+              params, program, constant_registers, constants, outputs, centres, box, paths,
+              grads, velocities, k0, k1):  # pragma: no cover - compiled
     """Advance the starts ``active`` (indices into the (N,) arrays) from step k0 to k1.
 
     Compiled per copy (:func:`kernel`), whose globals fix the rule (``UPDATE``, ``STEP``),
     its options (``FLAGS``) and the surface: a catalog surface's ``GRADIENT`` with
     ``MINIMA`` known minima computed in the update's own loop (``FUSED``), or
     ``surface_pass`` (a function pointer, :mod:`engine.landscape.kernels._surfaces`) called
-    on the block after it.
+    on the block after it. ``exact`` (a function pointer, :mod:`._exact`) runs the exact
+    checks on the points the cheap ones leave unsure.
 
     With the ``RECORD`` flag, row k of ``paths``, ``grads`` and ``velocities`` (T+1, N, 2)
     gets each point still going after step k, its gradient and its velocity (the state slot
@@ -232,8 +178,8 @@ def _template(surface_pass, X, G, SL, status, stop, since_out, out, active, firs
             if not FUSED:  # noqa: F821
                 unsure = surface_pass(n, k, work, ints, flag, params, R, program, outputs)
             if unsure:
-                n = _settle_block(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol,
-                                  status, stop, since_out, X, out)
+                n = exact(n, k, work, sl, ints, flag, centres, box, x_tol, grad_tol, status,
+                          stop, since_out, X, out)
             if RECORD:  # noqa: F821
                 for i in range(n):
                     j = idx[i]

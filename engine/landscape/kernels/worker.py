@@ -71,6 +71,10 @@ def _build(request: tuple) -> None:
 
         key, signature = args
         _kernel.kernel(*key).compile(signature)
+    elif kind == "exact":
+        from engine.landscape.kernels import _exact
+
+        _exact.exact_checks()
     elif kind == "pass":
         from engine.landscape.kernels import _surfaces
 
@@ -168,12 +172,15 @@ def compiler() -> Compiler:
 
 def requests_for(backend: Any) -> list[tuple[Any, Any]]:
     """What the child must compile for a :class:`~engine.landscape.kernels.runner.Backend`:
-    its surface pass (unless fused or already here), then its kernel with the argument types
-    a run passes."""
+    the exact checks and its surface pass (unless fused, or already here), then its kernel
+    with the argument types a run passes."""
     from engine.landscape.kernels import registry
+    from engine.landscape.kernels.runner import EXACT
 
     out: list[tuple[Any, Any]] = []
-    if not backend.fused and not registry.loaded(backend.names[1]):
+    if not registry.loaded(EXACT):
+        out.append(("exact", ()))
+    if not backend.fused and not registry.loaded(backend.names[2]):
         out.append(("pass", tuple(backend.surface_key)))
     out.append(("kernel", (backend.kernel_key(), backend.signature())))
     return out
