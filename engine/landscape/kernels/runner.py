@@ -211,23 +211,32 @@ class Backend:
         self._pieces()
 
     def _pieces(self) -> tuple[Any, Any, Any]:
-        """The surface pass, the exact checks and the kernel, compiled or loaded. The exact
-        checks, when this machine has never compiled them, compile in a child process
-        (:mod:`.worker`) meanwhile: the first map waits for the longer of the two, not the
-        sum (1.9 s -> 1.4 s measured)."""
+        """The surface pass, the exact checks and the kernel, compiled or loaded. One of the
+        first two, when this machine has never compiled it, compiles in a child process
+        (:mod:`.worker`) while the rest compiles here: a first run waits for the longer,
+        not the sum."""
         from engine.landscape.kernels import worker
 
+        # The child takes the surface pass if it must be compiled (the longest piece: a
+        # custom formula's interpreter), else the exact checks; the rest compiles here.
+        if not self.fused and not registry.known(self.names[2]):
+            requests = [("pass", tuple(self.surface_key))]
+        else:
+            requests = [] if registry.known(EXACT) else [("exact", ())]
         apart = None
-        if not registry.known(EXACT):
-            apart = threading.Thread(target=worker.compiler().compile,
-                                     args=([("exact", ())],), name="exact-checks", daemon=True)
+        if requests:
+            apart = threading.Thread(target=worker.compiler().compile, args=(requests,),
+                                     name="kernel-pieces", daemon=True)
             apart.start()
         try:
-            surface_pass, entry = self._pass(), self._entry()
+            entry = self._entry()
+            if requests and requests[0][0] == "pass":
+                self._exact()
         finally:
             if apart is not None:
                 apart.join()
-        return surface_pass, self._exact(), entry  # a disk load, or compiled here after all
+        # Disk loads when the child compiled them; compiled here if it could not.
+        return self._pass(), self._exact(), entry
 
     def advance(self, stepper: Any, target: int) -> None:
         """Take ``stepper`` from its step to ``target`` and update its records."""
