@@ -65,3 +65,16 @@ def test_the_child_answers_each_request_and_ends_with_its_input():
     worker.serve(stdin, stdout)  # returns at the end of its input
     lines = stdout.getvalue().splitlines()
     assert lines[0] == b"error ValueError" and lines[1].startswith(b"error ") and len(lines) == 2
+
+
+def test_closing_never_waits_for_a_compilation(monkeypatch):
+    """Quitting the app closes the child; one busy compiling is killed within a second."""
+    import time
+
+    monkeypatch.setattr(worker, "command", lambda: [sys.executable, "-c",
+                                                     "import time; time.sleep(60)"])
+    compiler = worker.Compiler()
+    assert compiler._start() is not None and compiler.pid is not None
+    t0 = time.monotonic()
+    compiler.close()
+    assert time.monotonic() - t0 < 5 and compiler.pid is None

@@ -136,7 +136,9 @@ class Compiler:
         return self._process
 
     def close(self) -> None:
-        """End the child (it finishes the request it is on, then sees its stdin close)."""
+        """End the child: it sees its stdin close; one still compiling after half a second
+        is killed, so quitting the app never waits for a compilation (numba writes its cache
+        files under temporary names, so nothing half-written is ever loaded)."""
         process, self._process = self._process, None
         if process is None:
             return
@@ -147,7 +149,7 @@ class Compiler:
             except OSError:
                 pass
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
