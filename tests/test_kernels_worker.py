@@ -78,3 +78,28 @@ def test_closing_never_waits_for_a_compilation(monkeypatch):
     t0 = time.monotonic()
     compiler.close()
     assert time.monotonic() - t0 < 5 and compiler.pid is None
+
+
+_FIRST_MAP = """
+import json
+from engine import optimizers
+from engine.landscape import kernels, maps, surfaces
+from engine.landscape.kernels import worker
+
+maps.start_map(surfaces.get("booth"), optimizers.get("sgd", learning_rate=0.01), grid=32,
+               steps=5)
+print(json.dumps({"log": kernels.compile_log(), "child": worker.compiler().pid}))
+"""
+
+
+def test_a_first_map_compiles_the_exact_checks_in_the_child_meanwhile(tmp_path):
+    """A script's first map waits for its compilation: the exact checks (shared by every
+    kernel) compile in the child while the map's kernel compiles here, so it waits for the
+    longer of the two, not their sum."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = procs.run([sys.executable, "-c", _FIRST_MAP], timeout=600, env=env)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    cached = {entry["name"]: entry["cached"] for entry in report["log"]}
+    assert cached == {"advance[family=1, flags=0, surface=4, minima=1]": False,
+                      "exact_checks": True}
+    assert report["child"] is not None
