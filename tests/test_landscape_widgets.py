@@ -116,6 +116,29 @@ def test_a_short_run_stays_visible_beside_a_long_downsampled_one(side):
     assert side.plots["distance"].getViewBox().viewRange()[0][1] >= 2999  # the last step
 
 
+def test_presentation_fonts_keep_axis_titles_off_the_ticks_and_plots_in_their_column(side,
+                                                                                     qtbot):
+    """At presentation mode's 13 points a fixed 58 px y axis put its title over its tick
+    labels, and the widest title made the plots wider than their 320 px column, which cut
+    off their right ends (each curve's end mark)."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    side.resize(320, 520)
+    side.set_line_scale(2.0, 13)
+    qtbot.wait(20)
+    font = QFont()
+    font.setPointSize(13)
+    metrics = QFontMetrics(font)
+    for plot in side.plots.values():
+        assert plot.titleLabel.isVisible()
+        assert plot.getAxis("left").width() >= (metrics.horizontalAdvance("10⁻¹⁵")
+                                                 + metrics.height())
+    assert side.graphics.ci.minimumWidth() <= side.graphics.viewport().width()
+    side.set_line_scale(1.0)  # back to the desk: the default width again
+    qtbot.wait(20)
+    assert side.plots["loss"].getAxis("left").width() == 58
+
+
 def test_log_tick_labels_are_short_and_sparse():
     from gui.widgets.log_axis import log_tick_label
 

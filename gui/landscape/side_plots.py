@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from gui.palette import LIGHT, RacerStyle, Theme
@@ -31,6 +31,28 @@ _PLOTS = (  # attribute of Series, title, y-axis label
 )
 _TITLES = {name: title for name, title, _ in _PLOTS}
 TITLES_FROM_HEIGHT = 420  #: a shorter panel leaves the plots untitled (their y axes say it)
+
+
+def _left_axis_width(font: QFont) -> int:
+    """A y axis wide enough for its title beside its longest tick label ("10⁻¹⁵") in ``font``
+    (58 px at the default 9 points; a fixed 58 let the title cover the ticks in presentation
+    mode's 13 points)."""
+    metrics = QFontMetrics(font)
+    return metrics.horizontalAdvance("10⁻¹⁵") + metrics.height() + 13
+
+
+def _let_title_narrow(title: pg.LabelItem) -> None:
+    """A title no longer asks its text's width of the layout: "Distance to nearest minimum"
+    in presentation mode's 13 points made the plots wider than their column, which cut off
+    their right ends (where each curve's end mark sits). The text stays centred above."""
+    base = title.updateMin
+
+    def update_min() -> None:
+        base()
+        title.setMinimumWidth(0)
+
+    title.updateMin = update_min
+    update_min()
 
 
 def _pen(style: RacerStyle, width: float = 1.0):
@@ -115,8 +137,9 @@ class SidePlots(QWidget):
             plot.setDownsampling(auto=False, mode="peak")
             plot.setClipToView(True)
             plot.setLogMode(x=False, y=True)
+            _let_title_narrow(plot.titleLabel)
             plot.setLabel("left", label, siPrefixEnableRanges=())
-            plot.getAxis("left").setWidth(58)
+            plot.getAxis("left").setWidth(_left_axis_width(QFont()))
             for side in ("left", "bottom"):  # "(x1e+15)" by a log axis reads as a value
                 plot.getAxis(side).enableAutoSIPrefix(False)
             plot.getAxis("bottom").setStyle(hideOverlappingLabels=16)  # the last step's too
@@ -338,6 +361,7 @@ class SidePlots(QWidget):
             for side in ("left", "bottom"):
                 plot.getAxis(side).setTickFont(font)
                 plot.getAxis(side).label.setFont(font)
+            plot.getAxis("left").setWidth(_left_axis_width(font))
         self.legend.set_icon_size(24 if font_points else 16)
         self.set_theme(self.theme)
 
