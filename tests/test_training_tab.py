@@ -133,3 +133,20 @@ def test_a_removed_optimizer_frees_its_colour_and_keys_stay_unique(tab):
     keys = list(tab.racers)
     assert len(keys) == len(set(keys)) == 3 and set(tab.styles) == set(keys)
     assert tab.styles[keys[-1]].color == freed
+
+
+def test_an_optimizer_removed_while_training_still_names_its_run(qtbot, tab):
+    """The racer list is the user's to edit during a session: a run whose racer is removed
+    keeps its name and look to the end (its end of session raised KeyError before, caught by
+    the GUI monkey)."""
+    _keep_only(tab, "sgd", "adam")
+    tab.limit.setValue(400)
+    tab.epochs.setValue(1)
+    tab.start_button.click()
+    adam = next(key for key, racer in tab.racers.items() if racer.optimizer_id == "adam")
+    tab._racer_removed(adam)
+    assert adam not in tab.racers
+    qtbot.waitUntil(lambda: not tab.is_running() and tab.start_button.isEnabled(),
+                    timeout=180_000)
+    assert [row.label for row in tab.rows.values()] == ["SGD", "Adam"]
+    assert [row.status for row in tab.rows.values()] == ["completed", "completed"]

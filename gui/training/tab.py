@@ -69,6 +69,7 @@ class TrainingTab(QWidget):
         self.results: list = []
         self.dataset_path: str | None = None
         self._run_keys: list[str] = []
+        self._run_looks: dict[str, tuple[str, RacerStyle]] = {}
         self._run_meta: dict[int, tuple[int, int]] = {}
         self._lockstep = True  # how the running session trains
         self._started_at = 0.0
@@ -312,14 +313,18 @@ class TrainingTab(QWidget):
             return
         self.error.hide()
         self._run_keys = list(self.racers)
+        # Each run's name and look as it started: racers removed or edited meanwhile (the
+        # racer list is shared with the landscape) still label the runs that trained them.
+        self._run_looks = {key: (self.racers[key].label(), self.styles[key])
+                           for key in self._run_keys}
         self._run_meta = {}
         self._lockstep = config.lockstep
         self.network.training_started("Recording every optimizer's weights as it trains…")
         self.results = []
         self.plots.clear()
         self.plots.set_epochs(config.epochs)
-        self.rows = {key: TrainingRow(key, self.racers[key].label(), self.styles[key].color, "waiting",
-                                      None, None, None, None, None, None)
+        self.rows = {key: TrainingRow(key, self._run_looks[key][0], self._run_looks[key][1].color,
+                                      "waiting", None, None, None, None, None, None)
                      for key in self._run_keys}
         self.table.set_rows(list(self.rows.values()))
         self.worker = TrainingWorker(config)
@@ -384,9 +389,10 @@ class TrainingTab(QWidget):
     def _run_started(self, index: int, optimizer_id: str, epochs: int, batches: int) -> None:
         key = self._run_keys[index]
         self._run_meta[index] = (epochs, batches)
-        self.plots.start_run(key, self.racers[key].label(), self.styles[key], batches)
+        label, style = self._run_looks[key]
+        self.plots.start_run(key, label, style, batches)
         self._update_row(key, status="running")
-        self.progress.setFormat(f"{self.racers[key].label()}: starting (epoch 1/{epochs})")
+        self.progress.setFormat(f"{label}: starting (epoch 1/{epochs})")
 
     @Slot(int, int, int, float, float)
     def _batch_finished(self, index: int, epoch: int, batch: int, accuracy: float,
@@ -401,7 +407,7 @@ class TrainingTab(QWidget):
         elapsed = time.monotonic() - self._started_at
         eta = elapsed / done * (total - done) if done else math.nan
         who = (f"all {len(self._run_keys)} together" if self._lockstep and len(self._run_keys) > 1
-               else self.racers[key].label())
+               else self._run_looks[key][0])
         self.progress.setFormat(
             f"{who}: epoch {epoch + 1}/{epochs}, batch {batch + 1}/{batches} — ETA {_clock(eta)}")
 
@@ -430,7 +436,7 @@ class TrainingTab(QWidget):
     @Slot(object)
     def _trained(self, payload) -> None:
         """The session ended: hand every run's snapshots to the network landscape."""
-        styles = [PathStyle.of(self.racers[k].label(), self.styles[k]) for k in self._run_keys]
+        styles = [PathStyle.of(*self._run_looks[k]) for k in self._run_keys]
         stopped = self.worker is not None and self.worker.cancel_event.is_set()
         self.network.session_ended(self.config(), *payload, styles, stopped=stopped)
 
