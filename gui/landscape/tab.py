@@ -100,6 +100,7 @@ class LandscapeTab(QWidget):
         self._redraw_batch: bool | None = None  # inside _one_redraw: whether one was asked
         self._fit_after_redraw = False  # the racers changed: fit the table after the redraw
         self._summaries: dict[str, tuple] = {}  # per racer: its path summed up (_path_summary)
+        self._export_2d = 0  # inside drawing_2d(): redraws draw the 2-D view, shown or not
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -647,6 +648,16 @@ class LandscapeTab(QWidget):
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     @contextmanager
+    def drawing_2d(self):
+        """Inside, every redraw draws the 2-D view even while another page is shown (an
+        export of the view); outside, only the page shown is drawn."""
+        self._export_2d += 1
+        try:
+            yield
+        finally:
+            self._export_2d -= 1
+
+    @contextmanager
     def _one_redraw(self):
         """Full redraws asked for inside happen once, at the end: a set-up arriving or a
         racer edited asked for two to four, each with its slice of steps (a preset took
@@ -720,11 +731,17 @@ class LandscapeTab(QWidget):
                 track.update(step) if self.show_update.isChecked() else None,
                 track.velocity(step) if self.show_velocity.isChecked() else None,
             ))
+            # Rows once computed never change: the same stepper, rows and surface are the
+            # same curves, which the side plots then keep without reading them again.
             series.append(Series(key, labels.get(key, key), style, track.losses(step),
-                                 track.grad_norms(step), distances, status, stop))
+                                 track.grad_norms(step), distances, status, stop,
+                                 revision=(track.stepper, len(points), self.race.surface)))
             rows.append(self._result_row(key, labels.get(key, key), track, step, status, stop))
-        self.view.set_trails(trails)
-        self.view.set_vectors(vectors)
+        if self._export_2d or self.views.currentWidget() is self.view:
+            self.view.set_trails(trails)
+            self.view.set_vectors(vectors)
+        # Another page shown (Maps, 3-D): the 2-D view is drawn when it comes back
+        # (views.currentChanged redraws); drawn unseen, it cost each redraw there 10-15 ms.
         if self.views.currentWidget() is self.view3d:
             self.view3d.set_trails([(t.key, t.points, t.color) for t in trails])
         self.side_plots.set_series(
