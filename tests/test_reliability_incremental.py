@@ -239,8 +239,8 @@ def test_a_redraw_sums_up_only_the_paths_that_changed(tab, monkeypatch):
     summed = []
     drawn_index = tab_module.drawn_index
     monkeypatch.setattr(tab_module, "drawn_index",
-                        lambda points, domain: summed.append(len(points))
-                        or drawn_index(points, domain))
+                        lambda points, domain, *moved: summed.append(len(points))
+                        or drawn_index(points, domain, *moved))
     tab.race.ensure(64)  # every path past step 51: no slice left to compute in a redraw
     tab.seek(50)
     summed.clear()
@@ -381,3 +381,39 @@ def test_an_export_of_the_2d_view_draws_it_while_another_page_is_shown(quiet_win
     drawn.clear()
     quiet_window.exporter.view_picture(tmp_path / "race.png", width=600)
     assert drawn and drawn[0] == {key: track.at(40) for key, track in tab.race.tracks.items()}
+
+
+def test_a_path_that_grew_is_summed_up_as_a_fresh_one_would_be():
+    # A redraw while the race computes on (or plays) summed up every path whole again: the
+    # cells each point leaves are now worked out for the new points only.
+    from gui.landscape.trails import MOST, drawn_index, moves
+
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(scale=0.01, size=(30_000, 2)), axis=0)
+    walk[12_345] = np.nan  # a point where nothing is defined moves too
+    domain = (-2.0, 2.0, -1.0, 1.0)
+    done = 5000
+    moved = moves(walk[:done], domain)
+    for end in (5001, MOST + 1, 12_000, 12_346, 20_000, 30_000):
+        moved = np.concatenate([moved, moves(walk[:end], domain, start=done)])
+        done = end
+        np.testing.assert_array_equal(drawn_index(walk[:end], domain, moved),
+                                      drawn_index(walk[:end], domain))
+        np.testing.assert_array_equal(moved, moves(walk[:end], domain))
+
+
+def test_a_longer_or_shorter_path_is_summed_up_as_a_fresh_one_would_be(tab):
+    tab.race.ensure(200)
+    for step in (50, 120, 200, 80, 3, 150):  # on and back, as playback and seeks go
+        tab.seek(step)
+        for key, track in tab.race.tracks.items():
+            points = track.points(step)
+            np.testing.assert_array_equal(tab._summaries[key][3],
+                                          drawn_index_fresh(points, tab.race.surface.domain))
+            np.testing.assert_array_equal(tab._summaries[key][4], tab.model.distances(points))
+
+
+def drawn_index_fresh(points, domain):
+    from gui.landscape.trails import drawn_index
+
+    return drawn_index(points, domain)

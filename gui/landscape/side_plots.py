@@ -235,13 +235,15 @@ class SidePlots(QWidget):
             loss = np.maximum(loss, LOG_FLOOR)
         grad_norm = np.maximum(entry.grad_norm, LOG_FLOOR)
         plotted = {"loss": loss, "grad_norm": grad_norm}
-        self._set_data(entry.key, curves, "loss", steps, loss)
-        self._set_data(entry.key, curves, "grad_norm", steps, grad_norm)
+        compare = entry.revision is None  # a new revision: new values, no need to compare
+        self._set_data(entry.key, curves, "loss", steps, loss, compare)
+        self._set_data(entry.key, curves, "grad_norm", steps, grad_norm, compare)
         if entry.distance is None:
             self._set_data(entry.key, curves, "distance", steps[:0], grad_norm[:0])
         else:
             distance = np.maximum(entry.distance, LOG_FLOOR)
-            self._set_data(entry.key, curves, "distance", self._steps(distance.size), distance)
+            self._set_data(entry.key, curves, "distance", self._steps(distance.size), distance,
+                           compare)
             plotted["distance"] = distance
         return {name: (float(values.min()), float(values.max()), float(values[-1]), values.size)
                 for name, values in plotted.items() if values.size}
@@ -255,11 +257,16 @@ class SidePlots(QWidget):
         return self._step_numbers[:count]
 
     def _set_data(self, key: str, curves: dict, name: str, steps: np.ndarray,
-                  values: np.ndarray) -> None:
+                  values: np.ndarray, compare: bool = True) -> None:
         """``setData`` unless the curve already shows these values: a racer edited or a
         redraw of a paused race left 19 of 20 racers' 60 curves as they were, and each
         ``setData`` of 100,000 points costs about half a millisecond. Two sums over all the
-        values tell (NaN never equals, so a diverged curve is always set)."""
+        values tell (NaN never equals, so a diverged curve is always set); without
+        ``compare`` the values are set as new."""
+        if not compare:
+            self._shown_data.pop((key, name), None)
+            curves[name].setData(steps, values)
+            return
         with np.errstate(all="ignore"):
             mark = (values.size, float(values.sum()), float(values[::7].sum()))
         if self._shown_data.get((key, name)) == mark:

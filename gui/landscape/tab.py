@@ -54,7 +54,7 @@ from gui.landscape.playback import PlaybackBar
 from gui.landscape.results_table import ResultRow, ResultsTable
 from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
-from gui.landscape.trails import drawn_index
+from gui.landscape.trails import drawn_index, moves
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
 from gui.palette import LIGHT, RacerStyle, Theme
@@ -782,17 +782,28 @@ class LandscapeTab(QWidget):
     def _path_summary(self, key: str, track, points: np.ndarray):
         """Which of ``points`` to draw (:func:`drawn_index`) and their distances to the
         nearest minimum, kept while the racer's path is the one summed up: the same stepper
-        with the same rows on the same surface (rows once computed never change). With 20
-        racers at step 100,000, summing up every unchanged path again took a third of each
-        redraw, growing with the step budget."""
+        on the same surface, whose rows once computed never change. With 20 racers at step
+        100,000, summing up every unchanged path again took a third of each redraw, growing
+        with the step budget; a path that grew (the race computing on, playback) is summed
+        up for its new rows only, one cut shorter (a seek back) is the kept one's start."""
         surface = self.race.surface
+        count = len(points)
         kept = self._summaries.get(key)
-        if (kept is not None and kept[0] is track.stepper and kept[1] == len(points)
-                and kept[2] is surface):
-            return kept[3], kept[4]
-        shown = drawn_index(points, surface.domain)
-        distances = self._distances(points)
-        self._summaries[key] = (track.stepper, len(points), surface, shown, distances)
+        if kept is not None and kept[0] is track.stepper and kept[2] is surface:
+            if kept[1] == count:
+                return kept[3], kept[4]
+            moved, distances = kept[5], kept[4]
+            if count < kept[1]:
+                moved = moved[:np.searchsorted(moved, count)]
+                distances = None if distances is None else distances[:count]
+            else:
+                moved = np.concatenate([moved, moves(points, surface.domain, kept[1])])
+                if distances is not None:
+                    distances = np.concatenate([distances, self._distances(points[kept[1]:])])
+        else:
+            moved, distances = moves(points, surface.domain), self._distances(points)
+        shown = drawn_index(points, surface.domain, moved)
+        self._summaries[key] = (track.stepper, count, surface, shown, distances, moved)
         return shown, distances
 
     def _result_row(self, key, label, track, step, status, stop) -> ResultRow:
