@@ -33,7 +33,8 @@ class Exporter:
         step and legend."""
         tab = self.window.landscape
         try:
-            with figure.thick_lines(tab.view, width or exports.DEFAULT_PICTURE_WIDTH):
+            with tab.drawing_2d(), figure.thick_lines(tab.view,
+                                                      width or exports.DEFAULT_PICTURE_WIDTH):
                 tab.seek(tab.step)  # markers drawn at the picture's scale
                 return exports.save_picture(tab.view.getPlotItem(), path, width,
                                             figure.race_caption(tab), tab.theme)
@@ -103,7 +104,8 @@ class Exporter:
         def images():
             for step in steps:
                 computed(tab.race, step + 1, dialog=False)  # in slices; events keep flowing
-                tab.seek(step)
+                with tab.drawing_2d():  # also while another page is shown
+                    tab.seek(step)
                 body = figure.render_item(view.getPlotItem(), body_width)
                 yield figure.compose(body, figure.race_caption(tab, step), tab.theme, height,
                                      width)

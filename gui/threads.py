@@ -38,7 +38,11 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 _RUNNING: list[tuple[QThread, QObject]] = []
-COLLECT_EVERY_MS = 500  #: how often the GUI thread checks whether a collection is due
+#: How often the GUI thread checks whether a collection is due. A collection walks what every
+#: thread allocated since the last one: at 0.5 s, a worker loading numba kernels (a map) left
+#: enough for one generation-1 collection to hold the GUI thread 65-116 ms; at 0.1 s the same
+#: work comes in pieces of a few ms (bench/gui_limits.py).
+COLLECT_EVERY_MS = 100
 _collector: QTimer | None = None
 
 

@@ -239,8 +239,8 @@ def test_a_redraw_sums_up_only_the_paths_that_changed(tab, monkeypatch):
     summed = []
     drawn_index = tab_module.drawn_index
     monkeypatch.setattr(tab_module, "drawn_index",
-                        lambda points, domain: summed.append(len(points))
-                        or drawn_index(points, domain))
+                        lambda points, domain, *moved: summed.append(len(points))
+                        or drawn_index(points, domain, *moved))
     tab.race.ensure(64)  # every path past step 51: no slice left to compute in a redraw
     tab.seek(50)
     summed.clear()
@@ -288,3 +288,132 @@ def test_the_side_plots_make_no_step_axis_per_curve(monkeypatch):
     pad = 0.05 * (values.max() - values.min())
     assert low == pytest.approx(values.min() - pad) and high == pytest.approx(values.max() + pad)
     plots.deleteLater()
+
+
+def test_a_curve_whose_revision_is_the_same_is_kept_without_reading_it(qtbot):
+    # Two sums over every value told a kept curve from a changed one: with 20 racers at step
+    # 100,000 each redraw read 60 curves of 100,000 values (half of a paused redraw).
+    from gui.landscape.side_plots import Series, SidePlots
+    from gui.palette import style_for
+
+    plots = SidePlots()
+    qtbot.addWidget(plots)
+    steps = np.arange(3000)
+    kept = Series("a", "A", style_for(0), np.exp(-steps / 100) + 1e-3, np.exp(-steps / 50) + 1e-6,
+                  None, "moving", None, revision=("stepper a", 3000))
+    plots.set_series([kept])
+    # The same revision: taken as the same values, which are not read (here they differ).
+    plots.set_series([Series(**{**vars(kept), "loss": np.full(3000, 7.0)})])
+    np.testing.assert_array_equal(plots.curves("a")["loss"].yData, kept.loss)
+    assert plots.plots["loss"].getViewBox().viewRange()[1][0] < np.log10(kept.loss.min())
+    # Another revision: read and shown, the y range and the end mark with it.
+    plots.set_series([Series(**{**vars(kept), "loss": np.full(3000, 7.0),
+                                "revision": ("stepper b", 3000)})])
+    np.testing.assert_array_equal(plots.curves("a")["loss"].yData, 7.0)
+    low, high = plots.plots["loss"].getViewBox().viewRange()[1]
+    assert low < np.log10(7.0) < high
+    assert plots.ends["loss"].data["y"][0] == pytest.approx(np.log10(7.0))
+
+
+def test_a_redraw_reads_the_curves_of_the_racers_that_changed_only(tab, monkeypatch):
+    from gui.landscape.side_plots import SidePlots
+    from gui.widgets.log_axis import LOG_FLOOR
+
+    read = []
+    show_values = SidePlots._show_values
+    monkeypatch.setattr(SidePlots, "_show_values",
+                        lambda plots, entry, *a: read.append(entry.key)
+                        or show_values(plots, entry, *a))
+    tab.race.ensure(64)
+    tab.seek(50)
+    read.clear()
+    tab._render(full=True)  # nothing changed
+    assert read == []
+    key = list(tab.race.tracks)[1]
+    tab.racer_panel.select(key)
+    tab.racer_panel._editors["learning_rate"].setValue(0.02)  # one racer's path is new
+    assert read == [key]
+    read.clear()
+    tab.seek(51)  # every path one row longer
+    assert sorted(read) == sorted(tab.race.tracks)
+    offset = min(m.value for m in tab.race.surface.minima)
+    for key, track in tab.race.tracks.items():  # what is shown is each racer's path to 51
+        np.testing.assert_array_equal(tab.side_plots.curves(key)["loss"].yData,
+                                      np.maximum(track.losses(51) - offset, LOG_FLOOR))
+
+
+def _trails_drawn(tab, monkeypatch) -> list[dict[str, int]]:
+    """Each time the 2-D view's trails are set: per racer, the last step drawn."""
+    drawn: list[dict[str, int]] = []
+    view_class = type(tab.view)
+    set_trails = view_class.set_trails
+    monkeypatch.setattr(view_class, "set_trails",
+                        lambda view, trails: drawn.append({t.key: int(t.steps[-1])
+                                                           for t in trails})
+                        or set_trails(view, trails))
+    return drawn
+
+
+def test_the_2d_view_is_drawn_only_while_it_is_shown(tab, monkeypatch):
+    # With the Maps page shown, every redraw (the race computing on in idle slices, a racer
+    # edited) drew the hidden 2-D view's trails too.
+    drawn = _trails_drawn(tab, monkeypatch)
+    tab.race.ensure(64)
+    tab.views.setCurrentWidget(tab.view3d)
+    drawn.clear()
+    tab.seek(30)
+    tab.seek(40)
+    tab.racer_panel._editors["learning_rate"].setValue(0.02)
+    assert drawn == []
+    tab.views.setCurrentWidget(tab.view)  # back: drawn at once, as the race is at step 40
+    assert drawn[-1] == {key: track.at(40) for key, track in tab.race.tracks.items()}
+    tab.seek(41)
+    assert drawn[-1] == {key: track.at(41) for key, track in tab.race.tracks.items()}
+
+
+def test_an_export_of_the_2d_view_draws_it_while_another_page_is_shown(quiet_window, tmp_path,
+                                                                        monkeypatch):
+    tab = quiet_window.landscape
+    drawn = _trails_drawn(tab, monkeypatch)
+    tab.race.ensure(64)
+    tab.views.setCurrentWidget(tab.view3d)
+    tab.seek(40)
+    drawn.clear()
+    quiet_window.exporter.view_picture(tmp_path / "race.png", width=600)
+    assert drawn and drawn[0] == {key: track.at(40) for key, track in tab.race.tracks.items()}
+
+
+def test_a_path_that_grew_is_summed_up_as_a_fresh_one_would_be():
+    # A redraw while the race computes on (or plays) summed up every path whole again: the
+    # cells each point leaves are now worked out for the new points only.
+    from gui.landscape.trails import MOST, drawn_index, moves
+
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(scale=0.01, size=(30_000, 2)), axis=0)
+    walk[12_345] = np.nan  # a point where nothing is defined moves too
+    domain = (-2.0, 2.0, -1.0, 1.0)
+    done = 5000
+    moved = moves(walk[:done], domain)
+    for end in (5001, MOST + 1, 12_000, 12_346, 20_000, 30_000):
+        moved = np.concatenate([moved, moves(walk[:end], domain, start=done)])
+        done = end
+        np.testing.assert_array_equal(drawn_index(walk[:end], domain, moved),
+                                      drawn_index(walk[:end], domain))
+        np.testing.assert_array_equal(moved, moves(walk[:end], domain))
+
+
+def test_a_longer_or_shorter_path_is_summed_up_as_a_fresh_one_would_be(tab):
+    tab.race.ensure(200)
+    for step in (50, 120, 200, 80, 3, 150):  # on and back, as playback and seeks go
+        tab.seek(step)
+        for key, track in tab.race.tracks.items():
+            points = track.points(step)
+            np.testing.assert_array_equal(tab._summaries[key][3],
+                                          drawn_index_fresh(points, tab.race.surface.domain))
+            np.testing.assert_array_equal(tab._summaries[key][4], tab.model.distances(points))
+
+
+def drawn_index_fresh(points, domain):
+    from gui.landscape.trails import drawn_index
+
+    return drawn_index(points, domain)

@@ -31,6 +31,9 @@ _PLOTS = (  # attribute of Series, title, y-axis label
 )
 _TITLES = {name: title for name, title, _ in _PLOTS}
 TITLES_FROM_HEIGHT = 420  #: a shorter panel leaves the plots untitled (their y axes say it)
+#: What the y range and the end marks need of a curve: its least, greatest and last value
+#: as plotted, and how many values it has.
+Extent = tuple[float, float, float, int]
 
 
 def _left_axis_width(font: QFont) -> int:
@@ -78,6 +81,11 @@ class Series:
         Distance to the nearest known minimum per step; None where the surface has none.
     status, stop : str, int or None
         Its status at the shown step and the step of it (engine.landscape.status).
+    revision : object, optional
+        Equal only while ``loss``, ``grad_norm`` and ``distance`` hold the same values (the
+        Landscape tab passes the racer's stepper, its number of rows and the surface): a
+        racer whose revision is unchanged keeps its curves without its values being read
+        again. None: the values themselves are compared.
     """
 
     key: str
@@ -88,6 +96,7 @@ class Series:
     distance: np.ndarray | None
     status: str = "moving"
     stop: int | None = None
+    revision: object = None
 
     @property
     def color(self) -> str:
@@ -162,6 +171,10 @@ class SidePlots(QWidget):
         self._loss_axis: tuple[str, bool] | None = None
         self._longest = -1
         self._shown_data: dict[tuple[str, str], tuple] = {}  #: what each curve shows (a mark)
+        #: Per racer: (revision, loss offset, log loss axis) and, per plot, the extremes and
+        #: the last value of what its curve shows (see Series.revision).
+        self._extents: dict[str, tuple[tuple, dict[str, Extent]]] = {}
+        self._lowest: dict[str, tuple[object, float]] = {}  #: per racer: revision, least loss
         self._ends_shown: dict[str, list[tuple]] = {}  #: the end marks each plot shows
         self._step_numbers = np.arange(0)  #: 0, 1, 2, ... for the curves' x (see _steps)
         self.step = 0
@@ -191,33 +204,27 @@ class SidePlots(QWidget):
             for name, item in self._curves.pop(key)[1].items():
                 self.plots[name].removeItem(item)
                 self._shown_data.pop((key, name), None)
+            self._extents.pop(key, None)
+            self._lowest.pop(key, None)
         if loss_offset is None:
-            log_loss = all(s.loss.size == 0 or float(np.min(s.loss)) > 0 for s in series)
+            log_loss = all(s.loss.size == 0 or self._lowest_loss(s) > 0 for s in series)
         else:
             log_loss = True
         self._set_loss_axis(offset=loss_offset is not None, log=log_loss)
-        any_distance = False
         longest = max((s.loss.size for s in series), default=0)
-        shown: dict[str, list[tuple[Series, np.ndarray]]] = {name: [] for name in self.plots}
+        shown: dict[str, list[tuple[Series, Extent]]] = {
+            name: [] for name in self.plots}
         for entry in series:
             curves = self._curves_for(entry.key, entry.style)
-            steps = self._steps(entry.loss.size)
-            loss = entry.loss if loss_offset is None else entry.loss - loss_offset
-            if log_loss:
-                loss = np.maximum(loss, LOG_FLOOR)
-            grad_norm = np.maximum(entry.grad_norm, LOG_FLOOR)
-            self._set_data(entry.key, curves, "loss", steps, loss)
-            self._set_data(entry.key, curves, "grad_norm", steps, grad_norm)
-            shown["loss"].append((entry, loss))
-            shown["grad_norm"].append((entry, grad_norm))
-            if entry.distance is None:
-                self._set_data(entry.key, curves, "distance", steps[:0], grad_norm[:0])
+            signature = (entry.revision, loss_offset, log_loss)
+            kept = self._extents.get(entry.key)
+            if entry.revision is not None and kept is not None and kept[0] == signature:
+                extents = kept[1]  # the same values as shown: nothing to read or set
             else:
-                any_distance = True
-                distance = np.maximum(entry.distance, LOG_FLOOR)
-                self._set_data(entry.key, curves, "distance", self._steps(distance.size),
-                               distance)
-                shown["distance"].append((entry, distance))
+                extents = self._show_values(entry, curves, loss_offset, log_loss)
+                self._extents[entry.key] = (signature, extents)
+            for name, extent in extents.items():
+                shown[name].append((entry, extent))
             # pyqtgraph sizes downsampling bins from the view's width in steps (the longest
             # run): a run that diverged early would get zero bins and vanish.
             downsample = entry.loss.size >= max(_DOWNSAMPLE_FROM, longest // 2)
@@ -231,7 +238,7 @@ class SidePlots(QWidget):
         if span != self._longest or not (low <= 0 <= high and high >= span):
             self._longest = span
             self.plots["loss"].setXRange(0, span, padding=0.02)
-        no_minimum = bool(series) and not any_distance
+        no_minimum = bool(series) and all(s.distance is None for s in series)
         if no_minimum != self._no_minimum_shown:
             self._no_minimum_shown = no_minimum
             self.no_minimum.setVisible(no_minimum)
@@ -240,6 +247,29 @@ class SidePlots(QWidget):
             self._fit_range(name, curves)
         self.legend.set_entries([(s.style, s.label, f"{s.label}: {s.style.describe()}")
                                  for s in series])
+
+    def _show_values(self, entry: Series, curves: dict, loss_offset: float | None,
+                     log_loss: bool) -> dict[str, Extent]:
+        """Set ``entry``'s curves to its values as plotted (shifted, clipped at the floor);
+        per plot with values, their :data:`Extent`."""
+        steps = self._steps(entry.loss.size)
+        loss = entry.loss if loss_offset is None else entry.loss - loss_offset
+        if log_loss:
+            loss = np.maximum(loss, LOG_FLOOR)
+        grad_norm = np.maximum(entry.grad_norm, LOG_FLOOR)
+        plotted = {"loss": loss, "grad_norm": grad_norm}
+        compare = entry.revision is None  # a new revision: new values, no need to compare
+        self._set_data(entry.key, curves, "loss", steps, loss, compare)
+        self._set_data(entry.key, curves, "grad_norm", steps, grad_norm, compare)
+        if entry.distance is None:
+            self._set_data(entry.key, curves, "distance", steps[:0], grad_norm[:0])
+        else:
+            distance = np.maximum(entry.distance, LOG_FLOOR)
+            self._set_data(entry.key, curves, "distance", self._steps(distance.size), distance,
+                           compare)
+            plotted["distance"] = distance
+        return {name: (float(values.min()), float(values.max()), float(values[-1]), values.size)
+                for name, values in plotted.items() if values.size}
 
     def _steps(self, count: int) -> np.ndarray:
         """``0 .. count-1``, a read-only view of one array kept for every curve: 20 racers
@@ -250,11 +280,16 @@ class SidePlots(QWidget):
         return self._step_numbers[:count]
 
     def _set_data(self, key: str, curves: dict, name: str, steps: np.ndarray,
-                  values: np.ndarray) -> None:
+                  values: np.ndarray, compare: bool = True) -> None:
         """``setData`` unless the curve already shows these values: a racer edited or a
         redraw of a paused race left 19 of 20 racers' 60 curves as they were, and each
         ``setData`` of 100,000 points costs about half a millisecond. Two sums over all the
-        values tell (NaN never equals, so a diverged curve is always set)."""
+        values tell (NaN never equals, so a diverged curve is always set); without
+        ``compare`` the values are set as new."""
+        if not compare:
+            self._shown_data.pop((key, name), None)
+            curves[name].setData(steps, values)
+            return
         with np.errstate(all="ignore"):
             mark = (values.size, float(values.sum()), float(values[::7].sum()))
         if self._shown_data.get((key, name)) == mark:
@@ -262,19 +297,29 @@ class SidePlots(QWidget):
         self._shown_data[(key, name)] = mark
         curves[name].setData(steps, values)
 
-    def _fit_range(self, name: str, curves: list[tuple[Series, np.ndarray]]) -> None:
+    def _lowest_loss(self, entry: Series) -> float:
+        """The least of ``entry.loss`` (kept while its revision is the same)."""
+        kept = self._lowest.get(entry.key)
+        if entry.revision is not None and kept is not None and kept[0] == entry.revision:
+            return kept[1]
+        lowest = float(np.min(entry.loss))
+        self._lowest[entry.key] = (entry.revision, lowest)
+        return lowest
+
+    def _fit_range(self, name: str, curves: list[tuple[Series, Extent]]):
         """The y range of the racers that did not diverge; each curve's end marker, and a ✕
         at the edge for a diverged curve that left the range (on the divergence step: a
-        diverged path has no rows after its last finite point)."""
+        diverged path has no rows after its last finite point). ``curves``: each racer with
+        values in this plot, and their :data:`Extent`."""
         plot = self.plots[name]
         log = plot.getAxis("left").logMode
-        kept = [values for entry, values in curves if entry.status != "diverged" and values.size]
+        kept = [extent for entry, extent in curves if entry.status != "diverged"]
         low = high = None
         if kept:
             # Each curve's extremes, then log10 of two numbers (it is monotonic): joining and
             # taking the log of every value of 20 racers at step 100,000 cost 10 ms a plot.
-            low = min(float(values.min()) for values in kept)
-            high = max(float(values.max()) for values in kept)
+            low = min(extent[0] for extent in kept)
+            high = max(extent[1] for extent in kept)
             if log:
                 low, high = float(np.log10(low)), float(np.log10(high))
             pad = 0.05 * (high - low) if high > low else (0.5 if log else max(abs(high), 1.0))
@@ -283,13 +328,11 @@ class SidePlots(QWidget):
         else:
             plot.enableAutoRange(axis="y")
         marks = []
-        for entry, values in curves:
-            if values.size == 0:
-                continue
-            step = values.size - 1
+        for entry, (_, _, last, count) in curves:
+            step = count - 1
             if entry.status == "diverged" and entry.stop is not None:
                 step = entry.stop  # its last row is the step before
-            value = float(np.log10(values[-1]) if log else values[-1])
+            value = float(np.log10(last) if log else last)
             if high is not None:
                 value = min(max(value, low), high)
             y = value  # a scatter item is placed in view coordinates: log10 on a log axis

@@ -54,7 +54,7 @@ from gui.landscape.playback import PlaybackBar
 from gui.landscape.results_table import ResultRow, ResultsTable
 from gui.landscape.side_plots import Series, SidePlots
 from gui.landscape.surface_view import SurfaceView, TrailData, VectorData
-from gui.landscape.trails import drawn_index
+from gui.landscape.trails import drawn_index, moves
 from gui.landscape.view3d import Surface3DView
 from gui.maps.view import MapsView
 from gui.palette import LIGHT, RacerStyle, Theme
@@ -100,6 +100,7 @@ class LandscapeTab(QWidget):
         self._redraw_batch: bool | None = None  # inside _one_redraw: whether one was asked
         self._fit_after_redraw = False  # the racers changed: fit the table after the redraw
         self._summaries: dict[str, tuple] = {}  # per racer: its path summed up (_path_summary)
+        self._export_2d = 0  # inside drawing_2d(): redraws draw the 2-D view, shown or not
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -647,6 +648,16 @@ class LandscapeTab(QWidget):
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     @contextmanager
+    def drawing_2d(self):
+        """Inside, every redraw draws the 2-D view even while another page is shown (an
+        export of the view); outside, only the page shown is drawn."""
+        self._export_2d += 1
+        try:
+            yield
+        finally:
+            self._export_2d -= 1
+
+    @contextmanager
     def _one_redraw(self):
         """Full redraws asked for inside happen once, at the end: a set-up arriving or a
         racer edited asked for two to four, each with its slice of steps (a preset took
@@ -720,11 +731,17 @@ class LandscapeTab(QWidget):
                 track.update(step) if self.show_update.isChecked() else None,
                 track.velocity(step) if self.show_velocity.isChecked() else None,
             ))
+            # Rows once computed never change: the same stepper, rows and surface are the
+            # same curves, which the side plots then keep without reading them again.
             series.append(Series(key, labels.get(key, key), style, track.losses(step),
-                                 track.grad_norms(step), distances, status, stop))
+                                 track.grad_norms(step), distances, status, stop,
+                                 revision=(track.stepper, len(points), self.race.surface)))
             rows.append(self._result_row(key, labels.get(key, key), track, step, status, stop))
-        self.view.set_trails(trails)
-        self.view.set_vectors(vectors)
+        if self._export_2d or self.views.currentWidget() is self.view:
+            self.view.set_trails(trails)
+            self.view.set_vectors(vectors)
+        # Another page shown (Maps, 3-D): the 2-D view is drawn when it comes back
+        # (views.currentChanged redraws); drawn unseen, it cost each redraw there 10-15 ms.
         if self.views.currentWidget() is self.view3d:
             self.view3d.set_trails([(t.key, t.points, t.color) for t in trails])
         self.side_plots.set_series(
@@ -765,17 +782,28 @@ class LandscapeTab(QWidget):
     def _path_summary(self, key: str, track, points: np.ndarray):
         """Which of ``points`` to draw (:func:`drawn_index`) and their distances to the
         nearest minimum, kept while the racer's path is the one summed up: the same stepper
-        with the same rows on the same surface (rows once computed never change). With 20
-        racers at step 100,000, summing up every unchanged path again took a third of each
-        redraw, growing with the step budget."""
+        on the same surface, whose rows once computed never change. With 20 racers at step
+        100,000, summing up every unchanged path again took a third of each redraw, growing
+        with the step budget; a path that grew (the race computing on, playback) is summed
+        up for its new rows only, one cut shorter (a seek back) is the kept one's start."""
         surface = self.race.surface
+        count = len(points)
         kept = self._summaries.get(key)
-        if (kept is not None and kept[0] is track.stepper and kept[1] == len(points)
-                and kept[2] is surface):
-            return kept[3], kept[4]
-        shown = drawn_index(points, surface.domain)
-        distances = self._distances(points)
-        self._summaries[key] = (track.stepper, len(points), surface, shown, distances)
+        if kept is not None and kept[0] is track.stepper and kept[2] is surface:
+            if kept[1] == count:
+                return kept[3], kept[4]
+            moved, distances = kept[5], kept[4]
+            if count < kept[1]:
+                moved = moved[:np.searchsorted(moved, count)]
+                distances = None if distances is None else distances[:count]
+            else:
+                moved = np.concatenate([moved, moves(points, surface.domain, kept[1])])
+                if distances is not None:
+                    distances = np.concatenate([distances, self._distances(points[kept[1]:])])
+        else:
+            moved, distances = moves(points, surface.domain), self._distances(points)
+        shown = drawn_index(points, surface.domain, moved)
+        self._summaries[key] = (track.stepper, count, surface, shown, distances, moved)
         return shown, distances
 
     def _result_row(self, key, label, track, step, status, stop) -> ResultRow:
