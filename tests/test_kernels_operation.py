@@ -235,3 +235,21 @@ def test_a_kernels_scratch_rows_start_on_cache_lines():
         for array in stepper._backend._scratch():
             for row in array.reshape(-1, array.shape[-1]):
                 assert row.ctypes.data % 64 == 0
+
+
+def test_the_step_tables_of_a_plan_are_built_once_per_budget():
+    """β^t and Nadam's products over the budget were built again for every stepper: 20 Adam
+    racers at 100,000 steps took 0.97 s of the GUI thread on a surface change, 20 Nadam
+    racers 22 s. They are kept (read-only) for the next stepper with the same settings."""
+    from engine.landscape.kernels import plan
+
+    adam, nadam = optimizers.get("adam"), optimizers.get("nadam")
+    first, again = plan.optimizer_plan(adam, 5000, 1), plan.optimizer_plan(adam, 5000, 1)
+    assert np.array_equal(first.table, again.table)
+    beta = np.array([0.9])
+    assert plan._powers(beta, 5000) is plan._powers(beta, 5000)
+    assert not plan._powers(beta, 5000).flags.writeable
+    assert plan._nadam_products(beta, 5000) is plan._nadam_products(beta, 5000)
+    assert plan._powers(beta, 5001) is not plan._powers(beta, 5000)  # another budget
+    np.testing.assert_array_equal(plan.optimizer_plan(nadam, 300, 1).table,
+                                  plan.optimizer_plan(nadam, 300, 1).table)

@@ -19,6 +19,8 @@ import random
 import sys
 import threading
 import time
+import traceback
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -128,6 +130,14 @@ def _hostile_files(folder) -> list[str]:
     (folder / "broken.json").write_text('{"schema_version": 1, "title": ')
     return [*paths, str(folder / "broken.json"), str(folder / "missing.json")]
 
+def _said(kind, value, tb) -> str:
+    """An uncaught exception as one line, with where it was raised: the innermost four
+    frames, innermost first (file and line)."""
+    frames = traceback.extract_tb(tb)[-4:][::-1] if tb else []
+    place = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in frames)
+    return f"{kind.__name__}: {value}" + (f" (at {place})" if place else "")
+
+
 
 def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
     from gui.main_window import MainWindow
@@ -138,7 +148,7 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
     rng = random.Random(16)
     errors: list[str] = []
     previous_hook = sys.excepthook
-    sys.excepthook = lambda kind, value, tb: errors.append(f"{kind.__name__}: {value}")
+    sys.excepthook = lambda kind, value, tb: errors.append(_said(kind, value, tb))
     targets = [str(tmp_path / name) for name in (
         "x.png", "x.svg", "x.gif", "x.csv", "x.json", "nofolder/x.png", "x.txt")]
     monkeypatch.setattr(messages, "warn", lambda *_args: None)
@@ -190,8 +200,11 @@ def test_a_monkey_cannot_break_the_window(qtbot, tmp_path, monkeypatch):
             combos = visible(QComboBox)
             if combos:
                 combo = rng.choice(combos)
-                if combo.count():
-                    combo.setCurrentIndex(rng.randrange(combo.count()))
+                model = combo.model()  # as a user can: never a separator (not enabled)
+                items = [i for i in range(combo.count())
+                         if model.flags(model.index(i, 0)) & Qt.ItemFlag.ItemIsEnabled]
+                if items:
+                    combo.setCurrentIndex(rng.choice(items))
                     return f"combo: {combo.currentText()[:40]}"
             return "combo"
         if roll < 0.72:

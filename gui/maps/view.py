@@ -277,6 +277,8 @@ class MapsView(QWidget):
 
     @Slot()
     def _optimizer_changed(self, *_args) -> None:
+        if self._optimizer_id() is None:  # a separator between racers and the catalog
+            return
         spec = optimizers.spec(self._optimizer_id())
         numeric = [h for h in spec.hyperparams if h.kind == "float" and not h.advanced]
         for combo, preferred in ((self.x_param, 0), (self.y_param, 1)):
