@@ -231,3 +231,24 @@ def test_sweep_reports_no_nan_and_matches_single_runs():
         maps.lr_sweep(surface, ["sgd"], start, low=1.0, high=500.0)
     with pytest.raises(HyperParamError, match="^learning_rate: is given both"):
         maps.lr_sweep(surface, ["sgd"], start, base_settings={"sgd": {"learning_rate": 0.1}})
+
+
+def test_a_cancelled_map_stops_within_a_run_not_after_it(monkeypatch):
+    """The cancel flag was read only between chunks of 8,192 cells: a map of many steps ran
+    on for minutes after "cancel". It is read every maps.CANCEL_POINT_STEPS point-steps."""
+    surface, adam = surfaces.get("rosenbrock"), optimizers.get("adam")
+    monkeypatch.setattr(maps, "CANCEL_POINT_STEPS", 256 * 10)  # 16² starts: 10 steps a piece
+    cancel = threading.Event()
+    calls = []
+    original = simulate.Stepper.advance
+
+    def advance(stepper, max_steps=None):
+        calls.append(max_steps)
+        if len(calls) == 3:
+            cancel.set()  # the user cancels during the run
+        return original(stepper, max_steps)
+
+    monkeypatch.setattr(simulate.Stepper, "advance", advance)
+    with pytest.raises(maps.MapCancelled):
+        maps.start_map(surface, adam, grid=16, steps=1000, cancel=cancel, compiled=False)
+    assert calls == [10, 10, 10]
