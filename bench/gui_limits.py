@@ -154,19 +154,26 @@ def main() -> None:
                         help="run only the actions whose name contains one of these comma-separated texts")
     args = parser.parse_args()
 
+    from engine import allocator
+
+    allocator.keep_freed_memory()  # as the app's entry point does
+
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from engine.landscape import kernels
     from gui import threads
     from gui.main_window import MainWindow
     from gui.widgets import messages
 
     messages.warn = lambda *_args: None  # no modal dialog in a bench
     app = QApplication.instance() or QApplication([])
+    kernels.set_compile_policy("background")  # as gui.app.run_app does
     settings = QSettings(str(Path("/tmp/optiscope-bench.ini")), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
     window.resize(1280, 720)
     window.show()
+    threads.freeze_long_lived()  # as run_app does once the window shows
     ticks: list[float] = []
     probe = QTimer()
     probe.setInterval(5)
