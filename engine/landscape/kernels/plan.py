@@ -100,12 +100,18 @@ def _powers(levels: np.ndarray, steps: int) -> np.ndarray:
     same levels and budget (read-only): a race of 20 Adam racers at 100,000 steps built
     these tables again for every racer on every surface change (about 15 ms a racer, in
     the GUI thread)."""
-    return _powers_kept(tuple(float(v) for v in levels), int(steps))
+    return _kept(_powers_of, levels, steps)
 
 
-@functools.lru_cache(maxsize=32)
-def _powers_kept(levels: tuple[float, ...], steps: int) -> np.ndarray:
-    table = _powers_of(np.array(levels, dtype=np.float64), steps)
+def _kept(build: Any, levels: Any, steps: int) -> np.ndarray:
+    """``build(levels, steps)``, made once per function, levels and budget (read-only)."""
+    return _kept_table(build, tuple(float(v) for v in np.asarray(levels).reshape(-1)),
+                       int(steps))
+
+
+@functools.lru_cache(maxsize=48)
+def _kept_table(build: Any, levels: tuple[float, ...], steps: int) -> np.ndarray:
+    table = build(np.array(levels, dtype=np.float64), steps)
     table.flags.writeable = False
     return table
 
@@ -222,14 +228,7 @@ def optimizer_plan(optimizer: Any, steps: int, n: int) -> OptimizerPlan:
 def _nadam_products(beta_1: np.ndarray, steps: int) -> np.ndarray:
     """Nadam's running product, u_t and u_(t+1) per level, as (3, L, T); kept for the next
     stepper with the same levels and budget, as :func:`_powers` is."""
-    return _nadam_kept(tuple(float(v) for v in np.asarray(beta_1).reshape(-1)), int(steps))
-
-
-@functools.lru_cache(maxsize=16)
-def _nadam_kept(levels: tuple[float, ...], steps: int) -> np.ndarray:
-    out = _nadam_of(np.array(levels, dtype=np.float64), steps)
-    out.flags.writeable = False
-    return out
+    return _kept(_nadam_of, beta_1, steps)
 
 
 def _nadam_of(beta_1: np.ndarray, steps: int) -> np.ndarray:
