@@ -9,8 +9,11 @@ presentation mode, every preset. A 5 ms ``QTimer`` in the GUI thread ticks throu
 longest gap between ticks during an action and the idle time after it is how long the GUI
 thread was blocked. Target: under 100 ms for every action.
 
-Run: ``.venv/bin/python bench/gui_limits.py [--idle 1.5] [--why [N]]``; ``--why`` profiles the
-GUI thread and prints, for each action over the target, the N functions that took longest.
+Run: ``.venv/bin/python bench/gui_limits.py [--idle 1.5] [--why [N]] [--sample [N]]``; ``--why``
+profiles the GUI thread and prints, for each action over the target, the N functions that took
+longest; ``--sample`` instead samples the GUI thread's stack from another thread whenever it
+has not ticked for 15 ms (little overhead, so the blocks keep their size) and prints the N
+functions seen most often in each slow action's blocks.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import io
 import os
 import pstats
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -150,6 +155,8 @@ def main() -> None:
                         help="seconds of idle event loop after each action")
     parser.add_argument("--why", type=int, nargs="?", const=12, default=0, metavar="N",
                         help="profile the GUI thread; print the N costliest calls per slow action")
+    parser.add_argument("--sample", type=int, nargs="?", const=12, default=0, metavar="N",
+                        help="sample the blocked GUI thread's stack; print the N functions seen most")
     parser.add_argument("--only", default="",
                         help="run only the actions whose name contains one of these comma-separated texts")
     args = parser.parse_args()
@@ -168,7 +175,9 @@ def main() -> None:
 
     messages.warn = lambda *_args: None  # no modal dialog in a bench
     app = QApplication.instance() or QApplication([])
-    kernels.set_compile_policy("background")  # as gui.app.run_app does
+    threads.collect_garbage_in_gui_thread()  # as gui.app.run_app does
+    kernels.set_compile_policy("background")
+    kernels.available()
     settings = QSettings(str(Path("/tmp/optiscope-bench.ini")), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
     window.resize(1280, 720)
@@ -183,6 +192,28 @@ def main() -> None:
     steps = [(n, a) for n, a in actions(window) if any(w in n for w in wanted)]
     results: list[tuple[str, float, float]] = []
     profiles: list = []
+    samples: dict[str, Counter] = {}
+    sampling = {"action": None, "stop": False}
+
+    def sample_blocks() -> None:
+        """Count the functions on the GUI thread's stack while it has not ticked for 15 ms."""
+        main_id = threading.main_thread().ident
+        while not sampling["stop"]:
+            time.sleep(0.002)
+            name = sampling["action"]
+            if name is None or not ticks or time.perf_counter() - ticks[-1] < 0.015:
+                continue
+            frame = sys._current_frames().get(main_id)
+            seen = set()
+            while frame is not None:
+                code = frame.f_code
+                seen.add(f"{Path(code.co_filename).name}:{code.co_firstlineno}({code.co_name})")
+                frame = frame.f_back
+            samples.setdefault(name, Counter()).update(seen)
+            samples[name]["<samples>"] += 1
+
+    if args.sample:
+        threading.Thread(target=sample_blocks, daemon=True).start()
 
     def block_since(start: float) -> float:
         stamps = [start] + [t for t in ticks if t >= start] + [time.perf_counter()]
@@ -200,6 +231,7 @@ def main() -> None:
             quit_when_closed()
             return
         name, action = steps[index]
+        sampling["action"] = name
         if args.why:
             profiles.append(cProfile.Profile())
             profiles[-1].enable()
@@ -217,6 +249,7 @@ def main() -> None:
 
     QTimer.singleShot(500, lambda: run(0))
     app.exec()
+    sampling["stop"] = True
     width = max(len(name) for name, _, _ in results)
     print(f"{'action':<{width}}  call (ms)  longest GUI-thread block (ms)")
     worst = 0.0
@@ -233,6 +266,14 @@ def main() -> None:
             rows = [r for r in out.getvalue().splitlines() if r.strip()[:1].isdigit()
                     and "{built-in method builtins.exec}" not in r and "<lambda>" not in r]
             print("\n".join(rows[:args.why]))
+    for name, _, block in results:
+        if block >= TARGET_MS and name in samples:
+            counts = samples[name]
+            total = counts.pop("<samples>")
+            print(f"\n--- {name}: {block:.0f} ms; {total} samples while blocked over 15 ms ---")
+            for where, n in counts.most_common(args.sample * 3)[:args.sample * 3]:
+                if where.split("(")[-1] not in ("<module>)", "main)", "run)", "<lambda>)"):
+                    print(f"{n:5d}  {where}")
     print(f"longest block: {worst:.0f} ms (target < {TARGET_MS:.0f} ms); {over} of "
           f"{len(results)} actions over the target")
 

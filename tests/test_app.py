@@ -46,6 +46,33 @@ def test_app_starts_without_tensorflow():
     assert "loaded:\n" in done.stdout
 
 
+def test_the_app_loads_numba_before_its_window_shows():
+    """A race steps in compiled kernels only once numba is loaded and never waits for its
+    import: the app imports it before the window shows, so races do not run NumPy's steps
+    (50-100 times slower) until a first map happens to load it."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    code = (
+        "import sys, main\n"
+        "from gui import main_window, self_test\n"
+        "from engine.landscape.kernels import cache\n"
+        "seen = []\n"
+        "made = main_window.MainWindow.__init__\n"
+        "def recording(self, *args, **kwargs):\n"
+        "    seen.append(cache.loaded())\n"
+        "    made(self, *args, **kwargs)\n"
+        "main_window.MainWindow.__init__ = recording\n"
+        "def report(app, window):\n"
+        "    print('loaded before the window:', seen)\n"
+        "    app.quit()\n"
+        "    return 0\n"
+        "self_test.run = report\n"
+        "sys.exit(main.main(['--self-test']))\n"
+    )
+    done = procs.run([sys.executable, "-c", code], timeout=120, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "loaded before the window: [True]" in done.stdout
+
+
 def test_self_test_races_trains_exports_and_exits_cleanly():
     """The packaged app's --self-test, through the real exit path (stderr checked)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}

@@ -253,3 +253,23 @@ def test_the_step_tables_of_a_plan_are_built_once_per_budget():
     assert plan._powers(beta, 5001) is not plan._powers(beta, 5000)  # another budget
     np.testing.assert_array_equal(plan.optimizer_plan(nadam, 300, 1).table,
                                   plan.optimizer_plan(nadam, 300, 1).table)
+
+
+def test_plans_with_the_same_settings_share_their_stacked_tables():
+    """A race rebuilt each racer's stacked (4, L, T) table and its constant learning rates
+    on every surface change: 64 MB of zeros for 20 racers at 100,000 steps. Plans with the
+    same rule, levels and budget now share them (the kernel only reads them); other
+    settings or budgets get their own."""
+    from engine.landscape.kernels import plan
+
+    adam = optimizers.get("adam")
+    first, again = plan.optimizer_plan(adam, 4000, 1), plan.optimizer_plan(adam, 4000, 1)
+    assert first.table is again.table and first.rates is again.rates
+    other_beta = plan.optimizer_plan(optimizers.get("adam", beta_1=0.8), 4000, 1)
+    assert other_beta.table is not first.table
+    assert not np.array_equal(other_beta.table[0], first.table[0])
+    longer = plan.optimizer_plan(adam, 4001, 1)
+    assert longer.table is not first.table and longer.table.shape[-1] == 4001
+    faster = plan.optimizer_plan(optimizers.get("adam", learning_rate=0.5), 4000, 1)
+    assert faster.rates is not first.rates and np.all(faster.rates == 0.5)
+    assert np.all(first.rates == first.hp[0][0])

@@ -344,9 +344,12 @@ class Stepper:
             self.losses[0] = np.where(start_ok, start_loss, 0.0)
             self.grad_norms[0] = np.where(start_ok, np.hypot(grads[:, 0], grads[:, 1]), 0.0)
         if keep_vectors:
-            self.grads = np.zeros((rows, n, 2))
+            # Each row is written when its step is taken (as every row of the paths): zeroing
+            # them took 25-50 ms of a surface change with 20 racers at 100,000 steps.
+            self.grads = np.empty((rows, n, 2))
             self.grads[0] = np.where(start_ok[:, None], grads, 0.0)
-            self.velocities = np.zeros((rows, n, 2))
+            self.velocities = np.empty((rows, n, 2))
+            self.velocities[0] = 0.0
         self._start_loss = start_loss
         self._active = np.flatnonzero(start_ok)
         every = self._active.size == n  # the usual case: no copies needed

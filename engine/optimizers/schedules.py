@@ -13,6 +13,7 @@ object; ``SCHEDULES`` maps ids to classes with their parameter descriptions (``p
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -341,10 +342,25 @@ def values(schedule: float | Callable[[int], float], steps: int) -> np.ndarray:
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueError(f"steps: must be a whole number >= 0, got {steps!r}")
     if isinstance(schedule, Schedule):
-        return flush(schedule._rates(np.arange(steps, dtype=np.int64))).astype(np.float64)
+        try:
+            return _kept_values(schedule, int(steps)).copy()
+        except TypeError:  # an unhashable field: computed afresh
+            return _rates_of(schedule, int(steps))
     if not callable(schedule):
         return np.full(steps, float(schedule))
     return np.array([float(schedule(k)) for k in range(steps)], dtype=np.float64)
+
+
+def _rates_of(schedule: Schedule, steps: int) -> np.ndarray:
+    return flush(schedule._rates(np.arange(steps, dtype=np.int64))).astype(np.float64)
+
+
+@functools.lru_cache(maxsize=16)
+def _kept_values(schedule: Schedule, steps: int) -> np.ndarray:
+    """:func:`values` of a schedule, kept per schedule and budget: a race rebuilds every
+    racer's kernel plan on each surface or start change, and a cosine schedule's 100,000
+    C ``cosf`` values took 17 ms of the GUI thread each time (schedules are frozen)."""
+    return _rates_of(schedule, steps)
 
 
 SAMPLES = 512  #: points a plot of a schedule draws, however many steps it spans

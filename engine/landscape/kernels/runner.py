@@ -25,6 +25,7 @@ from engine.landscape.kernels.plan import (
     optimizer_plan,
     slot_count,
     surface_plan,
+    velocity_row,
 )
 
 MAX_MINIMA = 8  #: known minima a kernel checks (as _parts.MAX_MINIMA)
@@ -116,9 +117,13 @@ class Backend:
         if stepper.keep_path:  # the rows the kernel writes (grads, velocities: the race's)
             shape = stepper.paths.shape
             vectors = stepper.keep_vectors
-            self._data += [stepper.paths, stepper.grads if vectors else np.zeros(shape),
-                           stepper.velocities if vectors else np.zeros(shape)]
-        else:
+            # Every row is written before it is read (np.empty: zeroing budget-long arrays
+            # was most of a 20-racer rebuild); a rule without a velocity has its velocity
+            # rows zeroed as they are completed.
+            self._data += [stepper.paths, stepper.grads if vectors else np.empty(shape),
+                           stepper.velocities if vectors else np.empty(shape)]
+        self._zero_velocities = velocity_row(plan.family, flags) < 0
+        if not stepper.keep_path:
             self._data += [np.zeros((1, 1, 2))] * 3
         self.block = block
         self.registers = program.registers if program else 1
@@ -265,6 +270,8 @@ class Backend:
             return
         paths, grads, velocities = self._data[-3:]
         rows = slice(k0 + 1, target + 1)
+        if self._zero_velocities:  # the kernel writes none: rows of zeros, as NumPy's
+            velocities[rows] = 0.0
         steps = np.arange(k0 + 1, target + 1)[:, None]
         stopped = self.status[active] != c.RUNNING
         last = np.where(stopped, self.stop[active] - 1, target)  # last row written
