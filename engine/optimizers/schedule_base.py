@@ -54,9 +54,26 @@ def _elementwise(function: Any, fallback: Any, *arrays: np.ndarray) -> np.ndarra
     if function is None:
         return flush(fallback(*(a.astype(np.float64) for a in arrays)).astype(F32))
     # Each distinct argument tuple once (floored exponents repeat): one C call per tuple.
-    stacked = np.stack([a.ravel() for a in arrays], axis=1)
-    distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    results = np.array([function(*row) for row in distinct.tolist()], dtype=F32)
+    # Arguments are told apart by their bits (-0.0 is not 0.0). An argument that is the same
+    # everywhere (a schedule's base or power) is left out of the search: sorting rows of a
+    # (100,000, 1) array took 38 ms of a 64 ms cosine table, sorting the bits 2 ms.
+    bits = [np.ascontiguousarray(a).reshape(-1).view(np.uint32) for a in arrays]
+    varying = [i for i, b in enumerate(bits) if b.size and (b != b[0]).any()]
+    if len(varying) > 1:
+        stacked = np.stack(bits, axis=1)
+        distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        rows = distinct.view(F32).tolist()
+        results = np.array([function(*row) for row in rows], dtype=F32)
+    else:
+        column = varying[0] if varying else 0
+        distinct, inverse = np.unique(bits[column], return_inverse=True)
+        values = distinct.view(F32).tolist()
+        if len(arrays) == 1:
+            results = np.array(list(map(function, values)), dtype=F32)
+        else:
+            same = [float(b[:1].view(F32)[0]) if b.size else 0.0 for b in bits]
+            results = np.array([function(*same[:column], v, *same[column + 1:])
+                                for v in values], dtype=F32)
     return flush(results[inverse.reshape(-1)].reshape(shape))
 
 

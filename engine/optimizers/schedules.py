@@ -206,8 +206,11 @@ class CosineDecay(Schedule):
             return self._decay(np.minimum(step, decay_steps), decay_steps, lr0)
         target, warmup_steps = F32(self.warmup_target), F32(self.warmup_steps)
         step = np.minimum(step, decay_steps + warmup_steps)
-        rates = self._decay(step - warmup_steps, decay_steps, target)
         warming = step < warmup_steps  # never true for warmup_steps == 0
+        rates = np.empty(step.shape, dtype=F32)
+        # Each step is computed by its piece only (a warm-up over the whole budget needs no
+        # cosine: 100,000 C cosf calls were 30 ms of the GUI thread).
+        rates[~warming] = self._decay(step[~warming] - warmup_steps, decay_steps, target)
         if warming.any():
             rates[warming] = (target - lr0) * (step[warming] / warmup_steps) + lr0
         return rates
