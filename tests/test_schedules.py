@@ -344,3 +344,18 @@ def test_schedules_import_no_tensorflow():
                     env={**os.environ, "PYTHONPATH": str(root)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_the_c_functions_tell_arguments_apart_by_their_bits():
+    """A table calls the C function once per distinct argument: -0.0 and 0.0 are distinct
+    arguments to powf (a negative odd power gives -inf and inf), and an argument that is the
+    same everywhere is passed as it is."""
+    from engine.optimizers.schedule_base import F32, cosf, powf
+
+    bases = np.array([-0.0, 0.0, -0.0, 2.0], dtype=F32)
+    assert powf(bases, F32(-1.0)).tolist() == [-np.inf, np.inf, -np.inf, 0.5]
+    assert powf(F32(2.0), np.array([1.0, 3.0, 1.0], dtype=F32)).tolist() == [2.0, 8.0, 2.0]
+    mixed = powf(np.array([2.0, 3.0, 2.0], dtype=F32), np.array([2.0, 2.0, 3.0], dtype=F32))
+    assert mixed.tolist() == [4.0, 9.0, 8.0]
+    assert cosf(np.zeros(0, dtype=F32)).shape == (0,)
+    assert cosf(np.array([[0.0, 0.0]], dtype=F32)).tolist() == [[1.0, 1.0]]
