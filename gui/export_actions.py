@@ -81,6 +81,7 @@ class Exporter:
         return exports.save_image(figure.compose(image, caption, theme), target)
 
     def side_plots_picture(self, path: str | Path, width: int | None = DEFAULT_WIDTH) -> Path:
+        self.window.landscape.flush_side_plots()
         return exports.save_picture(self.window.landscape.side_plots.graphics.ci, path, width)
 
     def race_animation(self, path: str | Path, frames: int = DEFAULT_FRAMES, fps: float = FPS,

@@ -94,10 +94,12 @@ def test_a_changed_label_keeps_the_legend_entries(tab):
     key = next(iter(tab.race.tracks))
     tab.racer_panel.select(key)
     tab.racer_panel.noise_scale.setValue(3.0)  # the label gains "noise 3"
+    tab.flush_side_plots()  # set in the next turn of the event loop
     assert any("noise 3" in label for _, label, _ in legend.entries())
     assert legend._widgets == entries  # the same widgets, their text changed in place
     assert "noise 3" in entries[0][2].text()
     tab.racer_panel.add("adam")
+    tab.flush_side_plots()
     assert legend._widgets[:len(entries)] == entries
     assert len(legend._widgets) == len(entries) + 1
 
@@ -115,6 +117,7 @@ def test_a_racer_edited_in_the_panel_is_named_the_same_in_its_list_row_and_the_l
     row = next(panel.list.item(i) for i in range(panel.list.count())
                if panel.list.item(i).data(Qt.ItemDataRole.UserRole) == key)
     assert row.text() == label and row.toolTip().startswith(label)
+    tab.flush_side_plots()
     assert any(text == label for _, text, _ in tab.side_plots.legend.entries())
     assert panel.noise_scale is form and panel.current_key() == key  # the form stayed
 
@@ -176,11 +179,14 @@ def test_the_end_marks_are_set_again_only_when_they_change(tab, monkeypatch):
     monkeypatch.setattr(pg.ScatterPlotItem, "setData",
                         lambda item, *a, **k: set_ends.append(item) or set_data(item, *a, **k))
     tab.seek(40)
+    tab.flush_side_plots()
     ends = set(tab.side_plots.ends.values())
     set_ends.clear()
     tab._render(full=True)  # a paused redraw: every mark where it was
+    tab.flush_side_plots()
     assert not ends & set(set_ends)
     tab.seek(41)  # one step on: each end mark moves, and is set again
+    tab.flush_side_plots()
     assert ends <= set(set_ends)
     spots = tab.side_plots.ends["loss"].data
     assert len(spots) == len(tab.race.tracks)
@@ -326,15 +332,19 @@ def test_a_redraw_reads_the_curves_of_the_racers_that_changed_only(tab, monkeypa
                         or show_values(plots, entry, *a))
     tab.race.ensure(64)
     tab.seek(50)
+    tab.flush_side_plots()
     read.clear()
     tab._render(full=True)  # nothing changed
+    tab.flush_side_plots()
     assert read == []
     key = list(tab.race.tracks)[1]
     tab.racer_panel.select(key)
     tab.racer_panel._editors["learning_rate"].setValue(0.02)  # one racer's path is new
+    tab.flush_side_plots()
     assert read == [key]
     read.clear()
     tab.seek(51)  # every path one row longer
+    tab.flush_side_plots()
     assert sorted(read) == sorted(tab.race.tracks)
     offset = min(m.value for m in tab.race.surface.minima)
     for key, track in tab.race.tracks.items():  # what is shown is each racer's path to 51
@@ -417,3 +427,36 @@ def drawn_index_fresh(points, domain):
     from gui.landscape.trails import drawn_index
 
     return drawn_index(points, domain)
+
+
+def test_a_full_redraw_sets_the_side_plots_in_the_next_turn_once(tab, qtbot, monkeypatch):
+    """An action's own call (a racer added, a surface changed) redraws the map and leaves
+    the side plots to the event loop's next turn, with their own paint: 20 racers' curves
+    and their paint no longer add to the map's in one block of the GUI thread. Several full
+    redraws in one turn set them once, to the last state; playback sets them at once."""
+    calls = []
+    set_series = tab.side_plots.set_series
+    monkeypatch.setattr(tab.side_plots, "set_series",
+                        lambda series, **kw: calls.append([s.key for s in series])
+                        or set_series(series, **kw))
+    tab.racer_panel.add("adam")
+    tab.racer_panel.add("sgd")
+    tab.seek(7)
+    assert calls == []  # not within the actions' own calls
+    qtbot.waitUntil(lambda: bool(calls), timeout=3000)
+    qtbot.wait(50)
+    assert calls == [list(tab.race.tracks)]  # once, showing every racer
+    assert tab.side_plots.cursors["loss"].value() == 7
+    calls.clear()
+    tab._ticking = True  # as the playback clock redraws a frame
+    try:
+        tab.seek(8)
+    finally:
+        tab._ticking = False
+    assert calls == [list(tab.race.tracks)]  # at once
+    calls.clear()
+    tab.seek(3)
+    tab.flush_side_plots()  # an export reads them at once
+    assert calls == [list(tab.race.tracks)] and tab.side_plots.cursors["loss"].value() == 3
+    qtbot.wait(50)
+    assert len(calls) == 1  # nothing left for the next turn

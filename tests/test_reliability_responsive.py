@@ -19,8 +19,18 @@ from gui.landscape import trails
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture
+def numpy_steps(monkeypatch):
+    """Racers take NumPy's steps (about 100 µs each), as before a kernel is loaded: with
+    kernels (loaded by earlier tests in the same process) 6,000 steps fit in one slice, and
+    what these tests check is how the slow path is sliced."""
+    from engine.landscape import kernels
 
-def test_seeking_far_computes_in_slices_and_the_paths_grow_to_the_step(qtbot, tab):
+    monkeypatch.setattr(kernels, "backend", lambda stepper, required=False: None)
+
+
+def test_seeking_far_computes_in_slices_and_the_paths_grow_to_the_step(qtbot, numpy_steps,
+                                                                        tab):
     budget = 6000
     tab.playback.budget.setValue(budget)
     tab.seek(budget)
@@ -33,7 +43,7 @@ def test_seeking_far_computes_in_slices_and_the_paths_grow_to_the_step(qtbot, ta
         assert len(track.points(budget)) == track.last_index() + 1
 
 
-def test_changing_a_racer_far_along_recomputes_in_slices(qtbot, tab):
+def test_changing_a_racer_far_along_recomputes_in_slices(qtbot, numpy_steps, tab):
     tab.playback.budget.setValue(4000)
     tab.seek(4000)
     qtbot.waitUntil(lambda: tab.race.computed_to() >= 4000, timeout=120_000)
@@ -43,7 +53,7 @@ def test_changing_a_racer_far_along_recomputes_in_slices(qtbot, tab):
     assert tab.race.tracks[key].stepper.step < 4000  # the changed racer starts over, sliced
 
 
-def test_the_race_computes_within_a_time_budget_however_many_racers():
+def test_the_race_computes_within_a_time_budget_however_many_racers(numpy_steps):
     from engine.landscape import surfaces
     from engine.landscape.race import Race, Racer
 

@@ -110,6 +110,12 @@ class LandscapeTab(QWidget):
         self.ahead = QTimer(self)
         self.ahead.setInterval(0)
         self.ahead.timeout.connect(self._compute_ahead)
+        # A full redraw sets the side plots in the event loop's next turn (see _render).
+        self._side_due: tuple | None = None
+        self._side_timer = QTimer(self)
+        self._side_timer.setSingleShot(True)
+        self._side_timer.setInterval(0)
+        self._side_timer.timeout.connect(self.flush_side_plots)
         self._clock = QElapsedTimer()
         events = self.model.events
         events.surface.connect(self._surface_shown)
@@ -120,6 +126,7 @@ class LandscapeTab(QWidget):
         events.scenario.connect(self._scenario_shown)
         self._surface_shown()
         self._racers_shown(None)
+        self.flush_side_plots()  # a new tab is drawn whole
 
     # --- the model's state, read through (no copies) ----------------------------------------
     @property
@@ -744,10 +751,18 @@ class LandscapeTab(QWidget):
         # (views.currentChanged redraws); drawn unseen, it cost each redraw there 10-15 ms.
         if self.views.currentWidget() is self.view3d:
             self.view3d.set_trails([(t.key, t.points, t.color) for t in trails])
-        self.side_plots.set_series(
-            series, loss_offset=offset,
-            last_step=self.race.finished_step() if self.race.complete else self.race.budget)
-        self.side_plots.set_cursor(step)
+        last_step = self.race.finished_step() if self.race.complete else self.race.budget
+        if full:
+            # The side plots follow in the next turn of the event loop, with their own paint:
+            # a set-up, surface or racer change no longer blocks the GUI thread for the map's
+            # redraw and paint plus the side plots' (20 racers' 60 curves, 15-40 ms and a
+            # 10-35 ms paint). Several full redraws in one turn set them once, to the last.
+            self._side_due = (series, offset, last_step, step)
+            self._side_timer.start()
+        else:  # playback's light redraw: at once (a frame's new points are few)
+            self._side_due = None
+            self._side_timer.stop()
+            self._show_side(series, offset, last_step, step)
         now = time.monotonic()
         if full or now - self._last_table > TABLE_EVERY_S:
             self._last_table = now
@@ -762,6 +777,20 @@ class LandscapeTab(QWidget):
         self.teaching.step_shown(step)  # issue 15: anatomy, theory and class mode follow
         if not self.race.complete and not self.ahead.isActive():
             self.ahead.start()
+
+    def _show_side(self, series: list[Series], offset: float | None, last_step: int,
+                   step: int) -> None:
+        self.side_plots.set_series(series, loss_offset=offset, last_step=last_step)
+        self.side_plots.set_cursor(step)
+
+    @Slot()
+    def flush_side_plots(self) -> None:
+        """Set the side plots now if a full redraw left them for the next turn (an export,
+        or a test, that reads them at once)."""
+        due, self._side_due = self._side_due, None
+        self._side_timer.stop()
+        if due is not None:
+            self._show_side(*due)
 
     @Slot()
     def _compute_ahead(self) -> None:
@@ -913,6 +942,7 @@ class LandscapeTab(QWidget):
         """Stop the clock and release OpenGL before the window goes."""
         self.timer.stop()
         self.ahead.stop()
+        self._side_timer.stop()
         self.maps.shutdown()
         self.view3d.close_gl()
 
