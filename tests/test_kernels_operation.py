@@ -273,3 +273,42 @@ def test_plans_with_the_same_settings_share_their_stacked_tables():
     faster = plan.optimizer_plan(optimizers.get("adam", learning_rate=0.5), 4000, 1)
     assert faster.rates is not first.rates and np.all(faster.rates == 0.5)
     assert np.all(first.rates == first.hp[0][0])
+
+
+def test_a_gui_thread_never_waits_for_the_libm_loop():
+    """Under the background policy the main (GUI) thread gets no compiled libm loop until it
+    is loaded, in the background (loading it waited for numba's compiler lock while a kernel
+    loaded: 150-180 ms of a budget change); libm's results come from Python's math
+    meanwhile, the same C functions. Another thread (a map's worker) loads it and waits."""
+    code = (
+        "import threading\n"
+        "import numpy as np\n"
+        "from engine.landscape import kernels, libm\n"
+        "from engine.landscape.kernels import registry\n"
+        "kernels.set_compile_policy('background')\n"
+        "assert kernels.available()\n"
+        "print('gui thread first:', kernels.libm_loop())\n"
+        "x = np.linspace(0.1, 3.0, 1000)\n"
+        "exact = libm.exp(x)\n"
+        "assert registry.wait_for_background(300)\n"
+        "print('gui thread later:', kernels.libm_loop() is not None)\n"
+        "print('same values:', np.array_equal(exact, libm.exp(x)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=400, cwd=str(cache._PACKAGE.parents[2]))
+    assert out.returncode == 0, out.stderr
+    assert "gui thread first: None" in out.stdout
+    assert "gui thread later: True" in out.stdout and "same values: True" in out.stdout
+
+
+def test_a_worker_thread_gets_the_libm_loop_under_the_background_policy(monkeypatch):
+    from engine.landscape.kernels import registry
+
+    if not kernels.available():
+        pytest.skip(kernels.reason())
+    monkeypatch.setattr(registry, "_settings", {**registry._settings, "policy": "background"})
+    got = []
+    worker = threading.Thread(target=lambda: got.append(kernels.libm_loop()))
+    worker.start()
+    worker.join(300)
+    assert got and got[0] is not None

@@ -16,6 +16,7 @@ Without numba (or with ``compiled=False``) the NumPy path runs; :func:`reason` s
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 from typing import Any
 
@@ -46,7 +47,14 @@ def reason() -> str:
 
 
 def libm_loop() -> Any:
-    """The compiled loop behind :mod:`engine.landscape.libm`, or None without numba."""
+    """The compiled loop behind :mod:`engine.landscape.libm`, or None without numba.
+
+    Under the ``"background"`` compile policy (a GUI), the main (GUI) thread gets None until
+    the loop is loaded, which then happens in the background: loading it there waited for
+    numba's compiler lock while a kernel loaded in the background thread (a 100,000-step
+    budget change blocked the GUI thread 150-180 ms); meanwhile
+    :mod:`~engine.landscape.libm` calls the same C functions through Python's ``math``.
+    Other threads (a map's worker) load it and wait, as before."""
     numba = cache.load()
     if numba is None:
         return None
@@ -54,7 +62,12 @@ def libm_loop() -> Any:
 
     array = numba.types.float64[::1]
     signature = (numba.types.int64, array, array, array)
-    return registry.compiled("libm", registry.dispatcher_build(_libm.apply, signature))
+    build = registry.dispatcher_build(_libm.apply, signature)
+    if (registry.policy() == "background" and not registry.loaded("libm")
+            and threading.current_thread() is threading.main_thread()):
+        registry.later("libm", partial(registry.compiled, "libm", build))
+        return None
+    return registry.compiled("libm", build)
 
 
 def backend(stepper: Any, required: bool = False) -> Backend | None:
