@@ -37,6 +37,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
+from engine import gil
+
 _RUNNING: list[tuple[QThread, QObject]] = []
 #: How often the GUI thread checks whether a collection is due. A collection walks what every
 #: thread allocated since the last one: at 0.5 s, a worker loading numba kernels (a map) left
@@ -206,7 +208,9 @@ class JobWorker(CancellableWorker):
     @Slot()
     def run(self) -> None:
         try:
-            self.computed.emit(self.job(self.cancel_event, self.progressed.emit))
+            with gil.short_turns():  # the GUI thread gets the GIL back within 0.5 ms
+                result = self.job(self.cancel_event, self.progressed.emit)
+            self.computed.emit(result)
         except self.cancelled:
             self.failed.emit("cancelled")
         except Exception as error:  # noqa: BLE001 - every failure must reach the user

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from engine import gil
 from engine.landscape.kernels import cache
 
 POLICIES = ("wait", "background")
@@ -33,11 +33,7 @@ _log: list[dict[str, Any]] = []
 _settings: dict[str, Any] = {"threads": max(1, os.cpu_count() or 1), "policy": "wait"}
 _pool: list[ThreadPoolExecutor] = []
 PENDING = 6  #: background compilations that may wait (see :func:`later`)
-#: Seconds a thread may hold the GIL while another waits for it, during background
-#: compilation (Python's default is 0.005). numba compiles in Python, and a GUI thread takes
-#: the GIL back after every call into Qt or NumPy: each wait of up to 5 ms adds up over an
-#: action's many calls (blocks of 0.85 s were measured while kernels compiled).
-SWITCH_INTERVAL = 0.0005
+SWITCH_INTERVAL = gil.SWITCH_INTERVAL  #: during background compilation (engine.gil)
 _pending: dict[str, Callable[[], None]] = {}  # name -> job, oldest first
 _running: set[str] = set()
 _wake = threading.Event()
@@ -166,14 +162,12 @@ def _compile_in_background() -> None:
                         _worker.clear()
                         return
             continue
-        previous = sys.getswitchinterval()
-        sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
         try:
-            job()
+            with gil.short_turns():
+                job()
         except Exception:  # a failed compile leaves the NumPy path in use; nothing breaks
             pass
         finally:
-            sys.setswitchinterval(previous)
             with _lock:
                 _running.discard(name)
 
