@@ -524,3 +524,20 @@ def test_a_racer_converged_away_from_every_known_minimum_says_so(qtbot):
     text = table.item(0, 1).text()
     assert text.endswith(ELSEWHERE)
     assert table.horizontalHeader().sectionSize(1) >= table.fontMetrics().horizontalAdvance(text)
+
+
+def test_the_side_plots_step_axis_reads_long_runs_in_thousands(qtbot):
+    """With a 100,000-step budget the step labels ran into one another in the narrow side
+    column ("2000040000600008000" at presentation mode's 13 pt): from 10,000 on, whole
+    ticks read in thousands (20k, 12.5k); shorter runs keep their digits."""
+    from gui.landscape.side_plots import SidePlots
+    from gui.widgets.step_axis import StepAxis
+
+    plots = SidePlots()
+    qtbot.addWidget(plots)
+    axis = plots.plots["loss"].getAxis("bottom")
+    assert isinstance(axis, StepAxis)
+    assert axis.tickStrings([0, 20000, 40000, 100000], 1.0, 20000) == ["0", "20k", "40k", "100k"]
+    assert axis.tickStrings([0, 1000, 2000, 3000], 1.0, 1000) == ["0", "1000", "2000", "3000"]
+    assert axis.tickStrings([10000, 12500, 15000], 1.0, 2500) == ["10k", "12.5k", "15k"]
+    assert axis.tickStrings([0.5, 1.0], 1.0, 0.5) == ["0.5", "1"]

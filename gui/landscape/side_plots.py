@@ -20,6 +20,7 @@ from gui.palette import LIGHT, RacerStyle, Theme
 from gui.widgets import markers
 from gui.widgets.legend import RacerLegend
 from gui.widgets.log_axis import LOG_FLOOR, DecadeAxis
+from gui.widgets.step_axis import StepAxis
 
 NO_MINIMUM_TEXT = "no known minimum"
 _ANY_MAGNITUDE = ((0.0, float("inf")),)
@@ -139,7 +140,8 @@ class SidePlots(QWidget):
         self.ends: dict[str, pg.ScatterPlotItem] = {}
         for row, (name, _, label) in enumerate(_PLOTS):
             plot = self.graphics.addPlot(row=row, col=0,
-                                         axisItems={"left": DecadeAxis("left")})
+                                         axisItems={"left": DecadeAxis("left"),
+                                                    "bottom": StepAxis("bottom")})
             plot.setMenuEnabled(False)
             plot.hideButtons()
             # Long curves draw each pixel column's extremes only (see set_series).
