@@ -166,3 +166,33 @@ def test_a_racer_stepping_in_a_kernel_is_computed_in_long_chunks():
     race.ensure_within(2000, 10.0)
     assert race.tracks["a"].stepper.step == 2 * race_module.COMPILED_CHUNK
     assert race.tracks["b"].stepper.step == 2000
+
+
+def test_a_racer_built_before_its_kernel_loaded_moves_onto_it_with_the_same_rows():
+    """A GUI builds a racer at once and loads its kernel in the background: the racer took
+    NumPy's steps until something rebuilt it. upgrade() moves it onto its kernel, advanced
+    to the step it had reached, with the same rows bit for bit; a racer whose kernel is not
+    loaded stays as it is."""
+    from engine.landscape import kernels
+
+    if not kernels.available():
+        pytest.skip(kernels.reason())
+    race = Race(surfaces.get("himmelblau"), (0.5, 0.5), budget=3000)
+    race.set_racer(Racer("a", "rmsprop", {"learning_rate": 0.01}))
+    old = race.tracks["a"].stepper
+    old._backend = None  # as built before its kernel loaded
+    old.advance(700)
+    reference = simulate.Stepper(surfaces.get("himmelblau"), optimizers.get(
+        "rmsprop", learning_rate=0.01), np.array([[0.5, 0.5]]), 3000, keep_vectors=True,
+        compiled=False)
+    reference.advance(3000)
+    assert kernels.wait_for_background(timeout=120)
+    moved, finished = race.upgrade(1.0)
+    assert moved == ["a"] and finished
+    new = race.tracks["a"].stepper
+    assert new is not old and new.compiled and new.step == 700
+    race.ensure(3000)
+    for name in ("paths", "losses", "grad_norms", "grads", "velocities"):
+        np.testing.assert_array_equal(getattr(new, name)[:new.step + 1],
+                                      getattr(reference, name)[:new.step + 1], err_msg=name)
+    assert race.upgrade(1.0) == ([], True)  # nothing left on NumPy's steps

@@ -498,3 +498,18 @@ def test_an_idle_slice_waits_for_the_side_plots_of_the_last_redraw(tab, qtbot):
     tab.flush_side_plots()
     tab._compute_ahead()
     assert tab.race.computed_to() > computed
+
+
+def test_an_idle_slice_moves_racers_onto_kernels_that_loaded_since(tab, monkeypatch):
+    """When one more kernel has loaded, the next idle slice moves racers still on NumPy's
+    steps onto theirs (Race.upgrade), and only then: not on every slice."""
+    from engine.landscape import kernels
+
+    calls = []
+    monkeypatch.setattr(tab.race, "upgrade", lambda seconds: calls.append(seconds) or ([], True))
+    tab.flush_side_plots()
+    tab._kernels_seen = -1
+    tab._compute_ahead()
+    assert len(calls) == 1 and tab._kernels_seen == kernels.loaded_count()
+    tab._compute_ahead()
+    assert len(calls) == 1

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.files import scenario
-from engine.landscape import limits, surfaces
+from engine.landscape import kernels, limits, surfaces
 from engine.landscape.expressions import ExpressionError
 from engine.landscape.race import Race, Racer
 from engine.params import HyperParamError
@@ -101,6 +101,7 @@ class LandscapeTab(QWidget):
         self._fit_after_redraw = False  # the racers changed: fit the table after the redraw
         self._summaries: dict[str, tuple] = {}  # per racer: its path summed up (_path_summary)
         self._export_2d = 0  # inside drawing_2d(): redraws draw the 2-D view, shown or not
+        self._kernels_seen = -1  # kernels.loaded_count() when racers last moved onto kernels
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -798,6 +799,11 @@ class LandscapeTab(QWidget):
         While the step shown is not computed yet, the paths grow towards it as it is."""
         if self._side_due is not None:
             return  # the side plots of the last redraw first, in a turn of their own
+        loaded = kernels.loaded_count()
+        if loaded != self._kernels_seen:  # a kernel loaded: racers on NumPy's steps move to it
+            if self.race.upgrade(AHEAD_S)[1]:
+                self._kernels_seen = loaded
+            return
         behind = self.race.computed_to() < self.step
         finished = self.race.compute_within(AHEAD_S)
         self._summarize_ahead()

@@ -27,12 +27,13 @@ from engine.landscape.kernels.plan import Unsupported
 from engine.landscape.kernels.runner import Backend, CompileFailed
 
 __all__ = ["Backend", "CompileFailed", "Unsupported", "available", "backend", "compile_log",
-           "libm_loop", "reason", "set_compile_policy", "set_threads", "wait_for_background",
+           "libm_loop", "loaded_count", "reason", "set_compile_policy", "set_threads", "wait_for_background",
            "warm_up"]
 
 set_threads = registry.set_threads
 set_compile_policy = registry.set_policy
 compile_log = registry.log
+loaded_count = registry.loaded_count
 wait_for_background = registry.wait_for_background
 
 

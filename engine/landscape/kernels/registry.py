@@ -75,6 +75,12 @@ def _marker(name: str) -> str | None:
     return os.path.join(folder, "compiled", digest)
 
 
+def loaded_count() -> int:
+    """How many pieces this process has compiled or loaded (grows when one more can run)."""
+    with _lock:
+        return len(_entries)
+
+
 def loaded(name: str) -> bool:
     """True when ``name`` is compiled or loaded in this process (using it costs nothing)."""
     with _lock:
