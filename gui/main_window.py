@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -251,6 +251,13 @@ class MainWindow(QMainWindow):
         self.landscape.set_presentation(on, self._normal_font)
         self.presentation_action.setChecked(on)
         self.fullscreen_action.setChecked(self.isFullScreen())
+        # Laid out at the new sizes before the first paint: left to the next turns of the
+        # event loop, the race (20 thick trails far along) was painted in the old layout,
+        # then again in the new one (75-88 ms each).
+        # A layout posts the requests of the layouts inside it: a few rounds settle them.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange)
+        for _ in range(12):
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     @Slot(str)
     def _show_status(self, text: str) -> None:

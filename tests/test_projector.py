@@ -144,3 +144,30 @@ def test_nothing_moves_while_the_race_plays(qtbot, window, preset):
         qtbot.wait(1)
         assert _geometry(tab) == before, step  # ...nothing moves
     assert tab.banner.measure.text()  # and the banner did show a live number
+
+
+def test_presentation_mode_is_laid_out_before_its_first_paint(qtbot, window):
+    """The switch lays the window out at the new type size before it returns, so the first
+    paint is at the new sizes: left to the next turn, the race (20 thick trails far along:
+    75-88 ms a paint) was painted in the old layout first. Nothing is left to lay out."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    class Layouts(QObject):
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.ApplicationFontChange):
+                self.count += 1
+            return False
+
+    app = QCoreApplication.instance()
+    for on in (True, False):
+        window.set_presentation(on)
+        layouts = Layouts()
+        app.installEventFilter(layouts)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        app.removeEventFilter(layouts)
+        assert layouts.count == 0, (on, layouts.count)
