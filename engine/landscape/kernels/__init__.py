@@ -27,8 +27,8 @@ from engine.landscape.kernels.plan import Unsupported
 from engine.landscape.kernels.runner import Backend, CompileFailed
 
 __all__ = ["Backend", "CompileFailed", "Unsupported", "available", "backend", "compile_log",
-           "libm_loop", "loaded_count", "reason", "set_compile_policy", "set_threads", "wait_for_background",
-           "warm_up"]
+           "libm_loop", "loaded_count", "reason", "set_compile_policy", "set_threads",
+           "wait_for_background", "warm_up"]
 
 set_threads = registry.set_threads
 set_compile_policy = registry.set_policy
