@@ -541,3 +541,20 @@ def test_the_side_plots_step_axis_reads_long_runs_in_thousands(qtbot):
     assert axis.tickStrings([0, 1000, 2000, 3000], 1.0, 1000) == ["0", "1000", "2000", "3000"]
     assert axis.tickStrings([10000, 12500, 15000], 1.0, 2500) == ["10k", "12.5k", "15k"]
     assert axis.tickStrings([0.5, 1.0], 1.0, 0.5) == ["0.5", "1"]
+    # MNIST's 1,000 epochs of batch 1 in a schedule's plot: 48 million steps, in millions
+    assert axis.tickStrings([0, 2e7, 4e7], 1.0, 2e7) == ["0", "20M", "40M"]
+    assert axis.tickStrings([0, 5e5, 1e6, 1.5e6], 1.0, 5e5) == ["0", "0.5M", "1M", "1.5M"]
+    assert axis.tickStrings([0, 5e5, 9e5], 1.0, 5e5) == ["0", "500k", "900k"]
+
+
+def test_a_schedules_plot_reads_long_runs_in_units_too(qtbot):
+    """The racer panel's schedule plot wrote 100,000 steps in full digits, cut off at the
+    panel's edge on a 720-px projector; it has the side plots' compact step axis."""
+    from gui.widgets.schedule_editor import ScheduleEditor
+    from gui.widgets.step_axis import StepAxis
+
+    editor = ScheduleEditor()
+    qtbot.addWidget(editor)
+    axis = editor.plot.getPlotItem().getAxis("bottom")
+    assert isinstance(axis, StepAxis)
+    assert axis.tickStrings([0, 50000, 100000], 1.0, 50000) == ["0", "50k", "100k"]

@@ -32,6 +32,7 @@ from engine.params import ParamError, short_number
 from gui.palette import LIGHT, Theme
 from gui.widgets import error_label
 from gui.widgets.param_edit import ParamEdit
+from gui.widgets.step_axis import StepAxis
 
 PLOT_HEIGHT = 90
 NO_SCHEDULE = "constant learning_rate"
@@ -74,7 +75,8 @@ class ScheduleEditor(QWidget):
         self.formula.setWordWrap(True)
         self.formula.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.formula)
-        self.plot = pg.PlotWidget()
+        # Its step axis reads "48M", not "48000000" cut off at the panel's edge.
+        self.plot = pg.PlotWidget(axisItems={"bottom": StepAxis("bottom")})
         self.plot.setFixedHeight(PLOT_HEIGHT)
         self.plot.setMinimumWidth(160)  # a PlotWidget's size hint (640 px) would widen the panel
         self.plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
