@@ -25,6 +25,10 @@ from gui.training.tab import TrainingTab
 
 APP_NAME = "Optiscope"
 PRESENTATION_FONT_SCALE = 1.5
+#: After presentation mode is switched, the window is painted once: when its new size has
+#: come (full screen is the window system's to grant, a few turns of the event loop later)
+#: or after this long at most.
+SETTLE_MS = 250
 PREFERRED_SIZE = (1500, 900)  #: on a screen with room for it; smaller screens are filled
 CLOSE_POLL_MS = 50  #: while closing, how often to look whether the threads have stopped
 SHORTCUTS = (
@@ -90,6 +94,10 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._hid_to_close = False
         self._normal_font: QFont | None = None
+        self._settle_size = None  #: the size a presentation switch waits for
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.timeout.connect(self._settled)
         self.app_name = APP_NAME
         self.exporter = Exporter(self)
         self.scenarios = ScenarioActions(self)
@@ -227,6 +235,11 @@ class MainWindow(QMainWindow):
         if on == self.presenting:
             return
         self.presenting = on
+        # Painted once, in the new layout at the new size: the layouts between (the old
+        # size, then full screen; the side panel beside the race or in a tab) each repainted
+        # 20 thick trails far along and 60 side-plot curves, in the same turn of the event
+        # loop as the switch (145-170 ms of the GUI thread on this 2-core machine).
+        self.setUpdatesEnabled(False)
         app = QApplication.instance()
         # Projectors wash out dark backgrounds: present in the light theme (black text,
         # white ground, outlined trails), and give the user's theme back afterwards.
@@ -258,6 +271,23 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange)
         for _ in range(12):
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        normal = self.normalGeometry().size()
+        screen = self.screen()
+        target = (screen.geometry().size() if on and screen is not None
+                  else normal if not on and normal.isValid() else None)
+        self._settle_size = target
+        # The size may be there already: painted after a turn of the event loop for input.
+        self._settle_timer.start(1 if target is None or self.size() == target else SETTLE_MS)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._settle_timer.isActive() and event.size() == self._settle_size:
+            self._settle_timer.start(1)  # laid out in this turn, painted after the next
+
+    @Slot()
+    def _settled(self) -> None:
+        """The switch's layout is done: paint the window (once)."""
+        self.setUpdatesEnabled(True)
 
     @Slot(str)
     def _show_status(self, text: str) -> None:

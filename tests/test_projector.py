@@ -171,3 +171,37 @@ def test_presentation_mode_is_laid_out_before_its_first_paint(qtbot, window):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         app.removeEventFilter(layouts)
         assert layouts.count == 0, (on, layouts.count)
+
+
+def test_presentation_mode_paints_the_race_only_at_its_new_size(qtbot, window):
+    """The window passes through layouts as it settles (the old size, then full screen; the
+    side panel beside the race, then in a tab), and each repainted the race: 20 thick trails
+    far along and the side plots' 60 curves, 145-170 ms of the GUI thread in one turn, and a
+    race that jumps from size to size. The switch paints once the window has its new size,
+    in a later turn than the switch itself; nothing between is shown."""
+    from PySide6.QtCore import QObject
+
+    from gui.main_window import SETTLE_MS
+
+    class Paints(QObject):
+        def __init__(self):
+            super().__init__()
+            self.sizes = []
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == event.Type.Paint:
+                self.sizes.append((obj.width(), obj.height()))
+            return False
+
+    viewport = window.landscape.view.viewport()
+    qtbot.wait(200)
+    for on in (True, False):
+        paints = Paints()
+        viewport.installEventFilter(paints)
+        window.set_presentation(on)
+        assert not window.updatesEnabled()  # not painted in the switch's own turn
+        qtbot.wait(SETTLE_MS + 500)
+        viewport.removeEventFilter(paints)
+        assert window.updatesEnabled()
+        final = (viewport.width(), viewport.height())
+        assert paints.sizes and set(paints.sizes) == {final}, (on, paints.sizes)
