@@ -116,6 +116,45 @@ def test_a_short_run_stays_visible_beside_a_long_downsampled_one(side):
     assert side.plots["distance"].getViewBox().viewRange()[0][1] >= 2999  # the last step
 
 
+
+def test_a_long_curve_reaches_pyqtgraph_as_its_peaks(side):
+    """At step 100,000 each of 60 curves gave pyqtgraph 100,000 points to take the log of
+    and downsample (70 ms of the GUI thread seeking 20 racers there): a long curve is set as
+    each stretch's extremes, the same envelope, with its last point exact."""
+    from gui.landscape.side_plots import Series
+    from gui.widgets import peaks
+
+    n = 100_000
+    steps = np.arange(n)
+    loss = 2.0 + np.sin(steps / 37.0) * np.exp(-steps / 30_000)
+    loss[54_321] = 500.0  # one spike stays in the picture
+    side.set_series([Series("a", "A", _style("#ff0000"), loss, loss, loss)])
+    side.grab()
+    for name in PLOTS:
+        x, y = side.curves("a")[name].xData, side.curves("a")[name].yData
+        assert len(x) <= 2 * peaks.BINS + 1
+        assert y.max() == 500.0 and y.min() == loss.min()
+        assert (x[-1], y[-1]) == (n - 1, loss[-1])
+        assert np.all(np.diff(x) >= 0)
+    assert side.plots["loss"].getViewBox().viewRange()[0][1] >= n - 1  # the last step
+
+
+def test_peaks_keep_each_stretchs_extremes():
+    from gui.widgets.peaks import FROM, peaks
+
+    x = np.arange(FROM)
+    y = np.random.default_rng(1).normal(size=FROM)
+    assert peaks(x, y)[0] is x  # short enough: as it is
+    n = 10_007
+    x, y = np.arange(n), np.random.default_rng(2).normal(size=n)
+    xs, ys = peaks(x, y, bins=10)  # stretches of 1,001 steps, the last of 998
+    assert len(xs) == 2 * 10 + 1
+    for k in range(10):
+        part = y[k * 1001:(k + 1) * 1001]
+        assert xs[2 * k] == xs[2 * k + 1] == k * 1001
+        assert (ys[2 * k], ys[2 * k + 1]) == (part.min(), part.max())
+    assert (xs[-1], ys[-1]) == (n - 1, y[-1])
+
 def test_presentation_fonts_keep_axis_titles_off_the_ticks_and_plots_in_their_column(side,
                                                                                      qtbot):
     """At presentation mode's 13 points a fixed 58 px y axis put its title over its tick

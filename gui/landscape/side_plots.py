@@ -20,6 +20,7 @@ from gui.palette import LIGHT, RacerStyle, Theme
 from gui.widgets import markers
 from gui.widgets.legend import RacerLegend
 from gui.widgets.log_axis import LOG_FLOOR, DecadeAxis
+from gui.widgets.peaks import peaks
 from gui.widgets.step_axis import StepAxis
 
 NO_MINIMUM_TEXT = "no known minimum"
@@ -287,17 +288,17 @@ class SidePlots(QWidget):
         redraw of a paused race left 19 of 20 racers' 60 curves as they were, and each
         ``setData`` of 100,000 points costs about half a millisecond. Two sums over all the
         values tell (NaN never equals, so a diverged curve is always set); without
-        ``compare`` the values are set as new."""
+        ``compare`` the values are set as new. A long curve is set as its :func:`peaks`."""
         if not compare:
             self._shown_data.pop((key, name), None)
-            curves[name].setData(steps, values)
+            curves[name].setData(*peaks(steps, values))
             return
         with np.errstate(all="ignore"):
             mark = (values.size, float(values.sum()), float(values[::7].sum()))
         if self._shown_data.get((key, name)) == mark:
             return
         self._shown_data[(key, name)] = mark
-        curves[name].setData(steps, values)
+        curves[name].setData(*peaks(steps, values))
 
     def _lowest_loss(self, entry: Series) -> float:
         """The least of ``entry.loss`` (kept while its revision is the same)."""
