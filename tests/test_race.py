@@ -83,6 +83,25 @@ def test_converged_shows_only_once_the_whole_run_is_known():
     assert track.status_at(300) == ("converged", 147) and race.finished_step() == 147
 
 
+
+def test_a_step_not_computed_yet_reads_computing_not_moving():
+    """A seek far ahead shows each path as far as it is computed; the table said "moving"
+    for SGD whose curve had converged at step 29 long before (found by a fresh-eyes
+    review). Until the race is computed to the step shown, the status says so."""
+    from engine.landscape import status
+
+    race = Race(surfaces.get("bowl"), (2.0, 1.0), budget=2000)
+    race.set_racer(Racer("m", "momentum", {"learning_rate": 0.05}))
+    race.ensure(300, chunk=300)
+    track = race.tracks["m"]
+    assert track.computed < 1500
+    assert track.status_at(1500) == (status.COMPUTING, None)
+    assert track.status_at(track.computed) == ("moving", None)
+    assert status.phrase(status.COMPUTING) == "computing…"
+    while not race.compute_ahead(256):
+        pass
+    assert track.status_at(1500) == ("converged", 147)
+
 def test_a_racer_that_does_not_converge_reads_not_converged_only_at_the_budget():
     race = Race(surfaces.get("rosenbrock"), (-1.5, 2.0), budget=50)
     race.set_racer(Racer("s", "sgd", {"learning_rate": 1e-4}))

@@ -124,8 +124,8 @@ def _shown_rows(track: Track, step: int, first: int = 0) -> np.ndarray:
 
 def _finished(race: Race, track: Track, step: int) -> bool:
     """True when nothing will change for this racer after ``step``."""
-    return step >= race.budget or track.status_at(step)[0] not in (status.NOT_STARTED,
-                                                                   status.MOVING)
+    return step >= race.budget or track.status_at(step)[0] not in (
+        status.NOT_STARTED, status.MOVING, status.COMPUTING)
 
 
 def _stopped_text(track: Track, step: int) -> str | None:

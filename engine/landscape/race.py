@@ -147,8 +147,8 @@ class Track:
     def status_at(self, step: int) -> tuple[str, int | None]:
         """(status id, its step) as a student may read it at playback ``step``.
 
-        ``not_started`` at step 0 and ``moving`` after, until the outcome is reached and
-        known: ``converged`` only from its step on and only once the whole run is computed
+        ``not_started`` at step 0 and ``moving`` after (``computing`` at a step not computed
+        yet), until the outcome is reached and known: ``converged`` only from its step on and only once the whole run is computed
         (a path that leaves the tolerance later never shows it); ``not_converged`` at the
         end of the budget; ``diverged``, ``escaped`` from their step; ``undefined`` always.
         """
@@ -159,6 +159,10 @@ class Track:
             return outcome, stop
         if outcome == "not_converged" and step >= self.stepper.budget:
             return outcome, None
+        if step > self.computed and not self.complete:
+            # A seek ahead of the computation: "moving" would describe a point not shown
+            # (SGD had converged at step 29 in the side plots while the table said moving).
+            return status.COMPUTING, None
         return (status.NOT_STARTED if step <= 0 else status.MOVING), None
 
     def points(self, step: int) -> np.ndarray:

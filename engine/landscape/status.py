@@ -1,7 +1,8 @@
 """What happened to a path: one small vocabulary for the table, the maps, the CLI and exports.
 
 A run's outcome is one of :data:`IDS`; while a race plays, a path that has no outcome yet is
-``not_started`` (step 0) or ``moving``. :func:`phrase` gives the words every view shows, so a
+``not_started`` (step 0) or ``moving``, or ``computing`` where the race is not yet computed
+to the step shown. :func:`phrase` gives the words every view shows, so a
 status reads the same in the race table, a map legend, a CSV file and ``--json`` output.
 
 The convergence rule (:data:`CONVERGENCE_RULE`): a path has converged at step k only if it
@@ -15,14 +16,15 @@ NOT_CONVERGED, CONVERGED, DIVERGED, ESCAPED, UNDEFINED = 0, 1, 2, 3, 4
 #: Outcome ids, indexed by the status codes above (what JSON and CSV files carry).
 IDS = ("not_converged", "converged", "diverged", "escaped", "undefined")
 #: Playback states of a path whose outcome is not known at the step shown.
-NOT_STARTED, MOVING = "not_started", "moving"
+NOT_STARTED, MOVING, COMPUTING = "not_started", "moving", "computing"
 UNDEFINED_ID = IDS[UNDEFINED]
-ALL_IDS = (NOT_STARTED, MOVING, *IDS)
+ALL_IDS = (NOT_STARTED, MOVING, COMPUTING, *IDS)
 
 #: Legend words, one per id (no step numbers).
 WORDS = {
     "not_started": "not started",
     "moving": "moving",
+    "computing": "computing…",
     "not_converged": "not converged",
     "converged": "converged",
     "diverged": "diverged",
@@ -33,6 +35,8 @@ WORDS = {
 MEANINGS = {
     "not_started": "the race is at step 0",
     "moving": "still on its way at the step shown; its outcome is not known yet",
+    "computing": "the race is not computed to the step shown yet (a seek far ahead): the "
+                 "path is drawn as far as it is computed; its outcome is not known yet",
     "not_converged": "still outside the tolerance at the end of its step budget",
     "converged": "within the tolerance from that step to the end of its run, without leaving",
     "diverged": "its point, gradient or loss became infinite or NaN, or it left the surface's "
