@@ -109,18 +109,27 @@ def color_for(optimizer_id: str) -> str:
 def style_for(optimizer_id: str, taken: Iterable[RacerStyle] = ()) -> RacerStyle:
     """The style of a racer joining others that have the styles ``taken``.
 
-    Its optimizer's preferred colour when free, else the first free colour of
-    :data:`RACER_COLORS`; once all eight are taken at one dash, the next dash. Racers that
-    stay keep their styles (nothing is reassigned when one leaves).
+    Its optimizer's preferred colour when no racer has it, else the first colour of
+    :data:`RACER_COLORS` no racer has (once all eight are taken, any free at its dash). Its
+    dash is the first of :data:`DASHES` fewest racers of the same optimizer have: racers of one
+    optimizer share a marker, and three SGD circles on one map were told apart by colour
+    alone. No two racers share colour and dash. Racers that stay keep their styles (nothing
+    is reassigned when one leaves).
     """
+    taken = list(taken)
+    marker = marker_for(optimizer_id)
     used = {(s.color, s.dash) for s in taken}
+    colours_used = {s.color for s in taken}
+    dashes_used = [s.dash for s in taken if s.marker == marker]
     preferred = PREFERRED_COLOR.get(optimizer_id, 0)
-    order = [preferred, *(i for i in range(len(RACER_COLORS)) if i != preferred)]
-    for dash in DASHES:
-        for index in order:
-            if (RACER_COLORS[index], dash) not in used:
-                return RacerStyle(RACER_COLORS[index], marker_for(optimizer_id), dash)
-    return RacerStyle(RACER_COLORS[preferred], marker_for(optimizer_id), DASHES[0])
+    order = [RACER_COLORS[preferred],
+             *(c for i, c in enumerate(RACER_COLORS) if i != preferred)]
+    colours = sorted(order, key=lambda c: c in colours_used)  # stable: free ones first
+    for dash in sorted(DASHES, key=dashes_used.count):  # the least used first
+        for colour in colours:
+            if (colour, dash) not in used:
+                return RacerStyle(colour, marker, dash)
+    return RacerStyle(RACER_COLORS[preferred], marker, DASHES[0])
 
 
 def styles_for(optimizer_ids: Iterable[str]) -> list[RacerStyle]:

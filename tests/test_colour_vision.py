@@ -73,8 +73,23 @@ def test_racers_of_one_race_never_share_colour_and_dash():
     race = ["adam"] * 10 + ["sgd", "momentum", "rmsprop"] * 3
     styles = styles_for(race)
     assert len({(s.color, s.dash) for s in styles}) == len(race)
-    assert {s.dash for s in styles[:8]} == {DASHES[0]}  # solid until the colours run out
     assert styles_for(DEFAULT_RACE) == [style_for(o) for o in DEFAULT_RACE]  # preferred ones
+    assert {s.dash for s in styles_for(["sgd", "momentum", "rmsprop", "adam", "nadam",
+                                        "adagrad", "adadelta", "adamax"])} == {DASHES[0]}
+
+
+def test_racers_of_one_optimizer_differ_by_dash_as_well_as_colour():
+    """Racers of one optimizer share its marker: three SGD circles on one map (a preset
+    comparing learning rates) were told apart by colour alone. Each gets its own dash, and
+    its own colour while there are free ones."""
+    styles = styles_for(["sgd", "sgd", "sgd", "adam", "sgd"])
+    sgd = [s for s in styles if s.marker == styles[0].marker]
+    assert [s.dash for s in sgd] == list(DASHES[:4])
+    assert len({s.color for s in styles}) == 5
+    assert styles[3].dash == DASHES[0]  # another optimizer keeps its solid line
+    many = styles_for(["adam"] * 7)
+    assert [s.dash for s in many] == [*DASHES, DASHES[0], DASHES[1]]  # dashes run out
+    assert len({(s.color, s.dash) for s in many}) == 7
 
 
 def test_a_racer_keeps_its_style_when_another_leaves():
