@@ -504,6 +504,36 @@ def test_the_heat_map_centres_each_sample_on_its_point(qtbot):
     assert rect.bottom() == pytest.approx(y1 + cell_y / 2)
 
 
+
+@pytest.mark.parametrize("size", [(900, 350), (400, 700)])
+def test_the_map_is_drawn_to_scale_whatever_the_views_shape(qtbot, size):
+    """Stretched to the view's shape, the round bowl read as an oval (1.3:1 at the desk,
+    2.6:1 in presentation mode) and −∇f was not at right angles to the contours (found by a
+    fresh-eyes review): a unit is as long across as up, and the whole map shows."""
+    from gui.landscape.surface_view import SurfaceView
+
+    view = SurfaceView()
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    surface = surfaces.get("bowl")
+    view.set_surface(surface, resolution=16)
+    qtbot.wait(50)
+    box = view.getPlotItem().getViewBox()
+    across = box.mapViewToDevice(pg_point(1.0, 0.0)) - box.mapViewToDevice(pg_point(0.0, 0.0))
+    up = box.mapViewToDevice(pg_point(0.0, 1.0)) - box.mapViewToDevice(pg_point(0.0, 0.0))
+    assert abs(across.x()) == pytest.approx(abs(up.y()), rel=1e-6)
+    (vx0, vx1), (vy0, vy1) = box.viewRange()
+    x0, x1, y0, y1 = surface.domain
+    assert vx0 <= x0 and vx1 >= x1 and vy0 <= y0 and vy1 >= y1
+
+
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
+
 def test_the_step_axis_comes_back_to_the_race_when_something_else_moved_it(side):
     # Seen in the README's screenshots: after presentation mode the axis read -150..150.
     side.set_series([_series("a", "#ff0000")], last_step=2000)

@@ -111,6 +111,11 @@ class SurfaceView(pg.PlotWidget):
         plot.setLabel("bottom", "x")
         plot.setLabel("left", "y")
         plot.setMenuEnabled(False)
+        # One unit is as long across as up: stretched to the view's shape, the round bowl
+        # read as an oval (1.3:1 at the desk, 2.6:1 in presentation mode), a ravine's
+        # elongation was not what students saw, and −∇f was not drawn at right angles to
+        # the contours.
+        plot.getViewBox().setAspectLocked(True, ratio=1.0)
         self.image = pg.ImageItem(axisOrder="col-major")
         # The map and contours only change with the surface or the zoom: cache them as pixmaps
         # so an animation frame repaints trails, not half a million pixels.
