@@ -130,3 +130,34 @@ def test_switching_surfaces_and_the_ravine_condition(tab):
     assert tab._condition_row.isVisibleTo(tab)
     tab.condition_slider.setValue(30)
     assert dict(tab.race.surface.params)["condition_number"] == 1000.0
+
+
+def test_arrows_of_a_kind_share_one_scale_over_the_race(qtbot, tab):
+    """Each step's arrows were scaled so that the longest at that step filled an eighth of
+    the map: Momentum's velocity arrow kept one length from its first swing to long after it
+    had settled, while the ravine preset asked students to watch it (found by a fresh-eyes
+    review). One scale per kind for the whole race: an arrow is as long as its vector."""
+    from gui.landscape.surface_view import ARROW_FRACTION
+
+    tab.show_velocity.setChecked(True)
+    tab.seek(tab.race.budget)
+    qtbot.waitUntil(lambda: tab.race.complete, timeout=20_000)
+    key = next(k for k, t in tab.race.tracks.items() if t.racer.optimizer_id == "momentum")
+    track = tab.race.tracks[key]
+    x0, x1, _, _ = tab.race.surface.domain
+    longest = track.longest("velocity")  # its own: Adam's is a gradient average
+    assert longest == pytest.approx(max(np.hypot(*track.velocity(k)) for k in
+                                        range(track.computed + 1)))
+    gradients = max(t.longest("descent") for t in tab.race.tracks.values())
+    assert gradients == pytest.approx(max(np.hypot(*t.gradient(k))
+                                          for t in tab.race.tracks.values()
+                                          for k in range(t.computed + 1)))
+    drawn = {}
+    for step in (3, 100):
+        tab.seek(step)
+        qtbot.wait(20)
+        x, y = tab.view._arrows[f"velocity:{key}"].getData()
+        drawn[step] = float(np.hypot(x[1] - x[0], y[1] - y[0]))
+        expected = np.hypot(*track.velocity(step)) * ARROW_FRACTION * (x1 - x0) / longest
+        assert drawn[step] == pytest.approx(expected, rel=1e-9)
+    assert drawn[3] > 20 * drawn[100]  # it swung hard, then settled

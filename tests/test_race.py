@@ -215,3 +215,24 @@ def test_a_racer_built_before_its_kernel_loaded_moves_onto_it_with_the_same_rows
         np.testing.assert_array_equal(getattr(new, name)[:new.step + 1],
                                       getattr(reference, name)[:new.step + 1], err_msg=name)
     assert race.upgrade(1.0) == ([], True)  # nothing left on NumPy's steps
+
+
+def test_a_tracks_longest_vectors_cover_every_computed_row():
+    """The arrows' scale: the longest gradient, update and velocity at any computed step;
+    kept up to date as the race computes on."""
+    race = Race(surfaces.get("ravine"), (-9.0, 3.0), budget=400)
+    race.set_racer(Racer("m", "momentum", {"learning_rate": 0.009, "momentum": 0.9}))
+    race.set_racer(Racer("s", "sgd", {"learning_rate": 0.009}))
+    race.ensure(100, chunk=100)
+    track = race.tracks["m"]
+    first = {kind: track.longest(kind) for kind in ("descent", "update", "velocity")}
+    while not race.compute_ahead(128):
+        pass
+    rows = track.computed + 1
+    paths = track.stepper.paths[:rows, 0]
+    expected = {"descent": np.hypot(*track.stepper.grads[:rows, 0].T).max(),
+                "update": np.hypot(*np.diff(paths, axis=0).T).max(),
+                "velocity": np.hypot(*track.stepper.velocities[:rows, 0].T).max()}
+    for kind, value in expected.items():
+        assert track.longest(kind) == pytest.approx(value) and value >= first[kind]
+    assert race.tracks["s"].longest("velocity") == 0.0  # SGD has none

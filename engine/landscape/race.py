@@ -113,6 +113,8 @@ class Track:
 
     racer: Racer
     stepper: simulate.Stepper
+    #: per arrow kind: (stepper, rows looked at, the longest found) (see :meth:`longest`)
+    _longest: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def computed(self) -> int:
@@ -191,6 +193,31 @@ class Track:
         if i + 1 > self.at(step + 1):
             return np.zeros(2)
         return self.stepper.paths[i + 1, 0] - self.stepper.paths[i, 0]
+
+    def longest(self, kind: str) -> float:
+        """The length of the longest ``kind`` of vector ("descent": the gradient, "update",
+        "velocity") at any step computed so far (0.0 for a velocity the optimizer has not),
+        so that arrows can share one scale over the whole race. Rows already looked at are
+        not read again."""
+        rows = max(min(self.computed, self.last_index()), 0) + 1
+        s = self.stepper
+        kept = self._longest.get(kind)
+        start, longest = (kept[1], kept[2]) if kept and kept[0] is s and kept[1] <= rows \
+            else (0, 0.0)
+        if rows > start:
+            if kind == "descent":
+                block = s.grads[start:rows, 0]
+            elif kind == "velocity":
+                block = s.velocities[start:rows, 0] if s.has_velocity else np.zeros((0, 2))
+            else:  # the update from row k to row k + 1, for the rows k + 1 not looked at yet
+                block = np.diff(s.paths[max(start - 1, 0):rows, 0], axis=0)
+            with np.errstate(all="ignore"):
+                lengths = np.hypot(block[:, 0], block[:, 1])
+            lengths = lengths[np.isfinite(lengths)]
+            if lengths.size:
+                longest = max(longest, float(lengths.max()))
+        self._longest[kind] = (s, rows, longest)
+        return longest
 
 
 class Race:

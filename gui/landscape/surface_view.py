@@ -26,7 +26,7 @@ GRID = 512  #: heat-map resolution per side
 CONTOUR_GRID = 160  #: contour lines are traced on a coarser grid (pyqtgraph traces in Python)
 CONTOUR_LEVELS = 12
 TEXT_WIDTH = 30  #: pyqtgraph's first text space of a vertical axis, grown to fit its ticks
-ARROW_FRACTION = 0.12  #: the longest arrow of a kind spans this fraction of the view width
+ARROW_FRACTION = 0.125  #: the longest arrow of a kind spans this fraction of the map's width
 HEAD_SIZE = 14  #: racer marker size in pixels (times the line scale)
 
 
@@ -360,8 +360,13 @@ class SurfaceView(pg.PlotWidget):
             brush = self._brushes[color] = pg.mkBrush(color)
         return brush
 
-    def set_vectors(self, vectors: list[VectorData]) -> None:
-        """Arrows at each racer's current point; each kind scaled so its longest fits."""
+    def set_vectors(self, vectors: list[VectorData],
+                    longest: dict[str, float] | None = None) -> None:
+        """Arrows at each racer's current point, each kind to one scale: the ``longest``
+        vector of that kind over the race (``longest[kind]``, or ``longest["kind:key"]`` for
+        one racer's own: the tab gives them, and an arrow then grows and shrinks as its vector
+        does, step after step) spans :data:`ARROW_FRACTION` of the map, and none is drawn
+        longer. Without one, the longest of that kind at this step does."""
         plot = self.getPlotItem()
         for item in self._arrows.values():
             plot.removeItem(item)
@@ -375,13 +380,15 @@ class SurfaceView(pg.PlotWidget):
         for kind, style in styles.items():
             arrows = [(v, getattr(v, kind)) for v in vectors if getattr(v, kind) is not None]
             lengths = [float(np.hypot(*a)) for _, a in arrows]
-            longest = max([n for n in lengths if np.isfinite(n)], default=0.0)
-            if longest <= 0:
-                continue
+            now = max([n for n in lengths if np.isfinite(n)], default=0.0)
             for (v, a), n in zip(arrows, lengths, strict=True):
                 if not np.isfinite(n) or n == 0:
                     continue
-                segment = _arrow_segments(v.point, np.asarray(a) * (target / longest))
+                known = longest or {}
+                reference = known.get(f"{kind}:{v.key}") or known.get(kind) or now
+                # Capped at the target: a racer left out of the reference (it diverged).
+                scale = target / max(reference, n)
+                segment = _arrow_segments(v.point, np.asarray(a) * scale)
                 item = pg.PlotDataItem(segment[:, 0], segment[:, 1], connect="pairs",
                                        pen=pg.mkPen(v.color, width=2.5 * self.line_scale,
                                                     style=style))

@@ -316,7 +316,9 @@ class LandscapeTab(QWidget):
             column.addWidget(box_)
         self.show_field.toggled.connect(self.view.set_gradient_field)
         column.addWidget(self.show_field)
-        note = QLabel("Arrows show directions and relative sizes, not to scale.")
+        note = QLabel("Arrows keep one scale for the whole race: the longest −gradient and "
+                      "update of any racer, and each racer's longest velocity, span an eighth "
+                      "of the map.")
         note.setWordWrap(True)
         note.setStyleSheet("color: gray;")
         column.addWidget(note)
@@ -747,7 +749,7 @@ class LandscapeTab(QWidget):
             rows.append(self._result_row(key, labels.get(key, key), track, step, status, stop))
         if self._export_2d or self.views.currentWidget() is self.view:
             self.view.set_trails(trails)
-            self.view.set_vectors(vectors)
+            self.view.set_vectors(vectors, self._longest_vectors())
         # Another page shown (Maps, 3-D): the 2-D view is drawn when it comes back
         # (views.currentChanged redraws); drawn unseen, it cost each redraw there 10-15 ms.
         if self.views.currentWidget() is self.view3d:
@@ -862,6 +864,25 @@ class LandscapeTab(QWidget):
         rows in its own call (20 ms of a 100 ms block)."""
         for key, track in self.race.tracks.items():
             self._path_summary(key, track, track.points(self.race.budget), drawn=False)
+
+    def _longest_vectors(self) -> dict[str, float]:
+        """The scales of the arrows shown (see :meth:`SurfaceView.set_vectors`): the longest
+        −gradient and update of any racer at any step, and each racer's own longest velocity
+        (Momentum's velocity is a step, Adam's a running average of gradients: no one scale
+        fits both). Racers that diverged or escaped are left out (their last steps are of
+        another size altogether). Drawn to the longest at the shown step instead, the ravine
+        preset's velocity arrow kept one length from the first step to the last."""
+        longest: dict[str, float] = {}
+        for kind, box in (("descent", self.show_descent), ("update", self.show_update)):
+            if box.isChecked():
+                longest[kind] = max((t.longest(kind) for t in self.race.tracks.values()
+                                     if t.outcome()[0] not in ("diverged", "escaped")),
+                                    default=0.0)
+        if self.show_velocity.isChecked():
+            for key, track in self.race.tracks.items():
+                if track.outcome()[0] not in ("diverged", "escaped"):
+                    longest[f"velocity:{key}"] = track.longest("velocity")
+        return longest
 
     def _result_row(self, key, label, track, step, status, stop) -> ResultRow:
         optimizer = track.stepper.optimizer
