@@ -256,3 +256,28 @@ def test_another_surface_closes_the_lesson_written_for_the_first(quiet_window):
     assert saved.title == scenario.TITLE.default and saved.measure is None
     assert saved.surface_id == "beale"
     assert title not in window.windowTitle()
+
+
+def test_a_banner_line_a_little_too_long_is_drawn_smaller_not_cut(qtbot):
+    """At 1280 px the four-minima title read "…where does each optimizer en…" for want of
+    5 % of its width (found by a fresh-eyes review): a line shrinks to fit, down to
+    SHRINK_TO of its font, and only then ends in "…" with a tooltip."""
+    from PySide6.QtGui import QFontMetrics
+
+    from gui.widgets.banner import SHRINK_TO, ElidedLabel
+
+    label = ElidedLabel()
+    qtbot.addWidget(label)
+    label.show()
+    text = "Four equally deep minima: where does each optimizer end?"
+    label.setText(text)
+    wide = label.fontMetrics().horizontalAdvance(text)
+    label.resize(int(wide * 0.92), label.height())
+    font = label.shown_font()
+    assert font.pointSizeF() < label.font().pointSizeF()
+    assert QFontMetrics(font).horizontalAdvance(text) <= label.width()
+    assert label.toolTip() == ""  # all of it shows
+    label.resize(int(wide * SHRINK_TO * 0.8), label.height())
+    assert label.toolTip() == text  # cut short: the tooltip holds it
+    label.resize(wide + 10, label.height())
+    assert label.shown_font().pointSizeF() == label.font().pointSizeF()
