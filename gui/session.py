@@ -158,8 +158,9 @@ class LandscapeModel:
         return d.min(axis=1)
 
     def minimum_at(self, point) -> str | None:
-        """``"global minimum (1, 1)"`` when ``point`` lies within the convergence distance of a
-        known minimum, else None."""
+        """``"global (1, 1)"`` (``"#2 local (3, 4)"`` on a surface with several, numbered as
+        the map numbers them) when ``point`` lies within the convergence distance of a known
+        minimum, else None."""
         distances = self.distances(np.asarray(point, dtype=float)[None, :])
         if distances is None or distances[0] > self.race.tolerances.x_tol:
             return None
@@ -167,7 +168,8 @@ class LandscapeModel:
         index = int(np.argmin([math.hypot(m.point[0] - point[0], m.point[1] - point[1])
                                for m in minima]))
         m = minima[index]
-        return f"{m.kind} ({m.point[0]:.4g}, {m.point[1]:.4g})"
+        number = f"#{index + 1} " if len(minima) > 1 else ""  # as the map and headlines say
+        return f"{number}{m.kind} ({m.point[0]:.4g}, {m.point[1]:.4g})"
 
     # --- the surface and the start ---------------------------------------------------------
     def set_surface(self, surface: Surface, keep_start: bool = False) -> str | None:

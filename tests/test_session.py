@@ -181,6 +181,15 @@ def test_minimum_at_names_a_minimum_only_within_the_convergence_distance():
     assert model.distances([[1.0, 1.0], [1.0, 2.0]]).tolist() == [0.0, 1.0]
 
 
+def test_a_minimum_among_several_is_named_with_its_number():
+    """The four-minima headline says "SGD → #4": the table's Minimum column and the map
+    number the minima the same way (found by a fresh-eyes review)."""
+    surface = surfaces.get("himmelblau")
+    model = LandscapeModel(surface, 10, [])
+    for number, minimum in enumerate(surface.minima, 1):
+        assert model.minimum_at(minimum.point).startswith(f"#{number} {minimum.kind} (")
+
+
 def test_training_model_keys_styles_and_refusals():
     training = TrainingModel(["sgd", "rmsprop", "adam"])
     assert training.keys() == ["sgd-1", "rmsprop-2", "adam-3"]

@@ -22,11 +22,13 @@ from gui.widgets.markers import marker_icon
 
 COLUMNS = ("Optimizer", "Status", "Converged at", "Loss", "Minimum", "Point", "Settings")
 #: The widest text of each fixed column (besides the racers' names and the status phrase).
-_WIDEST = {2: "100000", 3: "-1.23457e+13", 4: "global (-2.805, 3.131)",
+_WIDEST = {2: "100000", 3: "-1.23457e+13", 4: "#4 global (-2.805, 3.131)",
            5: "(-1.235e+13, -1.235e+13)"}
-#: Columns a narrow table leaves out first (their values are in the status cell's tooltip).
-_DROP_ORDER = (5, 4, 3, 2)
-_SETTINGS_ROOM = 120  #: the least width the settings column keeps before columns go
+#: Columns a narrow table leaves out first (their values are in the status cell's tooltip):
+#: the settings first (the racer's name says its learning rate, its tooltip all of them).
+#: At 1280 px the table kept "learning_rate=0.…" and dropped every number.
+_DROP_ORDER = (6, 5, 4, 3, 2)
+_SETTINGS_ROOM = 120  #: the least width the settings column is shown at
 SETTINGS_COLUMN = COLUMNS.index("Settings")
 STATUS_COLUMN = COLUMNS.index("Status")
 _NUMERIC = frozenset({2, 3})  # right-aligned columns
@@ -189,18 +191,28 @@ class ResultsTable(StatusTable):
     def _drop_columns(self) -> None:
         """Leave out the least needed columns that do not fit (never cut one off), by width
         alone: the same columns show for the whole race."""
-        room = self.viewport().width() - _SETTINGS_ROOM
+        room = self.viewport().width()
         hidden: set[int] = set()
-        shown = [c for c in range(len(COLUMNS)) if c != SETTINGS_COLUMN]
-        total = sum(self._widths.get(c, 0) for c in shown)  # hidden sections measure 0
+        widths = {**self._widths, SETTINGS_COLUMN: _SETTINGS_ROOM}  # hidden sections measure 0
+        total = sum(widths.get(c, 0) for c in range(len(COLUMNS)))
         for column in _DROP_ORDER:
             if total <= room:
                 break
             hidden.add(column)
-            total -= self._widths.get(column, 0)
-        for column in shown:
+            total -= widths.get(column, 0)
+        for column in range(1, len(COLUMNS)):
             if self.isColumnHidden(column) != (column in hidden):
                 self.setColumnHidden(column, column in hidden)
+        # The last column shown takes the rest of the width.
+        header = self.horizontalHeader()
+        last = max(c for c in range(len(COLUMNS)) if c not in hidden)
+        for column in range(len(COLUMNS)):
+            mode = (QHeaderView.ResizeMode.Stretch if column == last
+                    else QHeaderView.ResizeMode.Fixed)
+            if header.sectionResizeMode(column) != mode:
+                header.setSectionResizeMode(column, mode)
+                if mode == QHeaderView.ResizeMode.Fixed and column in self._widths:
+                    header.resizeSection(column, self._widths[column])
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)

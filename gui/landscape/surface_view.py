@@ -139,6 +139,10 @@ class SurfaceView(pg.PlotWidget):
                                          brush=pg.mkBrush("#ffffff"))
         self.minima.setZValue(20)
         plot.addItem(self.minima)
+        #: "#1", "#2", ... beside each known minimum of a surface with several, as the
+        #: headlines, the table and the Maps page number them ("SGD → #4" named a star
+        #: the map did not tell apart).
+        self.minima_numbers: list[pg.TextItem] = []
         self.field = pg.PlotDataItem(connect="pairs", pen=pg.mkPen((255, 255, 255, 110), width=1))
         self.field.setZValue(5)
         plot.addItem(self.field)
@@ -201,6 +205,8 @@ class SurfaceView(pg.PlotWidget):
             axis.setStyle(autoReduceTextSpace=False)
         self.undefined_label.setFont(font)
         self.cut_label.setFont(font)
+        for label in self.minima_numbers:
+            label.setFont(font)
 
     # --- surface -------------------------------------------------------------------------
     def set_surface(self, surface: Surface, resolution: int = GRID) -> None:
@@ -230,9 +236,30 @@ class SurfaceView(pg.PlotWidget):
         self._set_contours(surface, low, high)
         points = [m.point for m in surface.minima]
         self.minima.setData(pos=points) if points else self.minima.clear()
+        self._number_minima(points)
         if self._field_visible:
             self._draw_field()
         self.reset_view()
+
+    def _number_minima(self, points: list) -> None:
+        plot = self.getPlotItem()
+        for label in self.minima_numbers:
+            plot.removeItem(label)
+        self.minima_numbers = []
+        if len(points) < 2:
+            return  # one minimum needs no number
+        font = QFont()
+        if self.font_points:
+            font.setPointSize(self.font_points)
+        for number, (x, y) in enumerate(points, 1):
+            # Up and to the right, clear of a racer's marker on the star; over the trails.
+            label = pg.TextItem(f"#{number}", color="#202020", fill=pg.mkBrush(255, 255, 255, 210),
+                                anchor=(-0.55, 1.45))
+            label.setFont(font)
+            label.setZValue(32)
+            label.setPos(float(x), float(y))
+            plot.addItem(label)
+            self.minima_numbers.append(label)
 
     def _set_contours(self, surface: Surface, low: float, high: float) -> None:
         _, _, values = surface_grid(surface, CONTOUR_GRID)
