@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
                 app.setFont(self._normal_font)
             self.showNormal()
         self.landscape.set_presentation(on, self._normal_font)
+        self.training.set_presentation(on)
         self.presentation_action.setChecked(on)
         self.fullscreen_action.setChecked(self.isFullScreen())
         # Laid out at the new sizes before the first paint: left to the next turns of the

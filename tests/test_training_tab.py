@@ -150,3 +150,16 @@ def test_an_optimizer_removed_while_training_still_names_its_run(qtbot, tab):
                     timeout=180_000)
     assert [row.label for row in tab.rows.values()] == ["SGD", "Adam"]
     assert [row.status for row in tab.rows.values()] == ["completed", "completed"]
+
+
+def test_before_training_the_plots_span_the_session_in_whole_epochs(tab):
+    """The empty plots read 0 to 1 in fifths of an epoch; they span the epochs chosen, and
+    follow the setting until a session draws its curves."""
+    view = tab.plots.plots["accuracy"].getViewBox()
+    low, high = view.viewRange()[0]
+    epochs = tab.epochs.value()
+    assert low <= 0 < epochs <= high < epochs * 1.1
+    tab.epochs.setValue(7)
+    tab.epochs.value_edited.emit(7)
+    low, high = view.viewRange()[0]
+    assert low <= 0 and 7 <= high < 7.7

@@ -391,3 +391,20 @@ def test_a_session_fixes_the_epoch_axis_and_clear_lets_it_fit_again(plots, qtbot
     qtbot.wait(50)
     x0, x1 = plots.plots["accuracy"].viewRange()[0]
     assert x1 < 3.0  # fits two epochs, no longer five
+
+
+def test_the_epoch_axis_has_whole_epochs_only(qtbot):
+    """Before training the empty plots read "0.2 0.4 0.6 0.8" (epochs that do not exist),
+    and at presentation size those ran into one another: ticks sit at whole epochs."""
+    from gui.training.plots import EpochAxis, TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    for plot in plots.plots.values():
+        axis = plot.getAxis("bottom")
+        assert isinstance(axis, EpochAxis)
+        for low, high in ((0.0, 1.0), (0.0, 5.0), (0.0, 1000.0)):
+            for spacing, _ in axis.tickSpacing(low, high, 300):
+                assert spacing >= 1 and float(spacing).is_integer()
+            values = [v for _, ticks in axis.tickValues(low, high, 300) for v in ticks]
+            assert values and all(float(v).is_integer() for v in values)

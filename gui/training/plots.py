@@ -71,6 +71,18 @@ class _LossAxis(pg.AxisItem):
         return [log_tick_label(v) for v in np.asarray(values, dtype=float)]
 
 
+class EpochAxis(pg.AxisItem):
+    """Ticks at whole epochs only: before training the empty plots read "0.2 0.4 0.6 0.8",
+    epochs that do not exist, and at presentation size those ran into one another
+    ("0.20.40.60.8"; found by a fresh-eyes review)."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph override)
+        levels = super().tickSpacing(minVal, maxVal, size)
+        whole = [(spacing, offset) for spacing, offset in levels
+                 if spacing >= 1 and float(spacing).is_integer()]
+        return whole or [(1.0, 0.0)]
+
+
 class _Run:
     """One optimizer's buffers and its four curves (made once, then only ``setData``)."""
 
@@ -149,7 +161,10 @@ class TrainingPlots(QWidget):
         self.setMinimumSize(260, 300)
         self.plots: dict[str, pg.PlotItem] = {}
         for name, _, label in _PLOTS:
-            plot = pg.PlotItem(axisItems={"left": _LossAxis("left")} if name == "loss" else {})
+            axes = {"bottom": EpochAxis("bottom")}
+            if name == "loss":
+                axes["left"] = _LossAxis("left")
+            plot = pg.PlotItem(axisItems=axes)
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.setLabels(left=label, bottom="epoch")
@@ -275,6 +290,10 @@ class TrainingPlots(QWidget):
         self._runs.clear()
         self._boundaries.clear()
         self._render_legend()
+
+    def runs(self) -> list[str]:
+        """The keys of the runs drawn (none before training)."""
+        return list(self._runs)
 
     def curves(self, key: str) -> dict[str, pg.PlotDataItem]:
         """Run ``key``'s ``train_accuracy``, ``val_accuracy``, ``train_loss``, ``val_loss``."""

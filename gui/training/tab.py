@@ -173,7 +173,13 @@ class TrainingTab(QWidget):
         right.setStretchFactor(0, 4)
         right.setStretchFactor(1, 1)
         right.setSizes([640, 200])
-        controls_beside(self, scroll, right, sizes=(1100,))
+        self.controls = scroll
+        self.splitter = controls_beside(self, scroll, right, sizes=(1100,))
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode: the lesson's title and number in large type (the control panel
+        widens with the type, and narrows again after: :func:`gui.widgets.scroll_panel`)."""
+        self.banner.set_large(on)
 
     def _settings_box(self) -> QGroupBox:
         box = QGroupBox("Training")
@@ -231,6 +237,8 @@ class TrainingTab(QWidget):
             fitted = samples
         batches = math.ceil(fitted / self.batch_size.value())
         self.racer_panel.set_budget(self.epochs.value() * max(batches, 1))
+        if not self.plots.runs():  # the empty plots span the session to come, in epochs
+            self.plots.set_epochs(self.epochs.value())
 
     def _export_box(self) -> QGroupBox:
         box = QGroupBox("Export")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from html import escape
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,13 +23,41 @@ from PySide6.QtWidgets import (
 ERROR_STYLE = "color: #d0342c;"
 
 
+class _Panel(QScrollArea):
+    """A vertical scroll area as wide as its content needs, measured again when the type
+    size changes: measured once, presentation mode's larger type cut the MNIST tab's
+    controls off under the scroll bar ("Add optimizer", the options box). Only a change of
+    font re-measures it: content that changes while a race plays never moves the layout."""
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            QTimer.singleShot(0, self._fit_width)  # once the content is laid out in it
+
+    def _fit_width(self) -> None:
+        if self.widget() is None:
+            return
+        width = (self.widget().minimumSizeHint().width()
+                 + self.verticalScrollBar().sizeHint().width() + 4)
+        if width == self.minimumWidth():
+            return
+        self.setMinimumWidth(width)
+        splitter = self.parentWidget()
+        if isinstance(splitter, QSplitter) and self.width() > width:  # narrower again
+            sizes = splitter.sizes()
+            index = splitter.indexOf(self)
+            if 0 <= index < len(sizes) - 1:
+                sizes[index + 1] += sizes[index] - width
+                sizes[index] = width
+                splitter.setSizes(sizes)
+
+
 def scroll_panel(content: QWidget) -> QScrollArea:
     """``content`` in a vertical scroll area exactly wide enough never to clip it."""
-    scroll = QScrollArea()
+    scroll = _Panel()
     scroll.setWidget(content)
     scroll.setWidgetResizable(True)
-    scroll.setMinimumWidth(content.minimumSizeHint().width()
-                           + scroll.verticalScrollBar().sizeHint().width() + 4)
+    scroll._fit_width()
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return scroll
 
