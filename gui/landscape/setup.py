@@ -46,6 +46,9 @@ def capture(tab) -> dict[str, Any]:
         given, shown = applied
         view = {name: given[name] if view[name] == shown[name] else value
                 for name, value in view.items()}
+        if not tab.view.range_changed_by_user:
+            # The map is drawn to scale: a resize widens what it shows, not what was asked.
+            view["x_range"], view["y_range"] = given["x_range"], given["y_range"]
     return {**tab.model.capture(), "view": view}
 
 
@@ -71,6 +74,7 @@ def apply(tab, surface: surfaces.Surface, start: tuple[float, float], steps: int
     if view.get("x_range") and view.get("y_range"):
         tab.view.getPlotItem().setRange(xRange=view["x_range"], yRange=view["y_range"],
                                         padding=0)
+    tab.view.range_changed_by_user = False
     tab.reset()
     tab._applied_view = ({**DEFAULT_VIEW, **view}, _view_on_screen(tab))
 

@@ -116,6 +116,10 @@ class SurfaceView(pg.PlotWidget):
         # elongation was not what students saw, and −∇f was not drawn at right angles to
         # the contours.
         plot.getViewBox().setAspectLocked(True, ratio=1.0)
+        #: True once the user zoomed or panned the map (a resize of a view drawn to scale
+        #: moves its range too, and that is not a setting a scenario file should keep).
+        self.range_changed_by_user = False
+        plot.getViewBox().sigRangeChangedManually.connect(self._range_changed_by_user)
         self.image = pg.ImageItem(axisOrder="col-major")
         # The map and contours only change with the surface or the zoom: cache them as pixmaps
         # so an animation frame repaints trails, not half a million pixels.
@@ -268,8 +272,12 @@ class SurfaceView(pg.PlotWidget):
         levels = np.linspace(low, high, CONTOUR_LEVELS + 2)[1:-1]
         self.contours.set_levels(shown, levels, surface.domain)
 
+    def _range_changed_by_user(self, *_args) -> None:
+        self.range_changed_by_user = True
+
     def reset_view(self) -> None:
         """Zoom to the surface's domain."""
+        self.range_changed_by_user = False
         if self.surface is not None:
             x0, x1, y0, y1 = self.surface.domain
             self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
