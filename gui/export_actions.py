@@ -77,6 +77,7 @@ class Exporter:
         target = Path(path)
         if target.suffix.lower() != ".png":
             raise exports.ExportError(f"{target.name}: the 3-D view exports as PNG only")
+        self.window.settle()  # not black while presentation mode settles
         image = self.window.landscape.view3d.grab().toImage()
         return exports.save_image(figure.compose(image, caption, theme), target)
 

@@ -290,6 +290,13 @@ class MainWindow(QMainWindow):
         """The switch's layout is done: paint the window (once)."""
         self.setUpdatesEnabled(True)
 
+    def settle(self) -> None:
+        """Finish a presentation switch now: a picture taken of a widget before its window
+        paints again came out black (see :func:`gui.widgets.paint_settled`)."""
+        if self._settle_timer.isActive():
+            self._settle_timer.stop()
+            self._settled()
+
     @Slot(str)
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text)

@@ -205,3 +205,22 @@ def test_presentation_mode_paints_the_race_only_at_its_new_size(qtbot, window):
         assert window.updatesEnabled()
         final = (viewport.width(), viewport.height())
         assert paints.sizes and set(paints.sizes) == {final}, (on, paints.sizes)
+
+
+def test_a_picture_taken_while_presentation_mode_settles_is_not_black(qtbot, window,
+                                                                      tmp_path):
+    """The window holds its paint until presentation mode has its size: a picture of a
+    widget taken then (the MNIST plots' PNG, the README's screenshots) came out black.
+    Taking one finishes the switch first."""
+    from PySide6.QtGui import QImage
+
+    window.set_presentation(True)
+    assert not window.updatesEnabled()
+    target = tmp_path / "plots.png"
+    window.training.plots.export_png(str(target))
+    assert window.updatesEnabled()
+    image = QImage(str(target))
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7)
+               for y in range(0, image.height(), 7)}
+    assert len(colours) > 3  # text, axes and ground, not one black block
+    window.set_presentation(False)

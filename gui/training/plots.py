@@ -328,7 +328,9 @@ class TrainingPlots(QWidget):
         it and checked byte for byte before it replaces ``path``, so no half-written file is
         ever left. ``OSError`` (naming the file and the reason) if it can't be saved."""
         from gui.exports import ExportError, png_bytes
+        from gui.widgets import paint_settled
 
+        paint_settled(self)  # not black while presentation mode settles
         try:
             data = png_bytes(self.grab().toImage(), path)
         except ExportError as error:

@@ -52,6 +52,14 @@ class _Panel(QScrollArea):
                 splitter.setSizes(sizes)
 
 
+def paint_settled(widget: QWidget) -> None:
+    """Before ``widget.grab()``: a window that holds its paint while presentation mode
+    settles (:meth:`gui.main_window.MainWindow.settle`) paints again first."""
+    settle = getattr(widget.window(), "settle", None)
+    if settle is not None:
+        settle()
+
+
 def scroll_panel(content: QWidget) -> QScrollArea:
     """``content`` in a vertical scroll area exactly wide enough never to clip it."""
     scroll = _Panel()
