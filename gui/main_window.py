@@ -288,6 +288,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _settled(self) -> None:
         """The switch's layout is done: paint the window (once)."""
+        if not self.presenting:
+            self.landscape.restore_desk_sizes()
         self.setUpdatesEnabled(True)
 
     def settle(self) -> None:

@@ -224,3 +224,26 @@ def test_a_picture_taken_while_presentation_mode_settles_is_not_black(qtbot, win
                for y in range(0, image.height(), 7)}
     assert len(colours) > 3  # text, axes and ground, not one black block
     window.set_presentation(False)
+
+
+def test_after_presentation_mode_the_desk_has_its_widths_back(qtbot, window, monkeypatch):
+    """The control panel came back at presentation mode's width and took 46 px of the side
+    panel; both tabs' panels are as wide as before, and nothing is cut off in between. (The
+    window keeps its size here: the offscreen platform gives it back another one.)"""
+    from gui.main_window import SETTLE_MS
+
+    monkeypatch.setattr(window, "showFullScreen", lambda: None)
+    monkeypatch.setattr(window, "showNormal", lambda: None)
+    tab = window.landscape
+    qtbot.wait(200)
+    before = tab.splitter.sizes()
+    window.set_presentation(True)
+    qtbot.wait(SETTLE_MS + 300)
+    training = window.training.controls
+    assert training.minimumWidth() >= training.widget().minimumSizeHint().width()
+    window.set_presentation(False)
+    qtbot.wait(SETTLE_MS + 300)
+    after = tab.splitter.sizes()
+    assert len(after) == len(before) and sum(after) == sum(before)
+    assert after[-1] == before[-1]  # the side panel (or the race, where it is a page)
+    assert abs(after[0] - before[0]) <= 4  # the control panel

@@ -957,6 +957,8 @@ class LandscapeTab(QWidget):
         """Thicker lines, bigger axis text, a large banner and the race given the room of
         the control panel and the lesson panel (the keyboard drives playback; E opens the
         explanation beside the race), for a projector."""
+        if on and not self.presenting:
+            self._desk_sizes = self.splitter.sizes()  # given back by restore_desk_sizes
         self.presenting = on
         self.controls.setVisible(not on)
         # The lesson's prose is for reading at a desk: its panel folds away on a projector,
@@ -970,6 +972,16 @@ class LandscapeTab(QWidget):
         self.maps.set_presentation(on, desk_font)  # its controls keep ``desk_font``
         self._render(full=True)
         QTimer.singleShot(0, self._fit_table)
+
+    def restore_desk_sizes(self) -> None:
+        """After presentation mode, the control panel, the race and the side panel as wide as
+        they were before it (the panel came back at presentation mode's width, and the side
+        panel gave up 46 px for it)."""
+        sizes = getattr(self, "_desk_sizes", None)
+        if sizes and not self.presenting and len(sizes) == len(self.splitter.sizes()):
+            sizes = list(sizes)
+            sizes[0] = max(sizes[0], self.controls.minimumWidth())
+            self.splitter.setSizes(sizes)
 
     @Slot()
     def _fit_table(self) -> None:

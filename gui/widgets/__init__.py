@@ -43,10 +43,10 @@ class _Panel(QScrollArea):
             return
         self.setMinimumWidth(width)
         splitter = self.parentWidget()
-        if isinstance(splitter, QSplitter) and self.width() > width:  # narrower again
-            sizes = splitter.sizes()
+        if isinstance(splitter, QSplitter) and self.isVisible():  # narrower again: the
+            sizes = splitter.sizes()                             # next pane gets the rest
             index = splitter.indexOf(self)
-            if 0 <= index < len(sizes) - 1:
+            if 0 <= index < len(sizes) - 1 and sizes[index] > width:
                 sizes[index + 1] += sizes[index] - width
                 sizes[index] = width
                 splitter.setSizes(sizes)
