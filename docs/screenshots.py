@@ -35,6 +35,7 @@ def main() -> None:
         tab.seek(tab.step)
         for _ in range(5):
             app.processEvents()
+        window.settle()  # a presentation switch paints once it has settled
         window.grab().save(str(OUT / f"{name}.png"))
         print("wrote", OUT / f"{name}.png")
 

@@ -33,6 +33,7 @@ def take(app, window, out: Path = OUT) -> list[Path]:
 
     def shot(name: str) -> None:
         settle()
+        window.settle()  # a presentation switch paints once it has settled
         path = out / f"{name}.png"
         window.grab().save(str(path))
         written.append(path)
