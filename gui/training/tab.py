@@ -174,7 +174,7 @@ class TrainingTab(QWidget):
         right.setStretchFactor(1, 1)
         right.setSizes([640, 200])
         self.controls = scroll
-        self.splitter = controls_beside(self, scroll, right, sizes=(1100,))
+        controls_beside(self, scroll, right, sizes=(1100,))
 
     def set_presentation(self, on: bool) -> None:
         """Presentation mode: the lesson's title and number in large type (the control panel

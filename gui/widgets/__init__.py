@@ -32,7 +32,7 @@ class _Panel(QScrollArea):
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
-            QTimer.singleShot(0, self._fit_width)  # once the content is laid out in it
+            QTimer.singleShot(0, self, self._fit_width)  # once the content is laid out
 
     def _fit_width(self) -> None:
         if self.widget() is None:
