@@ -83,7 +83,7 @@ def test_loss_offset_and_zeros_never_put_non_positive_values_on_a_log_axis(side)
     zeros = np.zeros(5)
     side.set_series([Series("a", "A", _style("#ff0000"), loss, zeros, zeros)], loss_offset=3.0)
     side.grab()  # paint, so any warning from drawing would surface here
-    assert side.plots["loss"].getAxis("left").labelText == "loss − f*"
+    assert side.plots["loss"].getAxis("left").labelText == "f − f*"
     for name in PLOTS:
         assert side.plots[name].getAxis("left").logMode
         y = side.curves("a")[name].yData
@@ -117,6 +117,20 @@ def test_a_short_run_stays_visible_beside_a_long_downsampled_one(side):
     assert side.plots["distance"].getViewBox().viewRange()[0][1] >= 2999  # the last step
 
 
+
+
+def test_the_loss_axis_title_fits_a_desk_sized_plot(side, qtbot):
+    """At the desk on a 720-px screen each side plot is about 55 px tall, and "loss − f*"
+    read "loss − f", cut at the top (found by a fresh-eyes review)."""
+    from PySide6.QtGui import QFontMetrics
+
+    side.resize(320, 240)
+    side.set_series([_series("a", "#ff0000")], loss_offset=0.5)
+    side.grab()
+    qtbot.wait(20)
+    axis = side.plots["loss"].getAxis("left")
+    wide = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText)
+    assert wide <= side.plots["loss"].getViewBox().height()
 
 def test_a_long_curve_reaches_pyqtgraph_as_its_peaks(side):
     """At step 100,000 each of 60 curves gave pyqtgraph 100,000 points to take the log of

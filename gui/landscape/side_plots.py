@@ -3,7 +3,7 @@
 Three stacked plots share the step axis and have log y axes, so decades gained show as slopes.
 ``set_series`` runs every animation frame: curves are kept per racer key and only their data
 changes. Values are clipped at :data:`LOG_FLOOR`; losses are first shifted by the surface's
-minimum value when known (``loss − f*``), else non-positive losses turn the loss axis linear.
+minimum value when known (``f − f*``), else non-positive losses turn the loss axis linear.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ class SidePlots(QWidget):
         series
             One entry per racer, in drawing order.
         loss_offset
-            The surface's minimum value f* when known: the loss plot shows ``loss − f*``
+            The surface's minimum value f* when known: the loss plot shows ``f − f*``
             (clipped at :data:`LOG_FLOOR`). Without it, losses are clipped the same way unless
             some are zero or negative, in which case the loss axis turns linear.
         last_step
@@ -433,7 +433,9 @@ class SidePlots(QWidget):
         self.no_minimum.setColor(theme.foreground)
 
     def _set_loss_axis(self, offset: bool, log: bool) -> None:
-        label = "loss − f*" if offset else "loss"
+        # "f − f*" as the map's colour bar says it; "loss − f*" was longer than a plot is
+        # tall at the desk on a 720-px screen, and read "loss − f", cut at the top.
+        label = "f − f*" if offset else "loss"
         if (label, log) == self._loss_axis:
             return
         self._loss_axis = (label, log)
