@@ -150,9 +150,10 @@ class Track:
         """(status id, its step) as a student may read it at playback ``step``.
 
         ``not_started`` at step 0 and ``moving`` after (``computing`` at a step not computed
-        yet), until the outcome is reached and known: ``converged`` only from its step on and only once the whole run is computed
-        (a path that leaves the tolerance later never shows it); ``not_converged`` at the
-        end of the budget; ``diverged``, ``escaped`` from their step; ``undefined`` always.
+        yet), until the outcome is reached and known: ``converged`` only from its step on
+        and only once the whole run is computed (a path that leaves the tolerance later never
+        shows it); ``not_converged`` at the end of the budget; ``diverged``, ``escaped`` from
+        their step; ``undefined`` always.
         """
         outcome, stop = self.outcome()
         if outcome == status.UNDEFINED_ID:
